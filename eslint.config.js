@@ -1,0 +1,82 @@
+// Lint for the whole repository: typed rules on TypeScript, Vue rules on the renderer, and the
+// import boundaries that keep core/ free of Electron and Vue and the renderer free of Node and core.
+import tseslint from 'typescript-eslint';
+import pluginVue from 'eslint-plugin-vue';
+import globals from 'globals';
+
+const coreForbidden = {
+  patterns: [
+    { group: ['electron', 'electron/*'], message: 'core/ never imports Electron.' },
+    { group: ['vue', 'vue/*', 'pinia', 'naive-ui'], message: 'core/ never imports Vue.' },
+  ],
+};
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'dist/', 'out/', 'renderer/dist/', '**/*.d.ts', 'bench/results/'] },
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname, extraFileExtensions: ['.vue'] },
+      globals: { ...globals.node },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/consistent-type-imports': 'error',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true, allowNullish: true, allowAny: false, allowRegExp: false }],
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      'no-constant-condition': ['error', { checkLoops: false }],
+    },
+  },
+  {
+    files: ['eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+  },
+  {
+    files: ['core/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', coreForbidden] },
+  },
+  {
+    files: ['core/raft/**/*.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...coreForbidden.patterns,
+            { group: ['node:*', 'fs', 'net', 'http', 'http2', 'os', 'child_process', 'crypto', 'timers'], message: 'core/raft is pure: no I/O.' },
+            { group: ['../*', '!../raft/*'], message: 'core/raft imports nothing outside itself.' },
+          ],
+        },
+      ],
+      'no-restricted-globals': ['error', 'setTimeout', 'setInterval', 'setImmediate', 'queueMicrotask', 'process', 'performance'],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'core/raft has no clock: time is ticks.' },
+        { object: 'Math', property: 'random', message: 'core/raft randomness is an injected seeded source.' },
+      ],
+    },
+  },
+  ...pluginVue.configs['flat/recommended'].map((config) => ({ ...config, files: ['renderer/**/*.vue', 'renderer/**/*.ts', 'test/renderer/**/*.ts'] })),
+  {
+    files: ['renderer/**/*.vue', 'renderer/**/*.ts', 'test/renderer/**/*.ts'],
+    languageOptions: {
+      parserOptions: { parser: tseslint.parser, projectService: true, extraFileExtensions: ['.vue'] },
+      globals: { ...globals.browser },
+    },
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['node:*', 'fs', 'path', 'net', 'http', 'child_process', 'electron'], message: 'The renderer never imports Node or Electron.' },
+            { group: ['**/core/*', '!**/core/admin/api', '!**/core/admin/api.js'], message: 'The renderer talks to the back end only through the typed API contract.' },
+          ],
+        },
+      ],
+      'vue/max-attributes-per-line': 'off',
+      'vue/singleline-html-element-content-newline': 'off',
+      'vue/html-self-closing': 'off',
+    },
+  },
+);

@@ -1,0 +1,1 @@
+import { assert } from "../../core/raft/assert.js"; import { it, expect } from "vitest"; it("assert throws on a false condition", () => { expect(() => assert(false, "boom")).toThrow("boom"); assert(true, "fine"); });

@@ -1,0 +1,452 @@
+// Messages between members: one outgoing TCP connection per peer carrying length-prefixed frames,
+// written in batches (many messages share one write) and pipelined; reconnection with back-off;
+// snapshots on a separate connection so a large transfer never delays heartbeats; a handshake
+// that refuses peers of another cluster; and fault hooks (drop to/from a peer, delay) used by tests
+// and by the console's "partition" button. Payloads are opaque bytes: encoding Raft messages is
+// the server's business.
+import net from 'node:net';
+import { FrameDecoder, FrameError, frameHeader } from './frames.js';
+
+export interface TransportLogger {
+  warn(message: string): void;
+}
+
+export interface PeerTransportOptions {
+  readonly clusterId: string;
+  readonly memberId: string;
+  /** Called for every message received from a peer, in the order that peer sent them. */
+  readonly onMessage: (from: string, payload: Buffer) => void;
+  /** Receives a snapshot stream; the sender learns of success when the returned promise settles. */
+  readonly onSnapshot: (from: string, header: Buffer, body: AsyncIterable<Buffer>) => Promise<void>;
+  /** A peer could not be reached (connection refused or dropped): Raft should slow down to probing. */
+  readonly onUnreachable?: (peer: string) => void;
+  readonly log?: TransportLogger;
+  readonly frameBytesMax?: number;
+  /** Bytes queued for one peer beyond which further messages are dropped (Raft retransmits). */
+  readonly queueBytesMax?: number;
+}
+
+/** Counters for /metrics and the console. */
+export interface TransportStats {
+  messagesReceived: number;
+  messagesDroppedIncoming: number;
+  messagesDroppedOutgoing: number;
+}
+
+export interface TransportFaults {
+  /** Peers whose outgoing messages are dropped. */
+  readonly dropTo: readonly string[];
+  /** Peers whose incoming messages are dropped. */
+  readonly dropFrom: readonly string[];
+  /** Added delay on every outgoing message, in milliseconds. */
+  readonly delayMs: number;
+}
+
+const protocolVersion = 1;
+const defaultFrameBytesMax = 128 * 1024 * 1024;
+const defaultQueueBytesMax = 64 * 1024 * 1024;
+const reconnectDelayMsMin = 50;
+const reconnectDelayMsMax = 1_000;
+const snapshotChunkBytes = 1024 * 1024;
+const snapshotQueueFramesMax = 16;
+const noFaults: TransportFaults = { dropTo: [], dropFrom: [], delayMs: 0 };
+
+type Hello =
+  | { readonly v: number; readonly clusterId: string; readonly from: string; readonly to: string; readonly kind: 'messages' }
+  | { readonly v: number; readonly clusterId: string; readonly from: string; readonly to: string; readonly kind: 'snapshot' };
+
+interface Reply {
+  readonly ok: boolean;
+  readonly error?: string;
+}
+
+function encodeJson(value: unknown): Buffer {
+  return Buffer.from(JSON.stringify(value), 'utf8');
+}
+
+function peerAddress(url: string): { host: string; port: number } {
+  const parsed = new URL(url);
+  return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port) };
+}
+
+/** The outgoing side towards one peer. */
+class PeerSender {
+  private socket: net.Socket | null = null;
+  private connected = false;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private corked = false;
+  private retryAt = 0;
+  private retryDelayMs = reconnectDelayMsMin;
+  private closed = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly transport: PeerTransport,
+    readonly peerId: string,
+    public urls: readonly string[],
+  ) {}
+
+  send(payload: Uint8Array): void {
+    if (this.closed) return;
+    const frame = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength);
+    if (this.connected && this.socket) {
+      if (this.socket.writableLength > this.transport.queueBytesMax) return;
+      if (!this.corked) {
+        this.corked = true;
+        this.socket.cork();
+        process.nextTick(() => this.uncork());
+      }
+      this.socket.write(frameHeader(frame.length));
+      this.socket.write(frame);
+      return;
+    }
+    if (this.pendingBytes + frame.length > this.transport.queueBytesMax) return;
+    this.pending.push(frame);
+    this.pendingBytes += frame.length;
+    this.connect();
+  }
+
+  private uncork(): void {
+    this.corked = false;
+    this.socket?.uncork();
+  }
+
+  private connect(): void {
+    if (this.socket || this.closed || this.reconnectTimer) return;
+    const waitMs = this.retryAt - Date.now();
+    if (waitMs > 0) {
+      this.reconnectTimer = setTimeout(() => {
+        this.reconnectTimer = null;
+        this.connect();
+      }, waitMs);
+      this.reconnectTimer.unref();
+      return;
+    }
+    const url = this.urls[0];
+    if (url === undefined) return;
+    const { host, port } = peerAddress(url);
+    const socket = net.connect({ host, port, noDelay: true });
+    this.socket = socket;
+    socket.on('connect', () => {
+      this.connected = true;
+      this.retryDelayMs = reconnectDelayMsMin;
+      const hello: Hello = { v: protocolVersion, clusterId: this.transport.clusterId, from: this.transport.memberId, to: this.peerId, kind: 'messages' };
+      const helloBytes = encodeJson(hello);
+      socket.cork();
+      socket.write(frameHeader(helloBytes.length));
+      socket.write(helloBytes);
+      for (const frame of this.pending) {
+        socket.write(frameHeader(frame.length));
+        socket.write(frame);
+      }
+      socket.uncork();
+      this.pending = [];
+      this.pendingBytes = 0;
+    });
+    const decoder = new FrameDecoder(64 * 1024);
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) {
+          const reply = JSON.parse(frame.toString('utf8')) as Reply;
+          if (!reply.ok) this.transport.log?.warn(`peer ${this.peerId} refused the connection: ${reply.error ?? 'no reason given'}`);
+        }
+      } catch (error) {
+        socket.destroy(error instanceof Error ? error : new Error(String(error)));
+      }
+    });
+    socket.on('error', () => {
+      // The close handler below does the bookkeeping.
+    });
+    socket.on('close', () => {
+      const wasConnected = this.connected;
+      this.socket = null;
+      this.connected = false;
+      this.corked = false;
+      this.retryAt = Date.now() + this.retryDelayMs;
+      this.retryDelayMs = Math.min(this.retryDelayMs * 2, reconnectDelayMsMax);
+      this.pending = [];
+      this.pendingBytes = 0;
+      if (!this.closed) {
+        this.transport.options.onUnreachable?.(this.peerId);
+        if (wasConnected) this.transport.log?.warn(`lost the connection to peer ${this.peerId}`);
+      }
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.socket?.destroy();
+    this.socket = null;
+  }
+}
+
+/** Sends and receives peer messages for one member. */
+export class PeerTransport {
+  readonly clusterId: string;
+  readonly memberId: string;
+  readonly queueBytesMax: number;
+  readonly log: TransportLogger | undefined;
+  private readonly frameBytesMax: number;
+  private readonly senders = new Map<string, PeerSender>();
+  private readonly inbound = new Set<net.Socket>();
+  private server: net.Server | null = null;
+  private faults: TransportFaults = noFaults;
+  private dropTo = new Set<string>();
+  private dropFrom = new Set<string>();
+  readonly stats: TransportStats = { messagesReceived: 0, messagesDroppedIncoming: 0, messagesDroppedOutgoing: 0 };
+
+  constructor(readonly options: PeerTransportOptions) {
+    this.clusterId = options.clusterId;
+    this.memberId = options.memberId;
+    this.queueBytesMax = options.queueBytesMax ?? defaultQueueBytesMax;
+    this.frameBytesMax = options.frameBytesMax ?? defaultFrameBytesMax;
+    this.log = options.log;
+  }
+
+  /** Starts accepting peer connections; resolves with the bound port. */
+  listen(host: string, port: number): Promise<number> {
+    const server = net.createServer((socket) => this.accept(socket));
+    this.server = server;
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host, port }, () => {
+        server.off('error', reject);
+        const address = server.address();
+        resolve(typeof address === 'object' && address ? address.port : port);
+      });
+    });
+  }
+
+  /** Adds a peer or replaces its URLs. */
+  setPeer(peerId: string, urls: readonly string[]): void {
+    const sender = this.senders.get(peerId);
+    if (sender) sender.urls = urls;
+    else this.senders.set(peerId, new PeerSender(this, peerId, urls));
+  }
+
+  removePeer(peerId: string): void {
+    this.senders.get(peerId)?.close();
+    this.senders.delete(peerId);
+  }
+
+  peers(): string[] {
+    return [...this.senders.keys()];
+  }
+
+  /** Queues a message for a peer. Never blocks; a message that cannot be sent is dropped. */
+  send(to: string, payload: Uint8Array): void {
+    const sender = this.senders.get(to);
+    if (!sender || this.dropTo.has(to)) {
+      this.stats.messagesDroppedOutgoing++;
+      return;
+    }
+    if (this.faults.delayMs > 0) {
+      const copy = Uint8Array.from(payload);
+      setTimeout(() => sender.send(copy), this.faults.delayMs).unref();
+      return;
+    }
+    sender.send(payload);
+  }
+
+  /** Replaces the injected faults. `heal()` is `setFaults` with none. */
+  setFaults(faults: TransportFaults): void {
+    this.faults = faults;
+    this.dropTo = new Set(faults.dropTo);
+    this.dropFrom = new Set(faults.dropFrom);
+  }
+
+  heal(): void {
+    this.setFaults(noFaults);
+  }
+
+  currentFaults(): TransportFaults {
+    return this.faults;
+  }
+
+  /**
+   * Streams a snapshot to a peer on its own connection. Resolves once the peer has installed it;
+   * rejects with the peer's reason or a connection error.
+   */
+  async sendSnapshot(to: string, header: Uint8Array, body: AsyncIterable<Uint8Array>): Promise<void> {
+    const sender = this.senders.get(to);
+    if (!sender) throw new Error(`unknown peer ${to}`);
+    if (this.dropTo.has(to)) throw new Error(`messages to peer ${to} are being dropped`);
+    const url = sender.urls[0];
+    if (url === undefined) throw new Error(`peer ${to} has no URL`);
+    const { host, port } = peerAddress(url);
+    const socket = net.connect({ host, port, noDelay: true });
+    const reply = new Promise<Reply>((resolve, reject) => {
+      const decoder = new FrameDecoder(64 * 1024);
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          const frame = decoder.push(chunk)[0];
+          if (frame) resolve(JSON.parse(frame.toString('utf8')) as Reply);
+        } catch (error) {
+          reject(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+      socket.on('error', reject);
+      socket.on('close', () => reject(new Error(`peer ${to} closed the snapshot connection`)));
+    });
+    reply.catch(() => undefined);
+    const write = (bytes: Uint8Array): Promise<void> =>
+      new Promise((resolve, reject) => socket.write(bytes, (error) => (error ? reject(error) : resolve())));
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('error', reject);
+    });
+    const hello: Hello = { v: protocolVersion, clusterId: this.clusterId, from: this.memberId, to, kind: 'snapshot' };
+    for (const frame of [encodeJson(hello), Buffer.from(header)]) {
+      await write(frameHeader(frame.length));
+      await write(frame);
+    }
+    for await (const chunk of body) {
+      for (let offset = 0; offset < chunk.length; offset += snapshotChunkBytes) {
+        const part = chunk.subarray(offset, offset + snapshotChunkBytes);
+        await write(frameHeader(part.length));
+        await write(part);
+      }
+    }
+    await write(frameHeader(0));
+    try {
+      const answer = await reply;
+      if (!answer.ok) throw new Error(`peer ${to} refused the snapshot: ${answer.error ?? 'no reason given'}`);
+    } finally {
+      socket.destroy();
+    }
+  }
+
+  private accept(socket: net.Socket): void {
+    this.inbound.add(socket);
+    socket.setNoDelay(true);
+    socket.on('close', () => this.inbound.delete(socket));
+    socket.on('error', () => socket.destroy());
+    const decoder = new FrameDecoder(this.frameBytesMax);
+    let hello: Hello | null = null;
+    let snapshot: SnapshotReceiver | null = null;
+    socket.on('data', (chunk: Buffer) => {
+      let frames: Buffer[];
+      try {
+        frames = decoder.push(chunk);
+      } catch (error) {
+        this.log?.warn(`dropping a peer connection: ${error instanceof FrameError ? error.message : String(error)}`);
+        socket.destroy();
+        return;
+      }
+      for (const frame of frames) {
+        if (hello === null) {
+          const refusal = this.checkHello(frame);
+          if (typeof refusal === 'string') {
+            this.refuse(socket, refusal);
+            return;
+          }
+          hello = refusal;
+          continue;
+        }
+        if (hello.kind === 'messages') {
+          if (this.dropFrom.has(hello.from)) {
+            this.stats.messagesDroppedIncoming++;
+          } else {
+            this.stats.messagesReceived++;
+            this.options.onMessage(hello.from, frame);
+          }
+          continue;
+        }
+        if (snapshot === null) {
+          snapshot = new SnapshotReceiver(() => socket.pause(), () => socket.resume());
+          const from = hello.from;
+          if (this.dropFrom.has(from)) {
+            this.refuse(socket, `messages from ${from} are being dropped`);
+            return;
+          }
+          this.options.onSnapshot(from, frame, snapshot.chunks()).then(
+            () => this.reply(socket, { ok: true }),
+            (error: unknown) => this.reply(socket, { ok: false, error: error instanceof Error ? error.message : String(error) }),
+          );
+          continue;
+        }
+        snapshot.push(frame.length === 0 ? null : frame);
+      }
+    });
+  }
+
+  private checkHello(frame: Buffer): Hello | string {
+    let hello: Hello;
+    try {
+      hello = JSON.parse(frame.toString('utf8')) as Hello;
+    } catch {
+      return 'malformed handshake';
+    }
+    if (hello.v !== protocolVersion) return `unsupported peer protocol version ${String(hello.v)}`;
+    if (hello.clusterId !== this.clusterId) return `cluster id mismatch: this member belongs to cluster ${this.clusterId}, the peer to ${hello.clusterId}`;
+    if (hello.to !== this.memberId) return `member id mismatch: this member is ${this.memberId}, not ${hello.to}`;
+    if (hello.kind !== 'messages' && hello.kind !== 'snapshot') return 'unknown connection kind';
+    return hello;
+  }
+
+  private refuse(socket: net.Socket, reason: string): void {
+    this.log?.warn(`refused a peer connection: ${reason}`);
+    this.reply(socket, { ok: false, error: reason });
+    socket.end();
+  }
+
+  private reply(socket: net.Socket, reply: Reply): void {
+    if (socket.destroyed) return;
+    const bytes = encodeJson(reply);
+    socket.write(frameHeader(bytes.length));
+    socket.write(bytes);
+  }
+
+  /** Stops listening and closes every connection. */
+  async close(): Promise<void> {
+    for (const sender of this.senders.values()) sender.close();
+    this.senders.clear();
+    for (const socket of this.inbound) socket.destroy();
+    const server = this.server;
+    this.server = null;
+    if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}
+
+/**
+ * Turns pushed frames into an async iterable; `null` marks the end. The socket is paused while
+ * more than `snapshotQueueFramesMax` frames wait, so a slow installer bounds memory.
+ */
+class SnapshotReceiver {
+  private queue: (Buffer | null)[] = [];
+  private wake: (() => void) | null = null;
+  private paused = false;
+
+  constructor(
+    private readonly pause: () => void,
+    private readonly resume: () => void,
+  ) {}
+
+  push(frame: Buffer | null): void {
+    this.queue.push(frame);
+    if (this.queue.length > snapshotQueueFramesMax && !this.paused) {
+      this.paused = true;
+      this.pause();
+    }
+    this.wake?.();
+    this.wake = null;
+  }
+
+  async *chunks(): AsyncIterable<Buffer> {
+    while (true) {
+      if (this.paused && this.queue.length <= snapshotQueueFramesMax / 2) {
+        this.paused = false;
+        this.resume();
+      }
+      const next = this.queue.shift();
+      if (next === undefined) {
+        await new Promise<void>((resolve) => (this.wake = resolve));
+        continue;
+      }
+      if (next === null) return;
+      yield next;
+    }
+  }
+}

@@ -1,0 +1,160 @@
+// The LMDB environment under the store and the lessor: one database file, a fixed set of named
+// tables with binary keys and values, synchronous write transactions, consistent copies,
+// defragmentation by compacting copy and swap, and size figures. LMDB is opened without fsync per
+// commit: the write-ahead log is the durability point, and `sync()` flushes at snapshot time.
+// What the tables hold is decided by their owners (mvccStore.ts, core/lease).
+import fs from 'node:fs';
+import path from 'node:path';
+import { open } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
+import { assert } from '../raft/assert.js';
+
+/** Every table in the store's database. */
+export const tableNames = ['live', 'history', 'revisions', 'meta', 'alarms', 'leases'] as const;
+export type TableName = (typeof tableNames)[number];
+
+/** A table handle: binary keys, binary values. */
+export type Table = Database<Buffer, Buffer>;
+
+/** How many times `defragment` retries when writes land while it copies. */
+export const defragmentAttemptsMax = 5;
+
+/** The database file's name inside a store directory. */
+export const databaseFileName = 'store.mdb';
+
+export interface BackendSizes {
+  /** Bytes the database file occupies (pages up to the highest one ever used). */
+  readonly dbSizeBytes: number;
+  /** Bytes of pages that hold live data; the rest is free space a defragment would return. */
+  readonly dbSizeInUseBytes: number;
+}
+
+/** An LMDB environment with the store's tables. Not safe to share between processes. */
+export class Backend {
+  private root: RootDatabase<Buffer, Buffer>;
+  private tables = new Map<TableName, Table>();
+  private writeCount = 0;
+  private closed = false;
+
+  private constructor(readonly filePath: string) {
+    this.root = Backend.openRoot(filePath);
+    this.openTables();
+  }
+
+  /** Opens every table outside any write transaction (a table first opened in an aborted one is lost). */
+  private openTables(): void {
+    for (const name of tableNames) {
+      this.tables.set(name, this.root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }));
+    }
+  }
+
+  /** Opens (creating if needed) the database in directory `dir`. */
+  static open(dir: string): Backend {
+    fs.mkdirSync(dir, { recursive: true });
+    return new Backend(path.join(dir, databaseFileName));
+  }
+
+  private static openRoot(filePath: string): RootDatabase<Buffer, Buffer> {
+    return open<Buffer, Buffer>({
+      path: filePath,
+      noSubdir: true,
+      maxDbs: tableNames.length + 2,
+      noSync: true,
+      overlappingSync: false,
+      keyEncoding: 'binary',
+      encoding: 'binary',
+    });
+  }
+
+  /** The named table. Handles change after `defragment`, so callers look tables up per use. */
+  table(name: TableName): Table {
+    assert(!this.closed, 'backend is closed');
+    const table = this.tables.get(name);
+    assert(table !== undefined, `table ${name} is open`);
+    return table;
+  }
+
+  /** Runs `action` in one synchronous write transaction; a throw aborts every write in it. */
+  transact<T>(action: () => T): T {
+    assert(!this.closed, 'backend is closed');
+    this.writeCount += 1;
+    return this.root.transactionSync(action);
+  }
+
+  /** Writes a consistent copy of the database to `filePath` (compacted when `compact`). */
+  async copyTo(filePath: string, compact: boolean): Promise<void> {
+    assert(!this.closed, 'backend is closed');
+    await this.root.backup(filePath, compact);
+  }
+
+  /**
+   * Rewrites the database compactly and swaps it in. Writes that land while the copy runs make
+   * the copy stale; it is then retried, at most `defragmentAttemptsMax` times. Returns whether the
+   * swap happened.
+   */
+  async defragment(): Promise<boolean> {
+    const copyPath = `${this.filePath}.defrag`;
+    for (let attempt = 0; attempt < defragmentAttemptsMax; attempt++) {
+      const writesBefore = this.writeCount;
+      fs.rmSync(copyPath, { force: true });
+      await this.copyTo(copyPath, true);
+      if (this.closed) break;
+      if (this.writeCount !== writesBefore) continue;
+      // Everything from here to the reopen is synchronous: no write can interleave.
+      this.closeRoot();
+      fs.renameSync(copyPath, this.filePath);
+      fs.rmSync(`${this.filePath}-lock`, { force: true });
+      this.root = Backend.openRoot(this.filePath);
+      this.closed = false;
+      this.openTables();
+      return true;
+    }
+    fs.rmSync(copyPath, { force: true });
+    return false;
+  }
+
+  /** Flushes committed transactions to disk. */
+  sync(): Promise<void> {
+    assert(!this.closed, 'backend is closed');
+    const root = this.root as unknown as { sync(callback: (error: unknown) => void): void };
+    return new Promise((resolve, reject) =>
+      root.sync((error) => (error ? reject(error instanceof Error ? error : new Error('LMDB sync failed')) : resolve())),
+    );
+  }
+
+  sizes(): BackendSizes {
+    const stats = this.root.getStats() as {
+      pageSize: number;
+      lastPageNumber: number;
+      root: PageStats;
+    };
+    let pagesInUse = 2 + pagesOf(stats.root);
+    for (const name of tableNames) pagesInUse += pagesOf(this.table(name).getStats() as PageStats);
+    const pagesTotal = stats.lastPageNumber + 1;
+    return {
+      dbSizeBytes: pagesTotal * stats.pageSize,
+      dbSizeInUseBytes: Math.min(pagesInUse, pagesTotal) * stats.pageSize,
+    };
+  }
+
+  private closeRoot(): void {
+    this.tables.clear();
+    this.closed = true;
+    void this.root.close();
+  }
+
+  /** Closes the environment. Pending synchronous transactions have already committed. */
+  close(): void {
+    if (!this.closed) this.closeRoot();
+  }
+}
+
+interface PageStats {
+  treeBranchPageCount: number;
+  treeLeafPageCount: number;
+  overflowPages: number;
+}
+
+function pagesOf(stats: PageStats): number {
+  return stats.treeBranchPageCount + stats.treeLeafPageCount + stats.overflowPages;
+}

@@ -1,0 +1,227 @@
+// On-disk encodings of the store: order-preserving revision keys, order-preserving (user key,
+// revision) keys for the history index, and checksummed records. Every record carries its length
+// and a CRC32 of its payload, checked on read; a mismatch is corruption and crashes loudly.
+// What the tables mean is the store's business (see mvccStore.ts); this module only encodes.
+import { createHash } from 'node:crypto';
+import { crc32 } from 'node:zlib';
+import { assert } from '../raft/assert.js';
+import type { KeyValue, Revision } from './types.js';
+
+/**
+ * The longest user key the store accepts: etcd's default request limit (1.5 MiB), since a key
+ * must fit in one request.
+ */
+export const keyBytesMax = 1_572_864;
+
+/**
+ * Keys up to this length are stored as themselves. LMDB limits keys to 1978 bytes at a 4 KiB page
+ * and the history index escapes 0x00 bytes (worst case doubling a key) and appends 18 bytes, so a
+ * longer key is stored as its first `inlineKeyBytesMax` bytes followed by its SHA-256 (see
+ * `storageKey`); its full bytes live in the records.
+ */
+export const inlineKeyBytesMax = 900;
+
+/** Bytes of the digest that ends a hashed storage key. */
+export const storageKeyDigestBytes = 32;
+
+/**
+ * The LMDB key of user key `key`. Storage keys order as their user keys do, except that hashed
+ * keys sharing their first `inlineKeyBytesMax` bytes are adjacent but in digest order; readers
+ * re-sort such runs by full key.
+ */
+export function storageKey(key: Uint8Array): Buffer {
+  const buffer = Buffer.isBuffer(key) ? key : Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  if (buffer.length <= inlineKeyBytesMax) return buffer;
+  const digest = createHash('sha256').update(buffer).digest();
+  return Buffer.concat([buffer.subarray(0, inlineKeyBytesMax), digest]);
+}
+
+/** True when a storage key is a hashed long key (its user key is in the record). */
+export function isHashedStorageKey(storage: Uint8Array): boolean {
+  return storage.length > inlineKeyBytesMax;
+}
+
+/** Bytes of an encoded (main, sub) revision. */
+export const revisionBytes = 16;
+
+const twoTo32 = 0x1_0000_0000;
+
+function writeUint53(view: DataView, offset: number, n: number): void {
+  assert(Number.isSafeInteger(n) && n >= 0, `revision part ${n} is not a safe non-negative integer`);
+  view.setUint32(offset, Math.floor(n / twoTo32));
+  view.setUint32(offset + 4, n % twoTo32);
+}
+
+function readUint53(view: DataView, offset: number): number {
+  return view.getUint32(offset) * twoTo32 + view.getUint32(offset + 4);
+}
+
+function viewOf(bytes: Uint8Array): DataView {
+  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Encodes (main, sub) so byte order equals revision order. */
+export function encodeRevision(main: Revision, sub: number): Buffer {
+  const out = Buffer.alloc(revisionBytes);
+  const view = viewOf(out);
+  writeUint53(view, 0, main);
+  writeUint53(view, 8, sub);
+  return out;
+}
+
+/** Inverse of `encodeRevision`, reading at `offset`. */
+export function decodeRevision(bytes: Uint8Array, offset = 0): { main: Revision; sub: number } {
+  assert(bytes.length - offset >= revisionBytes, 'revision key too short');
+  const view = viewOf(bytes);
+  return { main: readUint53(view, offset), sub: readUint53(view, offset + 8) };
+}
+
+/**
+ * Escapes a user key so that escaped(a) ++ terminator orders exactly as a does, and no escaped
+ * key followed by the terminator is a prefix of another: 0x00 becomes 0x00 0xFF, and the key ends
+ * with 0x00 0x01.
+ */
+export function escapeKeyWithTerminator(key: Uint8Array): Buffer {
+  let zeros = 0;
+  for (const byte of key) if (byte === 0) zeros += 1;
+  const out = Buffer.alloc(key.length + zeros + 2);
+  let at = 0;
+  for (const byte of key) {
+    out[at++] = byte;
+    if (byte === 0) out[at++] = 0xff;
+  }
+  out[at++] = 0x00;
+  out[at++] = 0x01;
+  assert(at === out.length, 'escaped key length mismatch');
+  return out;
+}
+
+/** The history index prefix shared by every entry of user key `key`. */
+export function historyPrefix(key: Uint8Array): Buffer {
+  return escapeKeyWithTerminator(storageKey(key));
+}
+
+/** The history index key of user key `key` written at (main, sub). */
+export function historyKey(key: Uint8Array, main: Revision, sub: number): Buffer {
+  return Buffer.concat([historyPrefix(key), encodeRevision(main, sub)]);
+}
+
+/**
+ * Recovers the storage key from a history prefix (escaped key with its terminator). For a hashed
+ * storage key, the user key is in the history value instead.
+ */
+export function unescapeHistoryPrefix(prefix: Uint8Array): Buffer {
+  const escapedEnd = prefix.length - 2;
+  assert(escapedEnd >= 0, 'history prefix too short');
+  assert(prefix[escapedEnd] === 0x00 && prefix[escapedEnd + 1] === 0x01, 'history key terminator');
+  const out = Buffer.alloc(escapedEnd);
+  let at = 0;
+  for (let i = 0; i < escapedEnd; i++) {
+    const byte = prefix[i]!;
+    out[at++] = byte;
+    if (byte === 0) {
+      assert(prefix[i + 1] === 0xff, 'history key escape');
+      i += 1;
+    }
+  }
+  return out.subarray(0, at);
+}
+
+/** Wraps a payload as [u32 length][u32 crc32][payload]. */
+export function frame(payload: Uint8Array): Buffer {
+  const out = Buffer.alloc(8 + payload.length);
+  out.writeUInt32BE(payload.length, 0);
+  out.writeUInt32BE(crc32(payload), 4);
+  out.set(payload, 8);
+  return out;
+}
+
+/** Checks and strips a frame. A bad length or checksum is corruption: it crashes. */
+export function unframe(bytes: Uint8Array): Buffer {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  assert(buffer.length >= 8, 'record shorter than its frame');
+  const length = buffer.readUInt32BE(0);
+  assert(length === buffer.length - 8, `record length ${length} does not match ${buffer.length - 8}`);
+  const payload = buffer.subarray(8);
+  assert(crc32(payload) === buffer.readUInt32BE(4), 'record checksum mismatch: store is corrupt');
+  return payload;
+}
+
+/** Kind of a revision record: a put writes a version, a delete writes a tombstone. */
+export type RecordKind = 'put' | 'delete';
+
+/** A decoded revision record. */
+export interface KvRecord {
+  readonly kind: RecordKind;
+  readonly kv: KeyValue;
+}
+
+const kvHeaderBytes = 1 + 8 + 8 + 8 + 8 + 4;
+
+/** Encodes a revision record (also the live table's value, always of kind 'put'). */
+export function encodeKvRecord(kind: RecordKind, kv: KeyValue): Buffer {
+  const payload = Buffer.alloc(kvHeaderBytes + kv.key.length + kv.value.length);
+  payload.writeUInt8(kind === 'put' ? 1 : 2, 0);
+  payload.writeDoubleBE(kv.createRevision, 1);
+  payload.writeDoubleBE(kv.modRevision, 9);
+  payload.writeDoubleBE(kv.version, 17);
+  payload.writeBigInt64BE(kv.lease, 25);
+  payload.writeUInt32BE(kv.key.length, 33);
+  payload.set(kv.key, kvHeaderBytes);
+  payload.set(kv.value, kvHeaderBytes + kv.key.length);
+  return frame(payload);
+}
+
+/**
+ * Decodes a revision record. The kv's key and value are views into `bytes`, which the caller
+ * must not reuse.
+ */
+export function decodeKvRecord(bytes: Uint8Array): KvRecord {
+  const payload = unframe(bytes);
+  const kindByte = payload.readUInt8(0);
+  assert(kindByte === 1 || kindByte === 2, `unknown record kind ${kindByte}`);
+  const keyLength = payload.readUInt32BE(33);
+  assert(kvHeaderBytes + keyLength <= payload.length, 'record key overruns its payload');
+  const kv: KeyValue = {
+    createRevision: payload.readDoubleBE(1),
+    modRevision: payload.readDoubleBE(9),
+    version: payload.readDoubleBE(17),
+    lease: payload.readBigInt64BE(25),
+    // Views, not copies: LMDB hands every read its own buffer, and the caller owns `bytes`.
+    key: payload.subarray(kvHeaderBytes, kvHeaderBytes + keyLength),
+    value: payload.subarray(kvHeaderBytes + keyLength),
+  };
+  return { kind: kindByte === 1 ? 'put' : 'delete', kv };
+}
+
+/** Encodes a non-negative safe integer as a framed 8-byte record (meta values). */
+export function encodeNumberRecord(n: number): Buffer {
+  const payload = Buffer.alloc(8);
+  writeUint53(viewOf(payload), 0, n);
+  return frame(payload);
+}
+
+/** Inverse of `encodeNumberRecord`; a bad frame crashes. */
+export function decodeNumberRecord(bytes: Uint8Array): number {
+  const payload = unframe(bytes);
+  assert(payload.length === 8, 'number record must be 8 bytes');
+  return readUint53(viewOf(payload), 0);
+}
+
+/** Encodes a signed 64-bit id so byte order equals numeric order (sign bit flipped). */
+export function encodeInt64Key(id: bigint): Buffer {
+  const out = Buffer.alloc(8);
+  out.writeBigUInt64BE(BigInt.asUintN(64, id) ^ (1n << 63n));
+  return out;
+}
+
+/** Inverse of `encodeInt64Key`. */
+export function decodeInt64Key(bytes: Uint8Array): bigint {
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return BigInt.asIntN(64, buffer.readBigUInt64BE(0) ^ (1n << 63n));
+}
+
+/** Bytewise comparison of two keys, as etcd orders keys. */
+export function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  return Buffer.compare(a, b);
+}

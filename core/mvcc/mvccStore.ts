@@ -1,0 +1,375 @@
+// The MVCC key-value store: etcd's data model on LMDB. Owns the revision counters, the applied
+// Raft position, batched application of committed requests (one LMDB transaction per batch),
+// current and historical reads, hashes, quota accounting, snapshots and defragmentation. Watch
+// delivery (watchHub.ts) and lease expiry (core/lease) sit on top; the Raft log is the server's.
+//
+// Tables (see backend.ts): `live` storage key -> current KeyValue; `history` (escaped storage key,
+// revision) -> put/delete marker; `revisions` (main, sub) -> the KeyValue or tombstone written
+// then; `meta` counters and the applied position; `alarms`; `leases` (owned by core/lease).
+// Storage keys are user keys, except that long keys are cut and hashed (see encoding.ts).
+import { crc32 } from 'node:zlib';
+import fs from 'node:fs';
+import path from 'node:path';
+import { assert } from '../raft/assert.js';
+import { AlarmRegistry } from './alarms.js';
+import { Backend, databaseFileName } from './backend.js';
+import type { Table, TableName } from './backend.js';
+import { CompactedError, FutureRevisionError, StoreError } from './errors.js';
+import { decodeKvRecord, decodeNumberRecord, encodeNumberRecord, encodeRevision } from './encoding.js';
+import { serveRange } from './serveRange.js';
+import { StoreReader } from './storeReader.js';
+import { WriteBatch } from './writeBatch.js';
+import type { LeaseAttachments, StoreCore } from './writeBatch.js';
+import type {
+  AlarmMember,
+  CompactionRequest,
+  CompactionResponse,
+  DeleteRangeRequest,
+  DeleteRangeResponse,
+  HashKvResult,
+  KeyValue,
+  PutRequest,
+  PutResponse,
+  RangeRequest,
+  RangeResponse,
+  Revision,
+  RevisionEvents,
+  TxnRequest,
+  TxnResponse,
+} from './types.js';
+
+/** etcd's default --quota-backend-bytes (2 GiB). */
+export const quotaBackendBytesDefault = 2 * 1024 * 1024 * 1024;
+
+/** How to open a store. */
+export interface MvccStoreOptions {
+  /** Directory holding the database file; created if missing. */
+  readonly dir: string;
+  /**
+   * Quota on the store's logical size (see `StoreSizes.usedBytes`); writes beyond it fail with
+   * NoSpaceError and raise a NOSPACE alarm. Defaults to `quotaBackendBytesDefault`.
+   */
+  readonly quotaBackendBytes?: number;
+  /** This member's id, recorded on the NOSPACE alarm the quota raises. */
+  readonly memberId?: bigint;
+}
+
+/** The last Raft entry whose effects are in the store. */
+export interface AppliedPosition {
+  readonly index: number;
+  readonly term: number;
+}
+
+/** etcd's Status sizes plus the quota figures. */
+export interface StoreSizes {
+  /** etcd's dbSize: bytes of the database file in use by pages, free or not. */
+  readonly dbSizeBytes: number;
+  /** etcd's dbSizeInUse: bytes of pages holding data. */
+  readonly dbSizeInUseBytes: number;
+  /**
+   * Deterministic logical size the quota is checked against: key and value bytes plus
+   * `recordOverheadBytes` per stored revision record. Identical on every member with the same
+   * history, so quota decisions made at apply never diverge between members.
+   */
+  readonly usedBytes: number;
+  readonly quotaBackendBytes: number;
+}
+
+/** Called after a batch commits with every revision it wrote, in order. */
+export type CommitListener = (revisions: readonly RevisionEvents[]) => void;
+
+const metaKeys = {
+  revision: Buffer.from('revision'),
+  compactRevision: Buffer.from('compactRevision'),
+  usedBytes: Buffer.from('usedBytes'),
+  appliedIndex: Buffer.from('appliedIndex'),
+  appliedTerm: Buffer.from('appliedTerm'),
+};
+
+const noLeases: LeaseAttachments = {
+  exists: () => false,
+  attach: () => assert(false, 'no lessor: a lease cannot be attached'),
+  detach: () => assert(false, 'no lessor: a lease cannot be detached'),
+};
+
+/** An MVCC store in one directory. One instance per directory per process. */
+export class MvccStore {
+  readonly backend: Backend;
+  readonly reader: StoreReader;
+  private readonly core: StoreCore;
+  private readonly listeners = new Set<CommitListener>();
+  private readonly abortListeners = new Set<() => void>();
+  private inBatch = false;
+
+  private constructor(options: MvccStoreOptions) {
+    this.backend = Backend.open(options.dir);
+    this.reader = new StoreReader(this.backend);
+    const meta = this.backend.table('meta');
+    const readNumber = (key: Buffer): number => {
+      const bytes = meta.get(key);
+      return bytes === undefined ? 0 : decodeNumberRecord(bytes);
+    };
+    const backend = this.backend;
+    this.core = {
+      backend,
+      reader: this.reader,
+      alarms: new AlarmRegistry(backend),
+      memberId: options.memberId ?? 0n,
+      quotaBackendBytes: options.quotaBackendBytes ?? quotaBackendBytesDefault,
+      leases: noLeases,
+      revision: readNumber(metaKeys.revision),
+      compactRevision: readNumber(metaKeys.compactRevision),
+      usedBytes: readNumber(metaKeys.usedBytes),
+      saveCounters(): void {
+        const table = backend.table('meta');
+        table.putSync(metaKeys.revision, encodeNumberRecord(this.revision));
+        table.putSync(metaKeys.compactRevision, encodeNumberRecord(this.compactRevision));
+        table.putSync(metaKeys.usedBytes, encodeNumberRecord(this.usedBytes));
+      },
+    };
+  }
+
+  /** Opens (or creates) the store in `options.dir`. */
+  static open(options: MvccStoreOptions): MvccStore {
+    return new MvccStore(options);
+  }
+
+  /**
+   * Installs a database file written by `snapshotTo` as the store of `dir`, replacing any store
+   * there. The store in `dir` must be closed. Open it afterwards with `MvccStore.open`.
+   */
+  static installSnapshot(snapshotPath: string, dir: string): void {
+    fs.mkdirSync(dir, { recursive: true });
+    const target = path.join(dir, databaseFileName);
+    fs.rmSync(`${target}-lock`, { force: true });
+    fs.copyFileSync(snapshotPath, `${target}.installing`);
+    fs.renameSync(`${target}.installing`, target);
+  }
+
+  /** The current revision: the last one any write produced (0 for an empty store). */
+  get revision(): Revision {
+    return this.core.revision;
+  }
+
+  /** The revision of the last compaction (0 if never compacted). */
+  get compactRevision(): Revision {
+    return this.core.compactRevision;
+  }
+
+  /** Connects the lessor: puts with a lease check and update it. */
+  setLeaseAttachments(leases: LeaseAttachments): void {
+    this.core.leases = leases;
+  }
+
+  /** Subscribes to committed revisions; returns the unsubscribe function. */
+  onCommit(listener: CommitListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Subscribes to aborted batches (nothing of them was written): owners of in-memory state
+   * derived from the tables (the lessor) reload it. Returns the unsubscribe function.
+   */
+  onAbort(listener: () => void): () => void {
+    this.abortListeners.add(listener);
+    return () => this.abortListeners.delete(listener);
+  }
+
+  /** etcd's Range at the current revision or a past one. Throws CompactedError, FutureRevisionError. */
+  range(request: RangeRequest): RangeResponse {
+    const view = this.core.revision;
+    return serveRange(this.reader, request, { view, compacted: this.core.compactRevision, reported: view });
+  }
+
+  /**
+   * Applies a batch of committed requests in ONE write transaction and records `applied` (the
+   * last Raft entry of the batch) in it. `action` calls the batch once per request and may catch
+   * each request's StoreError: a failed request writes nothing (a NOSPACE alarm excepted) and the
+   * batch goes on. If `action` throws, nothing of the batch is written and no event is delivered.
+   * Commit listeners run after the commit, in revision order.
+   */
+  applyBatch<T>(applied: AppliedPosition | null, action: (batch: WriteBatch) => T): T {
+    assert(!this.inBatch, 'batches do not nest');
+    const saved = { revision: this.core.revision, compact: this.core.compactRevision, used: this.core.usedBytes };
+    const batch = new WriteBatch(this.core);
+    this.inBatch = true;
+    let result: T;
+    try {
+      result = this.backend.transact(() => {
+        const value = action(batch);
+        if (applied !== null) this.saveApplied(applied);
+        return value;
+      });
+    } catch (error) {
+      this.core.revision = saved.revision;
+      this.core.compactRevision = saved.compact;
+      this.core.usedBytes = saved.used;
+      this.core.alarms.reload();
+      for (const listener of this.abortListeners) listener();
+      throw error;
+    } finally {
+      batch.end();
+      this.inBatch = false;
+    }
+    if (batch.committed.length > 0) for (const listener of this.listeners) listener(batch.committed);
+    return result;
+  }
+
+  private saveApplied(applied: AppliedPosition): void {
+    const previous = this.appliedPosition();
+    assert(applied.index >= previous.index, `applied index ${applied.index} goes back from ${previous.index}`);
+    const meta = this.backend.table('meta');
+    meta.putSync(metaKeys.appliedIndex, encodeNumberRecord(applied.index));
+    meta.putSync(metaKeys.appliedTerm, encodeNumberRecord(applied.term));
+  }
+
+  /** The applied Raft position stored with the data ({0, 0} for a new store). */
+  appliedPosition(): AppliedPosition {
+    const meta = this.backend.table('meta');
+    const index = meta.get(metaKeys.appliedIndex);
+    const term = meta.get(metaKeys.appliedTerm);
+    return {
+      index: index === undefined ? 0 : decodeNumberRecord(index),
+      term: term === undefined ? 0 : decodeNumberRecord(term),
+    };
+  }
+
+  /** The applied Raft index stored with the data (0 for a new store). */
+  appliedIndex(): number {
+    return this.appliedPosition().index;
+  }
+
+  /**
+   * Runs one request in its own batch (no applied position). A StoreError is rethrown after the
+   * commit, so what the failure itself records (a NOSPACE alarm) persists.
+   */
+  private single<T>(action: (batch: WriteBatch) => T): T {
+    let failure: StoreError | undefined;
+    const result = this.applyBatch(null, (batch): T | undefined => {
+      try {
+        return action(batch);
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        failure = error;
+        return undefined;
+      }
+    });
+    if (failure !== undefined) throw failure;
+    assert(result !== undefined, 'a request without failure has a result');
+    return result;
+  }
+
+  /** One Put in its own batch (no applied position). */
+  put(request: PutRequest): PutResponse {
+    return this.single((batch) => batch.put(request));
+  }
+
+  /** One DeleteRange in its own batch. */
+  deleteRange(request: DeleteRangeRequest): DeleteRangeResponse {
+    return this.single((batch) => batch.deleteRange(request));
+  }
+
+  /** One Txn in its own batch. */
+  txn(request: TxnRequest): TxnResponse {
+    return this.single((batch) => batch.txn(request));
+  }
+
+  /** One Compact in its own batch. */
+  compact(request: CompactionRequest): CompactionResponse {
+    return this.single((batch) => batch.compact(request));
+  }
+
+  /**
+   * Raises an alarm (etcd's Alarm ACTIVATE) in its own batch; returns false if it was active.
+   * The server applies alarm requests from the log with `WriteBatch.activateAlarm`.
+   */
+  activateAlarm(alarm: AlarmMember): boolean {
+    return this.applyBatch(null, (batch) => batch.activateAlarm(alarm));
+  }
+
+  /** Disarms an alarm (etcd's Alarm DEACTIVATE); returns false if it was not active. */
+  deactivateAlarm(alarm: AlarmMember): boolean {
+    return this.applyBatch(null, (batch) => batch.deactivateAlarm(alarm));
+  }
+
+  /** Active alarms. */
+  alarms(): AlarmMember[] {
+    return this.core.alarms.list();
+  }
+
+  /** Every current key-value, in key order (used to rebuild lease attachments at open). */
+  *liveKeyValues(): Generator<KeyValue> {
+    for (const { value } of this.backend.table('live').getRange({})) yield decodeKvRecord(value).kv;
+  }
+
+  /**
+   * etcd's HashKV: a CRC32 over every stored revision record at or below `revision` (0 = current).
+   * Stores fed the same requests (and compactions) hash equal. Throws CompactedError and
+   * FutureRevisionError as a read at that revision would.
+   */
+  hashKv(revision: Revision = 0): HashKvResult {
+    const current = this.core.revision;
+    const hashRevision = revision === 0 ? current : revision;
+    if (hashRevision > current) throw new FutureRevisionError();
+    if (hashRevision < this.core.compactRevision) throw new CompactedError(this.core.compactRevision);
+    let hash = 0;
+    const revisions = this.backend.table('revisions');
+    for (const { key, value } of revisions.getRange({ end: encodeRevision(hashRevision + 1, 0) })) {
+      hash = crc32(value, crc32(key, hash));
+    }
+    return { hash, compactRevision: this.core.compactRevision, hashRevision, revision: current };
+  }
+
+  /** etcd's Hash: a CRC32 over every table except the applied Raft position. */
+  hash(): number {
+    let hash = 0;
+    const tables: TableName[] = ['live', 'history', 'revisions', 'alarms', 'leases', 'meta'];
+    for (const name of tables) {
+      hash = crc32(Buffer.from(name), hash);
+      hash = hashTable(this.backend.table(name), name === 'meta', hash);
+    }
+    return hash;
+  }
+
+  sizes(): StoreSizes {
+    return { ...this.backend.sizes(), usedBytes: this.core.usedBytes, quotaBackendBytes: this.core.quotaBackendBytes };
+  }
+
+  /** Writes a consistent copy of the database to the file `filePath` (a snapshot). */
+  async snapshotTo(filePath: string): Promise<void> {
+    fs.mkdirSync(path.dirname(filePath), { recursive: true });
+    fs.rmSync(filePath, { force: true });
+    await this.backend.copyTo(filePath, false);
+  }
+
+  /**
+   * Rewrites the database without free pages and swaps it in; data and counters are unchanged.
+   * Returns false when writes kept landing during the copy and the swap was given up.
+   */
+  async defragment(): Promise<boolean> {
+    const swapped = await this.backend.defragment();
+    if (swapped) this.core.alarms.reload();
+    return swapped;
+  }
+
+  /** Flushes committed batches to disk (the store does not fsync per batch). */
+  sync(): Promise<void> {
+    return this.backend.sync();
+  }
+
+  close(): void {
+    this.listeners.clear();
+    this.abortListeners.clear();
+    this.backend.close();
+  }
+}
+
+function hashTable(table: Table, skipApplied: boolean, seed: number): number {
+  let hash = seed;
+  for (const { key, value } of table.getRange({})) {
+    if (skipApplied && (key.equals(metaKeys.appliedIndex) || key.equals(metaKeys.appliedTerm))) continue;
+    hash = crc32(value, crc32(key, hash));
+  }
+  return hash;
+}

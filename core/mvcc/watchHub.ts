@@ -1,0 +1,317 @@
+// Watches over a store: by key or range, from a past revision (replayed from the revisions
+// table) or from now, with prevKv, NOPUT/NODELETE filters, progress notifications and cancel.
+// Each watcher receives one response per revision that touched its range, in revision order with
+// no gap and no duplicate. Synced watchers get events pushed as batches commit; a watcher whose
+// sink is congested buffers up to `watcherPendingResponsesMax` responses, past which it is moved
+// to the unsynced set and later caught up from the store in chunks of `catchUpRevisionsMax`
+// revisions, one chunk per event-loop turn shared by every unsynced watcher, so writes never wait
+// for watchers. Translating to
+// the wire (watch ids per stream, fragmenting) is the API layer's business.
+import { assert } from '../raft/assert.js';
+import { keyRange, rangeContains, toBuffer } from './keyRange.js';
+import type { KeyRange } from './keyRange.js';
+import type { MvccStore } from './mvccStore.js';
+import type { Event, Revision, RevisionEvents } from './types.js';
+import { WatcherIndex } from './watcherIndex.js';
+
+/** Responses a congested synced watcher may hold before it is moved to the unsynced set. */
+export const watcherPendingResponsesMaxDefault = 1024;
+/** Revisions read from the store per catch-up chunk of one unsynced watcher. */
+export const catchUpRevisionsMaxDefault = 256;
+
+/** etcd's watch filters: drop PUT or DELETE events. */
+export type WatchFilter = 'NOPUT' | 'NODELETE';
+
+/** etcd's WatchCreateRequest, as far as the store is concerned. */
+export interface WatchRequest {
+  readonly key: Uint8Array;
+  readonly rangeEnd?: Uint8Array;
+  /** First revision to deliver; 0 or absent means "changes after now". */
+  readonly startRevision?: Revision;
+  readonly prevKv?: boolean;
+  readonly filters?: readonly WatchFilter[];
+}
+
+/**
+ * etcd's WatchResponse, minus the header. An events response carries the events of exactly one
+ * revision (`revision`); a progress notification has no events and the store's current revision;
+ * a compacted response has `canceled` and `compactRevision` set.
+ */
+export interface WatchResponse {
+  readonly watchId: number;
+  readonly revision: Revision;
+  readonly events: readonly Event[];
+  readonly canceled?: boolean;
+  readonly compactRevision?: Revision;
+}
+
+/**
+ * Where a watcher's responses go. `send` returns false when the consumer is congested; the hub
+ * then holds further responses until `WatchHub.ready(watchId)` is called.
+ */
+export interface WatchSink {
+  send(response: WatchResponse): boolean;
+}
+
+/** Limits of a hub; both default to the named defaults above. */
+export interface WatchHubOptions {
+  readonly watcherPendingResponsesMax?: number;
+  readonly catchUpRevisionsMax?: number;
+}
+
+interface Watcher {
+  readonly id: number;
+  readonly range: KeyRange;
+  readonly prevKv: boolean;
+  readonly noPut: boolean;
+  readonly noDelete: boolean;
+  readonly sink: WatchSink;
+  /** Invariant: every event below this revision was delivered or held in `pending`. */
+  nextRevision: Revision;
+  pending: WatchResponse[];
+  congested: boolean;
+  synced: boolean;
+}
+
+/** Delivers store changes to watchers. One hub per store. */
+export class WatchHub {
+  private readonly watchers = new Map<number, Watcher>();
+  private readonly index = new WatcherIndex<Watcher>();
+  private readonly unsynced = new Set<Watcher>();
+  private readonly pendingMax: number;
+  private readonly chunkMax: number;
+  private readonly unsubscribe: () => void;
+  private nextId = 1;
+  private catchUpScheduled = false;
+  private idleWaiters: (() => void)[] = [];
+  private closed = false;
+
+  constructor(
+    private readonly store: MvccStore,
+    options: WatchHubOptions = {},
+  ) {
+    this.pendingMax = options.watcherPendingResponsesMax ?? watcherPendingResponsesMaxDefault;
+    this.chunkMax = options.catchUpRevisionsMax ?? catchUpRevisionsMaxDefault;
+    assert(this.pendingMax > 0 && this.chunkMax > 0, 'watch hub limits are positive');
+    this.unsubscribe = store.onCommit((revisions) => this.onCommit(revisions));
+  }
+
+  /** Number of active watchers. */
+  get size(): number {
+    return this.watchers.size;
+  }
+
+  /**
+   * Starts a watch and returns its id. A start revision below the compacted revision gets one
+   * compacted response (canceled, with `compactRevision`) and no watcher. Throws the key errors
+   * of `keyRange`.
+   */
+  watch(request: WatchRequest, sink: WatchSink): number {
+    assert(!this.closed, 'watch hub is closed');
+    const range = keyRange(request.key, request.rangeEnd);
+    const id = this.nextId++;
+    const start = request.startRevision ?? 0;
+    const compacted = this.store.compactRevision;
+    if (start > 0 && start < compacted) {
+      sink.send({ watchId: id, revision: this.store.revision, events: [], canceled: true, compactRevision: compacted });
+      return id;
+    }
+    const filters = request.filters ?? [];
+    const watcher: Watcher = {
+      id,
+      range,
+      prevKv: request.prevKv === true,
+      noPut: filters.includes('NOPUT'),
+      noDelete: filters.includes('NODELETE'),
+      sink,
+      nextRevision: start > 0 ? start : this.store.revision + 1,
+      pending: [],
+      congested: false,
+      synced: true,
+    };
+    this.watchers.set(id, watcher);
+    if (watcher.nextRevision <= this.store.revision) {
+      watcher.synced = false;
+      this.unsynced.add(watcher);
+      this.scheduleCatchUp();
+    } else {
+      this.index.add(range, watcher);
+    }
+    return id;
+  }
+
+  /** Stops a watch; returns false if it was not active. No response is sent after this. */
+  cancel(watchId: number): boolean {
+    const watcher = this.watchers.get(watchId);
+    if (watcher === undefined) return false;
+    this.watchers.delete(watchId);
+    if (watcher.synced) this.index.remove(watcher.range, watcher);
+    this.unsynced.delete(watcher);
+    return true;
+  }
+
+  /** The consumer of `watchId` can take responses again: held ones are sent, catch-up resumes. */
+  ready(watchId: number): void {
+    const watcher = this.watchers.get(watchId);
+    if (watcher === undefined) return;
+    watcher.congested = false;
+    while (watcher.pending.length > 0 && !watcher.congested) {
+      const response = watcher.pending.shift()!;
+      watcher.congested = !watcher.sink.send(response);
+    }
+    if (!watcher.synced) this.scheduleCatchUp();
+  }
+
+  /**
+   * Sends a progress notification (no events, the current revision) to every synced watcher with
+   * nothing held, or only to `watchIds` when given. Returns how many were sent.
+   */
+  progress(watchIds?: readonly number[]): number {
+    const revision = this.store.revision;
+    let sent = 0;
+    const targets = watchIds === undefined ? [...this.watchers.values()] : watchIds.map((id) => this.watchers.get(id));
+    for (const watcher of targets) {
+      if (watcher === undefined || !watcher.synced || watcher.congested || watcher.pending.length > 0) continue;
+      watcher.congested = !watcher.sink.send({ watchId: watcher.id, revision, events: [] });
+      sent += 1;
+    }
+    return sent;
+  }
+
+  /** Resolves once no unsynced watcher can make progress (all synced, or waiting on `ready`). */
+  whenIdle(): Promise<void> {
+    if (!this.hasCatchUpWork()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /** Detaches from the store and drops every watcher. */
+  close(): void {
+    this.closed = true;
+    this.unsubscribe();
+    for (const id of [...this.watchers.keys()]) this.cancel(id);
+    this.releaseIdleWaiters();
+  }
+
+  private onCommit(revisions: readonly RevisionEvents[]): void {
+    for (const { revision, events } of revisions) {
+      const touched = new Map<Watcher, Event[]>();
+      for (const event of events) {
+        this.index.match(toBuffer(event.kv.key), (watcher) => {
+          let list = touched.get(watcher);
+          if (list === undefined) touched.set(watcher, (list = []));
+          list.push(event);
+        });
+      }
+      for (const [watcher, matched] of touched) {
+        if (revision < watcher.nextRevision || !this.watchers.has(watcher.id)) continue;
+        const selected = this.select(watcher, matched);
+        if (selected.length > 0) this.deliver(watcher, { watchId: watcher.id, revision, events: selected });
+      }
+    }
+  }
+
+  /** Applies filters and the prevKv choice to one revision's events for `watcher`. */
+  private select(watcher: Watcher, events: readonly Event[]): Event[] {
+    const out: Event[] = [];
+    for (const event of events) {
+      if (event.type === 'PUT' && watcher.noPut) continue;
+      if (event.type === 'DELETE' && watcher.noDelete) continue;
+      if (watcher.prevKv || event.prevKv === undefined) out.push(event);
+      else out.push({ type: event.type, kv: event.kv });
+    }
+    return out;
+  }
+
+  private deliver(watcher: Watcher, response: WatchResponse): void {
+    assert(watcher.synced, 'only synced watchers get pushed events');
+    assert(response.revision >= watcher.nextRevision, 'events reach a watcher in revision order');
+    watcher.nextRevision = response.revision + 1;
+    if (watcher.congested || watcher.pending.length > 0) {
+      watcher.pending.push(response);
+      if (watcher.pending.length > this.pendingMax) this.desync(watcher);
+      return;
+    }
+    watcher.congested = !watcher.sink.send(response);
+  }
+
+  /** Drops held responses and lets catch-up re-read them from the store. */
+  private desync(watcher: Watcher): void {
+    const first = watcher.pending[0];
+    assert(first !== undefined, 'a desynced watcher held responses');
+    watcher.nextRevision = first.revision;
+    watcher.pending = [];
+    watcher.synced = false;
+    this.index.remove(watcher.range, watcher);
+    this.unsynced.add(watcher);
+  }
+
+  private hasCatchUpWork(): boolean {
+    for (const watcher of this.unsynced) if (!watcher.congested) return true;
+    return false;
+  }
+
+  private scheduleCatchUp(): void {
+    if (this.catchUpScheduled || this.closed) return;
+    this.catchUpScheduled = true;
+    setImmediate(() => {
+      this.catchUpScheduled = false;
+      if (this.closed) return;
+      this.catchUpStep();
+      if (this.hasCatchUpWork()) this.scheduleCatchUp();
+      else this.releaseIdleWaiters();
+    });
+  }
+
+  private releaseIdleWaiters(): void {
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+  /**
+   * One catch-up step: reads one chunk of stored revisions from the lowest revision any ready
+   * unsynced watcher needs, and gives each ready watcher the part it has not seen. A watcher that
+   * reaches the current revision rejoins the synced index.
+   */
+  private catchUpStep(): void {
+    const compacted = this.store.compactRevision;
+    const ready: Watcher[] = [];
+    for (const watcher of this.unsynced) {
+      if (watcher.congested || !this.watchers.has(watcher.id)) continue;
+      if (watcher.nextRevision < compacted) {
+        this.cancel(watcher.id);
+        watcher.sink.send({ watchId: watcher.id, revision: this.store.revision, events: [], canceled: true, compactRevision: compacted });
+        continue;
+      }
+      ready.push(watcher);
+    }
+    if (ready.length === 0) return;
+    const current = this.store.revision;
+    let from = current + 1;
+    for (const watcher of ready) from = Math.min(from, watcher.nextRevision);
+    const withPrevKv = ready.some((watcher) => watcher.prevKv);
+    const chunk = this.store.reader.revisionsBetween(from, current, this.chunkMax, withPrevKv);
+    const last = chunk[chunk.length - 1];
+    const reachesNow = chunk.length < this.chunkMax || last === undefined || last.revision >= current;
+    for (const watcher of ready) this.catchUpFrom(watcher, chunk, reachesNow, current);
+  }
+
+  /** Sends `watcher` the revisions of `chunk` it has not seen; syncs it when the chunk reaches now. */
+  private catchUpFrom(watcher: Watcher, chunk: readonly RevisionEvents[], reachesNow: boolean, current: Revision): void {
+    if (!this.watchers.has(watcher.id)) return;
+    for (const { revision, events } of chunk) {
+      if (revision < watcher.nextRevision) continue;
+      const selected = this.select(watcher, events.filter((event) => rangeContains(watcher.range, event.kv.key)));
+      watcher.nextRevision = revision + 1;
+      if (selected.length === 0) continue;
+      watcher.congested = !watcher.sink.send({ watchId: watcher.id, revision, events: selected });
+      if (watcher.congested) return;
+    }
+    if (reachesNow && this.watchers.has(watcher.id)) {
+      watcher.nextRevision = current + 1;
+      watcher.synced = true;
+      this.unsynced.delete(watcher);
+      this.index.add(watcher.range, watcher);
+    }
+  }
+}

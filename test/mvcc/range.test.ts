@@ -1,0 +1,140 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { CompactedError, EmptyKeyError, FutureRevisionError } from '../../core/mvcc/errors.js';
+import type { MvccStore } from '../../core/mvcc/mvccStore.js';
+import { b, cleanup, keysOf, openStore, valuesOf } from './tempStore.js';
+
+let store: MvccStore;
+
+beforeEach(() => {
+  store = openStore();
+  // rev 1..5: a=1, b=22, c=3, d=4444, then a rewritten
+  store.put({ key: b('a'), value: b('1') });
+  store.put({ key: b('b'), value: b('22') });
+  store.put({ key: b('c'), value: b('3') });
+  store.put({ key: b('d'), value: b('4444') });
+  store.put({ key: b('a'), value: b('5') });
+});
+afterEach(cleanup);
+
+describe('Range', () => {
+  it('reads a single key with its metadata', () => {
+    const response = store.range({ key: b('a') });
+    expect(response.revision).toBe(5);
+    expect(response.count).toBe(1);
+    expect(response.kvs[0]).toMatchObject({ createRevision: 1, modRevision: 5, version: 2, lease: 0n });
+    expect(valuesOf(response.kvs)).toEqual(['5']);
+  });
+
+  it('returns nothing for a missing key', () => {
+    expect(store.range({ key: b('zz') })).toEqual({ revision: 5, kvs: [], more: false, count: 0 });
+  });
+
+  it('reads the half-open interval [key, rangeEnd)', () => {
+    expect(keysOf(store.range({ key: b('b'), rangeEnd: b('d') }).kvs)).toEqual(['b', 'c']);
+  });
+
+  it('reads a prefix and every key from a key on with rangeEnd [0]', () => {
+    store.put({ key: b('ab'), value: b('x') });
+    expect(keysOf(store.range({ key: b('a'), rangeEnd: b('b') }).kvs)).toEqual(['a', 'ab']);
+    expect(keysOf(store.range({ key: b('c'), rangeEnd: Buffer.from([0]) }).kvs)).toEqual(['c', 'd']);
+    expect(store.range({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]) }).count).toBe(5);
+  });
+
+  it('returns an empty result when rangeEnd is not above key', () => {
+    expect(store.range({ key: b('c'), rangeEnd: b('b') }).count).toBe(0);
+  });
+
+  it('limits the result, reporting more and the full count', () => {
+    const response = store.range({ key: b('a'), rangeEnd: b('z'), limit: 2 });
+    expect(keysOf(response.kvs)).toEqual(['a', 'b']);
+    expect(response.more).toBe(true);
+    expect(response.count).toBe(4);
+    const exact = store.range({ key: b('a'), rangeEnd: b('z'), limit: 4 });
+    expect(exact.more).toBe(false);
+  });
+
+  it('reads at a past revision', () => {
+    const response = store.range({ key: b('a'), rangeEnd: b('z'), revision: 2 });
+    expect(keysOf(response.kvs)).toEqual(['a', 'b']);
+    expect(valuesOf(response.kvs)).toEqual(['1', '22']);
+    expect(response.count).toBe(2);
+    expect(response.revision).toBe(5);
+    expect(valuesOf(store.range({ key: b('a'), revision: 4 }).kvs)).toEqual(['1']);
+  });
+
+  it('reads keys with many versions at any past revision', () => {
+    // rev 6..55: h rewritten 50 times; i and g around it; hot deleted at 56 and recreated at 57.
+    for (let i = 0; i < 50; i++) store.put({ key: b('h'), value: b(`h${i}`) });
+    store.put({ key: b('i'), value: b('i') });
+    store.put({ key: b('g'), value: b('g') });
+    store.deleteRange({ key: b('h') });
+    store.put({ key: b('h'), value: b('again') });
+    const all = { key: b('a'), rangeEnd: b('z') };
+    expect(valuesOf(store.range({ ...all, revision: 5 }).kvs)).toEqual(['5', '22', '3', '4444']);
+    expect(valuesOf(store.range({ ...all, revision: 30 }).kvs)).toEqual(['5', '22', '3', '4444', 'h24']);
+    expect(valuesOf(store.range({ ...all, revision: 57 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'h49', 'i']);
+    expect(valuesOf(store.range({ ...all, revision: 58 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'i']);
+    expect(valuesOf(store.range({ ...all, revision: 59 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'again', 'i']);
+    expect(store.range({ ...all, revision: 58, limit: 5 })).toMatchObject({ count: 6, more: true });
+  });
+
+  it('does not see deleted keys at the current revision but does at a past one', () => {
+    store.deleteRange({ key: b('b') });
+    expect(keysOf(store.range({ key: b('a'), rangeEnd: b('z') }).kvs)).toEqual(['a', 'c', 'd']);
+    expect(keysOf(store.range({ key: b('a'), rangeEnd: b('z'), revision: 5 }).kvs)).toEqual(['a', 'b', 'c', 'd']);
+  });
+
+  it('sorts by every target in both orders, ties in key order', () => {
+    const all = { key: b('a'), rangeEnd: b('z') };
+    expect(keysOf(store.range({ ...all, sortOrder: 'DESCEND' }).kvs)).toEqual(['d', 'c', 'b', 'a']);
+    expect(keysOf(store.range({ ...all, sortTarget: 'MOD', sortOrder: 'DESCEND' }).kvs)).toEqual(['a', 'd', 'c', 'b']);
+    expect(keysOf(store.range({ ...all, sortTarget: 'CREATE', sortOrder: 'ASCEND' }).kvs)).toEqual(['a', 'b', 'c', 'd']);
+    expect(keysOf(store.range({ ...all, sortTarget: 'VERSION', sortOrder: 'DESCEND' }).kvs)).toEqual(['a', 'b', 'c', 'd']);
+    expect(keysOf(store.range({ ...all, sortTarget: 'VERSION', sortOrder: 'ASCEND' }).kvs)).toEqual(['b', 'c', 'd', 'a']);
+    expect(keysOf(store.range({ ...all, sortTarget: 'VALUE', sortOrder: 'ASCEND' }).kvs)).toEqual(['b', 'c', 'd', 'a']);
+    // A non-key target without an order sorts ascending, as etcd does.
+    expect(keysOf(store.range({ ...all, sortTarget: 'MOD' }).kvs)).toEqual(['b', 'c', 'd', 'a']);
+  });
+
+  it('sorts before applying the limit', () => {
+    const response = store.range({ key: b('a'), rangeEnd: b('z'), sortTarget: 'MOD', sortOrder: 'DESCEND', limit: 1 });
+    expect(keysOf(response.kvs)).toEqual(['a']);
+    expect(response.more).toBe(true);
+  });
+
+  it('returns keys without values with keysOnly', () => {
+    const response = store.range({ key: b('a'), rangeEnd: b('z'), keysOnly: true });
+    expect(keysOf(response.kvs)).toEqual(['a', 'b', 'c', 'd']);
+    expect(response.kvs.every((kv) => kv.value.length === 0)).toBe(true);
+  });
+
+  it('returns only the count with countOnly', () => {
+    const response = store.range({ key: b('a'), rangeEnd: b('z'), countOnly: true });
+    expect(response.kvs).toEqual([]);
+    expect(response.count).toBe(4);
+  });
+
+  it('filters by min and max mod and create revision', () => {
+    const all = { key: b('a'), rangeEnd: b('z') };
+    expect(keysOf(store.range({ ...all, minModRevision: 3 }).kvs)).toEqual(['a', 'c', 'd']);
+    expect(keysOf(store.range({ ...all, maxModRevision: 3 }).kvs)).toEqual(['b', 'c']);
+    expect(keysOf(store.range({ ...all, minCreateRevision: 2, maxCreateRevision: 3 }).kvs)).toEqual(['b', 'c']);
+    const limited = store.range({ ...all, minModRevision: 3, limit: 2 });
+    expect(keysOf(limited.kvs)).toEqual(['a', 'c']);
+    expect(limited.more).toBe(true);
+    expect(limited.count).toBe(4);
+  });
+
+  it('refuses a future revision and a compacted one, but reads at the compacted revision', () => {
+    expect(() => store.range({ key: b('a'), revision: 6 })).toThrow(FutureRevisionError);
+    expect(() => store.range({ key: b('a'), revision: 6 })).toThrow('mvcc: required revision is a future revision');
+    store.compact({ revision: 3 });
+    expect(() => store.range({ key: b('a'), revision: 2 })).toThrow(CompactedError);
+    expect(() => store.range({ key: b('a'), revision: 2 })).toThrow('mvcc: required revision has been compacted');
+    expect(valuesOf(store.range({ key: b('a'), rangeEnd: b('z'), revision: 3 }).kvs)).toEqual(['1', '22', '3']);
+  });
+
+  it('refuses the empty key', () => {
+    expect(() => store.range({ key: b('') })).toThrow(EmptyKeyError);
+  });
+});

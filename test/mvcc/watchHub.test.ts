@@ -1,0 +1,238 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { MvccStore } from '../../core/mvcc/mvccStore.js';
+import { WatchHub } from '../../core/mvcc/watchHub.js';
+import type { WatchResponse, WatchSink } from '../../core/mvcc/watchHub.js';
+import { b, cleanup, openStore } from './tempStore.js';
+
+const hubs: WatchHub[] = [];
+afterEach(() => {
+  for (const hub of hubs.splice(0)) hub.close();
+  cleanup();
+});
+
+function newHub(store: MvccStore, options: ConstructorParameters<typeof WatchHub>[1] = {}): WatchHub {
+  const hub = new WatchHub(store, options);
+  hubs.push(hub);
+  return hub;
+}
+
+/** A sink that records responses; `accept` decides what `send` returns. */
+class RecordingSink implements WatchSink {
+  readonly responses: WatchResponse[] = [];
+  accept = true;
+  send(response: WatchResponse): boolean {
+    this.responses.push(response);
+    return this.accept;
+  }
+  revisions(): number[] {
+    return this.responses.filter((r) => r.events.length > 0).map((r) => r.revision);
+  }
+  keys(): string[] {
+    return this.responses.flatMap((r) => r.events.map((e) => `${e.type}:${Buffer.from(e.kv.key).toString()}`));
+  }
+}
+
+describe('WatchHub', () => {
+  it('delivers changes of a key, a prefix and a from-key range, one response per revision', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    const single = new RecordingSink();
+    const prefix = new RecordingSink();
+    const fromKey = new RecordingSink();
+    hub.watch({ key: b('a') }, single);
+    hub.watch({ key: b('a'), rangeEnd: b('b') }, prefix);
+    hub.watch({ key: b('b'), rangeEnd: Buffer.from([0]) }, fromKey);
+    store.put({ key: b('a'), value: b('1') });
+    store.put({ key: b('ab'), value: b('1') });
+    store.put({ key: b('c'), value: b('1') });
+    store.deleteRange({ key: b('a'), rangeEnd: b('z') });
+    expect(single.keys()).toEqual(['PUT:a', 'DELETE:a']);
+    expect(prefix.keys()).toEqual(['PUT:a', 'PUT:ab', 'DELETE:a', 'DELETE:ab']);
+    expect(prefix.revisions()).toEqual([1, 2, 4]);
+    expect(fromKey.keys()).toEqual(['PUT:c', 'DELETE:c']);
+  });
+
+  it('carries prevKv only when asked and applies the NOPUT and NODELETE filters', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    const withPrev = new RecordingSink();
+    const noPut = new RecordingSink();
+    const noDelete = new RecordingSink();
+    hub.watch({ key: b('k'), prevKv: true }, withPrev);
+    hub.watch({ key: b('k'), filters: ['NOPUT'] }, noPut);
+    hub.watch({ key: b('k'), filters: ['NODELETE'] }, noDelete);
+    store.put({ key: b('k'), value: b('1') });
+    store.put({ key: b('k'), value: b('2') });
+    store.deleteRange({ key: b('k') });
+    expect(withPrev.responses.map((r) => r.events[0]!.prevKv?.modRevision)).toEqual([undefined, 1, 2]);
+    expect(noPut.keys()).toEqual(['DELETE:k']);
+    expect(noPut.responses[0]!.events[0]!.prevKv).toBeUndefined();
+    expect(noDelete.keys()).toEqual(['PUT:k', 'PUT:k']);
+  });
+
+  it('replays history from a past revision, then continues live with no gap or duplicate', async () => {
+    const store = openStore();
+    const hub = newHub(store, { catchUpRevisionsMax: 3 });
+    for (let i = 1; i <= 10; i++) store.put({ key: b(`k${i % 2}`), value: b(`${i}`) });
+    const sink = new RecordingSink();
+    hub.watch({ key: b('k'), rangeEnd: b('l'), startRevision: 4, prevKv: true }, sink);
+    store.put({ key: b('k0'), value: b('live-before-catch-up') });
+    await hub.whenIdle();
+    store.put({ key: b('k1'), value: b('live') });
+    expect(sink.revisions()).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(sink.responses[0]!.events[0]!.prevKv?.modRevision).toBe(2);
+  });
+
+  it('catches up many watchers from different past revisions, each from its own start', async () => {
+    const store = openStore();
+    const hub = newHub(store, { catchUpRevisionsMax: 7 });
+    for (let i = 1; i <= 100; i++) store.put({ key: b(`k${i % 10}`), value: b(`${i}`) });
+    const sinks: { sink: RecordingSink; start: number; key: number }[] = [];
+    for (let w = 0; w < 1_000; w++) {
+      const sink = new RecordingSink();
+      const start = 1 + ((w * 37) % 100);
+      const key = w % 10;
+      sinks.push({ sink, start, key });
+      hub.watch({ key: b(`k${key}`), startRevision: start, prevKv: w % 2 === 0 }, sink);
+    }
+    await hub.whenIdle();
+    store.put({ key: b('k3'), value: b('live') });
+    sinks.forEach(({ sink, start, key }, w) => {
+      const expected = Array.from({ length: 101 }, (_, i) => i + 1).filter((r) => r >= start && (r === 101 ? key === 3 : r % 10 === key));
+      expect(sink.revisions()).toEqual(expected);
+      // prevKv only for the watchers that asked, and then the key's version 10 revisions earlier.
+      const prevs = sink.responses.filter((r) => r.revision <= 100).map((r) => r.events[0]!.prevKv?.modRevision);
+      expect(prevs).toEqual(expected.filter((r) => r <= 100).map((r) => (w % 2 === 0 && r > 10 ? r - 10 : undefined)));
+    });
+  });
+
+  it('answers a watch from a compacted revision with the compact revision and no watcher', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    for (let i = 0; i < 5; i++) store.put({ key: b('k'), value: b(`${i}`) });
+    store.compact({ revision: 4 });
+    const sink = new RecordingSink();
+    const id = hub.watch({ key: b('k'), startRevision: 2 }, sink);
+    expect(sink.responses).toEqual([{ watchId: id, revision: 5, events: [], canceled: true, compactRevision: 4 }]);
+    expect(hub.size).toBe(0);
+  });
+
+  it('cancels a catching-up watcher with a compacted response when compaction overtakes it', async () => {
+    const store = openStore();
+    const hub = newHub(store, { catchUpRevisionsMax: 2 });
+    for (let i = 0; i < 10; i++) store.put({ key: b('k'), value: b(`${i}`) });
+    const sink = new RecordingSink();
+    const id = hub.watch({ key: b('k'), startRevision: 1 }, sink);
+    store.compact({ revision: 8 });
+    await hub.whenIdle();
+    expect(sink.responses).toEqual([{ watchId: id, revision: 10, events: [], canceled: true, compactRevision: 8 }]);
+    expect(hub.size).toBe(0);
+  });
+
+  it('holds a watch from a future revision until that revision', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    const sink = new RecordingSink();
+    hub.watch({ key: b('k'), startRevision: 3 }, sink);
+    for (let i = 0; i < 4; i++) store.put({ key: b('k'), value: b(`${i}`) });
+    expect(sink.revisions()).toEqual([3, 4]);
+  });
+
+  it('sends nothing after cancel', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    const sink = new RecordingSink();
+    const id = hub.watch({ key: b('k') }, sink);
+    store.put({ key: b('k'), value: b('1') });
+    expect(hub.cancel(id)).toBe(true);
+    expect(hub.cancel(id)).toBe(false);
+    store.put({ key: b('k'), value: b('2') });
+    expect(sink.revisions()).toEqual([1]);
+  });
+
+  it('sends progress notifications with the current revision to idle watchers only', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    const idle = new RecordingSink();
+    const congested = new RecordingSink();
+    hub.watch({ key: b('quiet') }, idle);
+    hub.watch({ key: b('busy') }, congested);
+    congested.accept = false;
+    store.put({ key: b('busy'), value: b('1') });
+    store.put({ key: b('busy'), value: b('2') });
+    expect(hub.progress()).toBe(1);
+    expect(idle.responses).toEqual([{ watchId: 1, revision: 2, events: [] }]);
+  });
+
+  it('holds responses for a congested watcher and catches an overflowing one up from the store', async () => {
+    const store = openStore();
+    const hub = newHub(store, { watcherPendingResponsesMax: 4, catchUpRevisionsMax: 5 });
+    const slow = new RecordingSink();
+    const fast = new RecordingSink();
+    const slowId = hub.watch({ key: b('k'), rangeEnd: b('l') }, slow);
+    hub.watch({ key: b('k'), rangeEnd: b('l') }, fast);
+    slow.accept = false;
+    for (let i = 1; i <= 30; i++) store.put({ key: b(`k${i % 3}`), value: b(`${i}`) });
+    // The writes never waited: the fast watcher has them all, the slow one took one.
+    expect(fast.revisions()).toHaveLength(30);
+    expect(slow.revisions()).toEqual([1]);
+    slow.accept = true;
+    hub.ready(slowId);
+    await hub.whenIdle();
+    store.put({ key: b('k1'), value: b('live') });
+    const expected = Array.from({ length: 31 }, (_, i) => i + 1);
+    expect(slow.revisions()).toEqual(expected);
+    expect(fast.revisions()).toEqual(expected);
+  });
+
+  it('keeps revision order with no gap or duplicate under interleaved batches, congestion and catch-up', async () => {
+    const store = openStore();
+    const hub = newHub(store, { watcherPendingResponsesMax: 2, catchUpRevisionsMax: 2 });
+    const sink = new RecordingSink();
+    const id = hub.watch({ key: b('a'), rangeEnd: b('z') }, sink);
+    let toggle = 0;
+    for (let round = 0; round < 20; round++) {
+      store.applyBatch(null, (batch) => {
+        for (let i = 0; i < 3; i++) batch.put({ key: b(`k${(round + i) % 4}`), value: b(`${round}`) });
+      });
+      toggle = (toggle * 7 + 3) % 5;
+      sink.accept = toggle !== 0;
+      if (toggle === 2) {
+        sink.accept = true;
+        hub.ready(id);
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+    }
+    sink.accept = true;
+    hub.ready(id);
+    await hub.whenIdle();
+    expect(sink.revisions()).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+  });
+
+  it('matches 10,000 watchers on one store, each receiving exactly its own events', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    const sinks: RecordingSink[] = [];
+    for (let i = 0; i < 9_000; i++) {
+      const sink = new RecordingSink();
+      sinks.push(sink);
+      hub.watch({ key: b(`key/${i}`) }, sink);
+    }
+    for (let i = 0; i < 1_000; i++) {
+      const sink = new RecordingSink();
+      sinks.push(sink);
+      hub.watch({ key: b(`key/${i}`), rangeEnd: b(`key/${i}0`) }, sink);
+    }
+    expect(hub.size).toBe(10_000);
+    store.applyBatch(null, (batch) => {
+      for (let i = 0; i < 2_000; i += 7) batch.put({ key: b(`key/${i}`), value: b('v') });
+    });
+    for (let i = 0; i < 9_000; i++) {
+      expect(sinks[i]!.keys()).toEqual(i < 2_000 && i % 7 === 0 ? [`PUT:key/${i}`] : []);
+    }
+    for (let i = 0; i < 1_000; i++) {
+      // [key/i, key/i0) holds key/i and key/i/..., and the keys key/i<digit below 0>: none written.
+      expect(sinks[9_000 + i]!.keys()).toEqual(i % 7 === 0 ? [`PUT:key/${i}`] : []);
+    }
+  });
+});

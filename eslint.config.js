@@ -12,7 +12,7 @@ const coreForbidden = {
 };
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'out/', 'renderer/dist/', '**/*.d.ts', 'bench/results/'] },
+  { ignores: ['node_modules/', 'dist/', 'out/', 'renderer/dist/', '**/*.d.ts', 'bench/results/', '.tmp/', 'test-results/'] },
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {

@@ -18,6 +18,11 @@ export interface PeerTransportOptions {
   readonly onMessage: (from: string, payload: Buffer) => void;
   /** Receives a snapshot stream; the sender learns of success when the returned promise settles. */
   readonly onSnapshot: (from: string, header: Buffer, body: AsyncIterable<Buffer>) => Promise<void>;
+  /**
+   * Answers a request/response query from a peer (membership lookups, calls forwarded to the
+   * leader). Queries may come before the asker knows this member's id or the cluster's.
+   */
+  readonly onQuery?: (from: string, request: unknown) => Promise<unknown>;
   /** A peer could not be reached (connection refused or dropped): Raft should slow down to probing. */
   readonly onUnreachable?: (peer: string) => void;
   readonly log?: TransportLogger;
@@ -51,14 +56,26 @@ const snapshotChunkBytes = 1024 * 1024;
 const snapshotQueueFramesMax = 16;
 const noFaults: TransportFaults = { dropTo: [], dropFrom: [], delayMs: 0 };
 
-type Hello =
-  | { readonly v: number; readonly clusterId: string; readonly from: string; readonly to: string; readonly kind: 'messages' }
-  | { readonly v: number; readonly clusterId: string; readonly from: string; readonly to: string; readonly kind: 'snapshot' };
+interface Hello {
+  readonly v: number;
+  readonly clusterId: string;
+  readonly from: string;
+  readonly to: string;
+  readonly kind: 'messages' | 'snapshot' | 'query';
+}
 
 interface Reply {
   readonly ok: boolean;
   readonly error?: string;
+  readonly value?: unknown;
 }
+
+/** A peer answered a query with an error, or could not be asked. */
+export class QueryError extends Error {
+  override readonly name = 'QueryError';
+}
+
+const queryTimeoutMsDefault = 5_000;
 
 function encodeJson(value: unknown): Buffer {
   return Buffer.from(JSON.stringify(value), 'utf8');
@@ -318,6 +335,48 @@ export class PeerTransport {
     }
   }
 
+  /**
+   * Sends one query to the member at `url` and resolves with its answer. `to` may be '' and the
+   * cluster id unknown ('') when asking a cluster this member is about to join.
+   */
+  query(url: string, to: string, request: unknown, timeoutMs = queryTimeoutMsDefault): Promise<unknown> {
+    const { host, port } = peerAddress(url);
+    return new Promise((resolve, reject) => {
+      const socket = net.connect({ host, port, noDelay: true });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new QueryError(`peer at ${url} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const finish = (error: Error | null, value?: unknown): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        if (error) reject(error);
+        else resolve(value);
+      };
+      socket.on('connect', () => {
+        const hello: Hello = { v: protocolVersion, clusterId: this.clusterId, from: this.memberId, to, kind: 'query' };
+        for (const frame of [encodeJson(hello), encodeJson(request)]) {
+          socket.write(frameHeader(frame.length));
+          socket.write(frame);
+        }
+      });
+      const decoder = new FrameDecoder(this.frameBytesMax);
+      socket.on('data', (chunk: Buffer) => {
+        try {
+          const frame = decoder.push(chunk)[0];
+          if (!frame) return;
+          const reply = JSON.parse(frame.toString('utf8')) as Reply;
+          if (reply.ok) finish(null, reply.value);
+          else finish(new QueryError(reply.error ?? 'the peer refused the query'));
+        } catch (error) {
+          finish(error instanceof Error ? error : new Error(String(error)));
+        }
+      });
+      socket.on('error', (error) => finish(new QueryError(`cannot reach peer at ${url}: ${error.message}`)));
+      socket.on('close', () => finish(new QueryError(`peer at ${url} closed the connection`)));
+    });
+  }
+
   private accept(socket: net.Socket): void {
     this.inbound.add(socket);
     socket.setNoDelay(true);
@@ -343,6 +402,25 @@ export class PeerTransport {
             return;
           }
           hello = refusal;
+          continue;
+        }
+        if (hello.kind === 'query') {
+          const onQuery = this.options.onQuery;
+          let request: unknown;
+          try {
+            request = JSON.parse(frame.toString('utf8'));
+          } catch {
+            this.refuse(socket, 'malformed query');
+            return;
+          }
+          if (!onQuery) {
+            this.refuse(socket, 'this member answers no queries');
+            return;
+          }
+          onQuery(hello.from, request).then(
+            (value) => this.reply(socket, { ok: true, value }),
+            (error: unknown) => this.reply(socket, { ok: false, error: error instanceof Error ? error.message : String(error) }),
+          );
           continue;
         }
         if (hello.kind === 'messages') {
@@ -380,9 +458,10 @@ export class PeerTransport {
       return 'malformed handshake';
     }
     if (hello.v !== protocolVersion) return `unsupported peer protocol version ${String(hello.v)}`;
+    if (hello.kind === 'query' && (hello.clusterId === '' || hello.clusterId === this.clusterId)) return hello;
     if (hello.clusterId !== this.clusterId) return `cluster id mismatch: this member belongs to cluster ${this.clusterId}, the peer to ${hello.clusterId}`;
     if (hello.to !== this.memberId) return `member id mismatch: this member is ${this.memberId}, not ${hello.to}`;
-    if (hello.kind !== 'messages' && hello.kind !== 'snapshot') return 'unknown connection kind';
+    if (hello.kind !== 'messages' && hello.kind !== 'snapshot' && hello.kind !== 'query') return 'unknown connection kind';
     return hello;
   }
 

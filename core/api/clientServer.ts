@@ -1,0 +1,212 @@
+// The client port: gRPC (etcd's v3 services) and HTTP/1.1 (the JSON gateway, /health, /version,
+// /metrics and Rafter's read-only inspection endpoints) on the same listener, as etcd serves them.
+// Each accepted connection is routed by its first bytes: the HTTP/2 connection preface goes to
+// grpc-js, anything else to the HTTP/1.1 server.
+import http from 'node:http';
+import net from 'node:net';
+import { Duplex } from 'node:stream';
+import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
+import type { EtcdBackend } from './backend.js';
+import { clusterHandlers, maintenanceHandlers, snapshotStream } from './clusterService.js';
+import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandler } from './gateway.js';
+import { serverStream, unary } from './handlers.js';
+import { kvHandlers } from './kvService.js';
+import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
+import { serviceDefinition, type EtcdServiceName } from './proto/load.js';
+import { watchHandler } from './watchService.js';
+
+/** What the HTTP side serves besides the gateway. */
+export interface HttpEndpoints {
+  /** `/health`: etcd answers {"health":"true"} when the member has a leader and can serve. */
+  health(): Promise<{ readonly healthy: boolean; readonly reason: string }>;
+  /** `/metrics`: Prometheus text exposition. */
+  metrics(): string;
+  /** `/version`. */
+  version(): { readonly etcdserver: string; readonly etcdcluster: string; readonly rafter: string };
+  /** Extra GET/POST routes under `/rafter/` (inspection, faults); null when the path is unknown. */
+  rafter(method: string, path: string, query: URLSearchParams, body: unknown): Promise<unknown>;
+}
+
+/** gRPC framing overhead allowed on top of the member's request limit, as etcd allows. */
+const grpcOverheadBytes = 512 * 1024;
+const http2Preface = Buffer.from('PRI * HTTP/2.0');
+const rafterBodyBytesMax = 64 * 1024;
+
+export class ClientServer {
+  private readonly grpc: Server;
+  private readonly http: http.Server;
+  private readonly listeners: net.Server[] = [];
+  private readonly sockets = new Set<net.Socket>();
+  private injector: ReturnType<Server['createConnectionInjector']> | null = null;
+
+  constructor(backend: EtcdBackend, private readonly endpoints: HttpEndpoints) {
+    this.grpc = new Server({
+      'grpc.max_receive_message_length': backend.maxRequestBytes + grpcOverheadBytes,
+      'grpc.max_send_message_length': -1,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+    });
+    const unaryMap = new Map<string, UnaryHandler>();
+    const duplexMap = new Map<string, StreamHandler>();
+    const streamMap = new Map<string, ServerStreamHandler>();
+    const add = (name: EtcdServiceName, methods: Record<string, (request: never) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
+      const implementation: UntypedServiceImplementation = { ...extra };
+      for (const [method, handler] of Object.entries(methods)) {
+        implementation[method] = unary(handler);
+        unaryMap.set(`${name}/${method}`, handler);
+      }
+      this.grpc.addService(serviceDefinition(name), implementation);
+    };
+    const watch = watchHandler(backend);
+    const keepAlive = leaseKeepAliveHandler(backend);
+    const snapshot = (): AsyncIterable<object> => snapshotStream(backend);
+    duplexMap.set('etcdserverpb.Watch/Watch', watch as unknown as StreamHandler);
+    duplexMap.set('etcdserverpb.Lease/LeaseKeepAlive', keepAlive as unknown as StreamHandler);
+    streamMap.set('etcdserverpb.Maintenance/Snapshot', snapshot);
+    add('etcdserverpb.KV', kvHandlers(backend));
+    add('etcdserverpb.Watch', {}, { Watch: watch });
+    add('etcdserverpb.Lease', leaseHandlers(backend), { LeaseKeepAlive: keepAlive });
+    add('etcdserverpb.Cluster', clusterHandlers(backend));
+    add('etcdserverpb.Maintenance', maintenanceHandlers(backend), { Snapshot: serverStream(snapshot) });
+    const gateway = new Gateway({ unary: unaryMap, duplex: duplexMap, serverStream: streamMap });
+    this.http = http.createServer((request, response) => {
+      if (gateway.handle(request, response)) return;
+      this.serveHttp(request, response);
+    });
+  }
+
+  /** Starts listening on each host:port; resolves with the bound ports (port 0 picks one). */
+  async listen(addresses: readonly { readonly host: string; readonly port: number }[]): Promise<number[]> {
+    this.injector ??= this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
+    const ports: number[] = [];
+    for (const address of addresses) {
+      const listener = net.createServer({ noDelay: true }, (socket) => this.route(socket));
+      this.listeners.push(listener);
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          listener.once('error', reject);
+          listener.listen({ host: address.host, port: address.port }, () => {
+            listener.off('error', reject);
+            const bound = listener.address();
+            resolve(typeof bound === 'object' && bound ? bound.port : address.port);
+          });
+        }),
+      );
+    }
+    return ports;
+  }
+
+  private route(socket: net.Socket): void {
+    this.sockets.add(socket);
+    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      const probe = chunk.subarray(0, http2Preface.length);
+      if (http2Preface.subarray(0, probe.length).equals(probe)) {
+        // Node's HTTP/2 reads from the native handle and would miss bytes already read here, so
+        // gRPC connections get a stream that replays the first chunk.
+        this.injector?.injectConnection(replaying(socket, chunk));
+      } else {
+        socket.unshift(chunk);
+        this.http.emit('connection', socket);
+      }
+      socket.resume();
+    });
+  }
+
+  private serveHttp(request: http.IncomingMessage, response: http.ServerResponse): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    const json = (code: number, body: unknown): void => {
+      response.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    void (async () => {
+      try {
+        if (url.pathname === '/health' || url.pathname === '/livez' || url.pathname === '/readyz') {
+          const health = await this.endpoints.health();
+          json(health.healthy ? 200 : 503, { health: String(health.healthy), reason: health.reason });
+        } else if (url.pathname === '/version') {
+          json(200, this.endpoints.version());
+        } else if (url.pathname === '/metrics') {
+          response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' }).end(this.endpoints.metrics());
+        } else if (url.pathname.startsWith('/rafter/')) {
+          const body = request.method === 'POST' ? await readJson(request) : undefined;
+          const result = await this.endpoints.rafter(request.method ?? 'GET', url.pathname, url.searchParams, body);
+          if (result === null) json(404, { error: `no such endpoint: ${url.pathname}` });
+          else json(200, result);
+        } else {
+          json(404, { error: `no such endpoint: ${url.pathname}` });
+        }
+      } catch (error) {
+        json(400, { error: error instanceof Error ? error.message : String(error) });
+      }
+    })();
+  }
+
+  async close(): Promise<void> {
+    for (const listener of this.listeners) listener.close();
+    this.injector?.destroy();
+    this.grpc.forceShutdown();
+    for (const socket of this.sockets) socket.destroy();
+    this.http.close();
+    await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => (l.listening ? l.close(() => resolve()) : resolve()))));
+  }
+}
+
+/** A duplex over `socket` that first yields `head` (bytes already read from it). */
+function replaying(socket: net.Socket, head: Buffer): Duplex {
+  const duplex = new Duplex({
+    read() {
+      socket.resume();
+    },
+    write(chunk: Buffer, _encoding, callback) {
+      socket.write(chunk, callback);
+    },
+    writev(chunks, callback) {
+      socket.cork();
+      for (const { chunk } of chunks) socket.write(chunk as Buffer);
+      socket.uncork();
+      callback();
+    },
+    final(callback) {
+      socket.end(callback);
+    },
+    destroy(error, callback) {
+      socket.destroy(error ?? undefined);
+      callback(error);
+    },
+  });
+  duplex.push(head);
+  socket.on('data', (chunk: Buffer) => {
+    if (!duplex.push(chunk)) socket.pause();
+  });
+  socket.on('end', () => duplex.push(null));
+  socket.on('close', () => duplex.destroy());
+  socket.on('error', (error) => duplex.destroy(error));
+  return duplex;
+}
+
+function readJson(request: http.IncomingMessage): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > rafterBodyBytesMax) {
+        reject(new Error('request body too large'));
+        request.destroy();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => {
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        resolve(text.trim() === '' ? {} : JSON.parse(text));
+      } catch {
+        reject(new Error('request body is not JSON'));
+      }
+    });
+    request.on('error', reject);
+  });
+}

@@ -1,0 +1,98 @@
+// etcd's Cluster and Maintenance services.
+import { createHash } from 'node:crypto';
+import type { EtcdBackend, MemberInfo } from './backend.js';
+import { fromHexId, header, toBigInt, toMemberId, toNumber } from './convert.js';
+import { InvalidRequestError } from './grpcStatus.js';
+import type * as admin from './proto/adminMessages.js';
+import type { AlarmType } from '../mvcc/types.js';
+
+/** Bytes per Snapshot stream message, as etcd sends them. */
+const snapshotChunkBytes = 32 * 1024;
+
+function memberToWire(m: MemberInfo): admin.Member {
+  return { ID: fromHexId(m.id), name: m.name, peerURLs: [...m.peerUrls], clientURLs: [...m.clientUrls], isLearner: m.isLearner };
+}
+
+export function clusterHandlers(backend: EtcdBackend) {
+  const members = (list: MemberInfo[]): { header: ReturnType<typeof header>; members: admin.Member[] } => ({
+    header: header(backend.header()), members: list.map(memberToWire),
+  });
+  return {
+    async MemberAdd(q: admin.MemberAddRequest): Promise<admin.MemberAddResponse> {
+      const added = await backend.memberAdd(q.peerURLs, q.isLearner ?? false);
+      return { header: header(backend.header()), member: memberToWire(added.member), members: added.members.map(memberToWire) };
+    },
+    async MemberRemove(q: admin.MemberRemoveRequest) {
+      return members(await backend.memberRemove(toMemberId(q.ID)));
+    },
+    async MemberUpdate(q: admin.MemberUpdateRequest) {
+      return members(await backend.memberUpdate(toMemberId(q.ID), q.peerURLs));
+    },
+    async MemberList(q: admin.MemberListRequest) {
+      return members(await backend.memberList(q.linearizable ?? false));
+    },
+    async MemberPromote(q: admin.MemberPromoteRequest) {
+      return members(await backend.memberPromote(toMemberId(q.ID)));
+    },
+  };
+}
+
+const alarmTypes = new Set<string>(['NOSPACE', 'CORRUPT']);
+
+export function maintenanceHandlers(backend: EtcdBackend) {
+  const alarmsToWire = (list: { memberId: bigint; alarm: AlarmType }[]): admin.AlarmMember[] =>
+    list.map((a) => ({ memberID: a.memberId.toString(), alarm: a.alarm }));
+  return {
+    async Status(): Promise<admin.StatusResponse> {
+      const s = await backend.status();
+      return {
+        header: header(backend.header()), version: s.version, dbSize: String(s.dbSize), leader: fromHexId(s.leader),
+        raftIndex: String(s.raftIndex), raftTerm: String(s.raftTerm), raftAppliedIndex: String(s.raftAppliedIndex),
+        errors: [...s.errors], dbSizeInUse: String(s.dbSizeInUse), isLearner: s.isLearner,
+      };
+    },
+    async Alarm(q: admin.AlarmRequest): Promise<admin.AlarmResponse> {
+      const action = q.action;
+      if (action === 'GET') return { header: header(backend.header()), alarms: alarmsToWire(backend.alarmList()) };
+      const alarm = q.alarm ?? 'NONE';
+      if (!alarmTypes.has(alarm)) throw new InvalidRequestError(`etcdserver: unknown alarm type ${alarm}`);
+      const memberId = toBigInt(q.memberID);
+      const list = action === 'ACTIVATE'
+        ? await backend.alarmActivate(memberId, alarm as AlarmType)
+        : await backend.alarmDeactivate(memberId, alarm as AlarmType);
+      return { header: header(backend.header()), alarms: alarmsToWire(list) };
+    },
+    async Defragment(): Promise<{ header: ReturnType<typeof header> }> {
+      await backend.defragment();
+      return { header: header(backend.header()) };
+    },
+    async Hash(): Promise<admin.HashResponse> {
+      const hash = await backend.hash();
+      return { header: header(backend.header()), hash };
+    },
+    async HashKV(q: admin.HashKVRequest): Promise<admin.HashKVResponse> {
+      const result = await backend.hashKv(toNumber(q.revision));
+      return { header: header(backend.header(), result.revision), hash: result.hash, compact_revision: String(result.compactRevision), hash_revision: String(result.hashRevision) };
+    },
+    async MoveLeader(q: admin.MoveLeaderRequest): Promise<{ header: ReturnType<typeof header> }> {
+      await backend.moveLeader(toMemberId(q.targetID));
+      return { header: header(backend.header()) };
+    },
+  };
+}
+
+/** The Snapshot stream: the database in chunks, then etcd's trailing SHA-256 of everything sent. */
+export async function* snapshotStream(backend: EtcdBackend): AsyncIterable<admin.SnapshotResponse> {
+  const snapshot = await backend.snapshot();
+  const hash = createHash('sha256');
+  let remaining = snapshot.sizeBytes + 32;
+  for await (const chunk of snapshot.chunks) {
+    for (let offset = 0; offset < chunk.length; offset += snapshotChunkBytes) {
+      const part = Buffer.from(chunk.subarray(offset, offset + snapshotChunkBytes));
+      hash.update(part);
+      remaining -= part.length;
+      yield { header: header(backend.header()), remaining_bytes: String(remaining), blob: part, version: '' };
+    }
+  }
+  yield { header: header(backend.header()), remaining_bytes: '0', blob: hash.digest(), version: '' };
+}

@@ -1,0 +1,71 @@
+// etcd's KV service: Range, Put, DeleteRange, Txn, Compact. Checks what etcd checks at its API
+// edge (empty keys, value/lease flags, operation counts), then calls the member.
+import type { EtcdBackend } from './backend.js';
+import {
+  deleteRangeRequestFromWire, deleteRangeResponseToWire, header, putRequestFromWire, putResponseToWire, rangeRequestFromWire,
+  rangeResponseToWire, toNumber, txnRequestFromWire, txnResponseToWire,
+} from './convert.js';
+import { InvalidRequestError } from './grpcStatus.js';
+import type * as pb from './proto/messages.js';
+import type { RequestOp, TxnRequest } from '../mvcc/types.js';
+
+const emptyKey = 'etcdserver: key is not provided';
+
+function checkKey(key: Uint8Array): void {
+  if (key.length === 0) throw new InvalidRequestError(emptyKey);
+}
+
+function checkOp(op: RequestOp, maxTxnOps: number): void {
+  if ('requestRange' in op) checkKey(op.requestRange.key);
+  else if ('requestPut' in op) checkPut(op.requestPut);
+  else if ('requestDeleteRange' in op) checkKey(op.requestDeleteRange.key);
+  else checkTxn(op.requestTxn, maxTxnOps);
+}
+
+function checkPut(put: { key: Uint8Array; value?: Uint8Array; lease?: bigint; ignoreValue?: boolean; ignoreLease?: boolean }): void {
+  checkKey(put.key);
+  if (put.ignoreValue && (put.value?.length ?? 0) > 0) throw new InvalidRequestError('etcdserver: value is provided');
+  if (put.ignoreLease && (put.lease ?? 0n) !== 0n) throw new InvalidRequestError('etcdserver: lease is provided');
+}
+
+export function checkTxn(txn: TxnRequest, maxTxnOps: number): void {
+  const compares = txn.compare ?? [];
+  const success = txn.success ?? [];
+  const failure = txn.failure ?? [];
+  if (compares.length > maxTxnOps || success.length > maxTxnOps || failure.length > maxTxnOps) {
+    throw new InvalidRequestError('etcdserver: too many operations in txn request');
+  }
+  for (const c of compares) checkKey(c.key);
+  for (const op of success) checkOp(op, maxTxnOps);
+  for (const op of failure) checkOp(op, maxTxnOps);
+}
+
+export function kvHandlers(backend: EtcdBackend) {
+  return {
+    async Range(q: pb.RangeRequest): Promise<pb.RangeResponse> {
+      const request = rangeRequestFromWire(q);
+      checkKey(request.key);
+      const response = await backend.range(request);
+      return rangeResponseToWire(backend.header(), response);
+    },
+    async Put(q: pb.PutRequest): Promise<pb.PutResponse> {
+      const request = putRequestFromWire(q);
+      checkPut(request);
+      return putResponseToWire(backend.header(), await backend.put(request));
+    },
+    async DeleteRange(q: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
+      const request = deleteRangeRequestFromWire(q);
+      checkKey(request.key);
+      return deleteRangeResponseToWire(backend.header(), await backend.deleteRange(request));
+    },
+    async Txn(q: pb.TxnRequest): Promise<pb.TxnResponse> {
+      const request = txnRequestFromWire(q);
+      checkTxn(request, backend.maxTxnOps);
+      return txnResponseToWire(backend.header(), await backend.txn(request));
+    },
+    async Compact(q: pb.CompactionRequest): Promise<pb.CompactionResponse> {
+      const response = await backend.compact({ revision: toNumber(q.revision), physical: q.physical ?? false });
+      return { header: header(backend.header(), response.revision) };
+    },
+  };
+}

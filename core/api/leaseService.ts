@@ -1,0 +1,81 @@
+// etcd's Lease service: grant, revoke, the keep-alive stream, time-to-live and list.
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { EtcdBackend } from './backend.js';
+import { header, toBigInt, toNumber } from './convert.js';
+import { serviceError } from './handlers.js';
+import { LeaseNotFoundError } from '../mvcc/errors.js';
+import type * as pb from './proto/messages.js';
+
+/** Keep-alive requests in flight on one stream before it stops reading (back-pressure). */
+const keepAlivesInFlightMax = 64;
+
+export function leaseHandlers(backend: EtcdBackend) {
+  return {
+    async LeaseGrant(q: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
+      const granted = await backend.leaseGrant(toBigInt(q.ID), toNumber(q.TTL));
+      return { header: header(backend.header()), ID: granted.id.toString(), TTL: String(granted.ttlSeconds), error: '' };
+    },
+    async LeaseRevoke(q: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse> {
+      await backend.leaseRevoke(toBigInt(q.ID));
+      return { header: header(backend.header()) };
+    },
+    async LeaseTimeToLive(q: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
+      const id = toBigInt(q.ID);
+      try {
+        const ttl = await backend.leaseTimeToLive(id, q.keys ?? false);
+        return {
+          header: header(backend.header()), ID: id.toString(), TTL: String(ttl.ttlSeconds), grantedTTL: String(ttl.grantedTtlSeconds),
+          keys: ttl.keys.map((k) => Buffer.from(k)),
+        };
+      } catch (error) {
+        // etcd answers an unknown lease with TTL -1 rather than an error.
+        if (error instanceof LeaseNotFoundError) return { header: header(backend.header()), ID: id.toString(), TTL: '-1', grantedTTL: '0', keys: [] };
+        throw error;
+      }
+    },
+    async LeaseLeases(): Promise<pb.LeaseLeasesResponse> {
+      const ids = await backend.leaseList();
+      return { header: header(backend.header()), leases: ids.map((id) => ({ ID: id.toString() })) };
+    },
+  };
+}
+
+/** The bidirectional keep-alive stream: each request renews a lease; TTL 0 means it is gone. */
+export function leaseKeepAliveHandler(backend: EtcdBackend) {
+  return (call: ServerDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>): void => {
+    let inFlight = 0;
+    let ended = false;
+    call.on('data', (q: pb.LeaseKeepAliveRequest) => {
+      const id = toBigInt(q.ID);
+      inFlight++;
+      if (inFlight >= keepAlivesInFlightMax) call.pause();
+      backend.leaseRenew(id).then(
+        (ttl) => ({ header: header(backend.header()), ID: id.toString(), TTL: String(ttl) }),
+        (error: unknown) => {
+          if (error instanceof LeaseNotFoundError) return { header: header(backend.header()), ID: id.toString(), TTL: '0' };
+          throw error;
+        },
+      ).then(
+        (response) => {
+          inFlight--;
+          call.resume();
+          if (!ended && !call.cancelled) call.write(response);
+        },
+        (error: unknown) => {
+          inFlight--;
+          if (!ended && !call.cancelled) {
+            ended = true;
+            call.emit('error', serviceError(error));
+          }
+        },
+      );
+    });
+    call.on('end', () => {
+      ended = true;
+      call.end();
+    });
+    call.on('error', () => {
+      ended = true;
+    });
+  };
+}

@@ -1,0 +1,124 @@
+// etcd's Watch service: one bidirectional stream carrying many watches. Create, cancel and
+// progress requests come in; created/canceled notices, event batches, compaction notices and
+// progress notifications go out, each stamped with a header at the revision it covers.
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type { EtcdBackend, WatchRegistration } from './backend.js';
+import { eventToWire, header, toNumber } from './convert.js';
+import type * as pb from './proto/messages.js';
+
+/** Watches one stream may hold; more are refused with a canceled response. */
+export const watchesPerStreamMax = 10_000;
+/** How often watches created with progress_notify get a notification when idle. */
+export const progressNotifyIntervalMs = 10 * 60 * 1000;
+/** The watch id etcd uses for stream-wide progress responses. */
+const streamProgressWatchId = '-1';
+
+type WireWatchRequest = {
+  request_union?: string;
+  create_request?: pb.WatchCreateRequest | null;
+  cancel_request?: { watch_id: string | number } | null;
+  progress_request?: object | null;
+};
+
+export function watchHandler(backend: EtcdBackend) {
+  return (call: ServerDuplexStream<WireWatchRequest, pb.WatchResponse>): void => {
+    const watches = new Map<string, WatchRegistration>();
+    /** Watches created with progress_notify, and those that delivered events this interval. */
+    const progressWatches = new Set<string>();
+    const active = new Set<string>();
+    let nextId = 0;
+    let closed = false;
+    const send = (response: Partial<pb.WatchResponse> & { watch_id: string }): boolean => {
+      if (closed || call.cancelled) return true;
+      return call.write({
+        header: response.header ?? header(backend.header()),
+        watch_id: response.watch_id,
+        created: response.created ?? false,
+        canceled: response.canceled ?? false,
+        compact_revision: response.compact_revision ?? '0',
+        cancel_reason: response.cancel_reason ?? '',
+        fragment: false,
+        events: response.events ?? [],
+      });
+    };
+    const progressTimer = setInterval(() => {
+      for (const id of progressWatches) {
+        const registration = watches.get(id);
+        if (registration?.synced && !active.has(id)) send({ watch_id: id });
+      }
+      active.clear();
+    }, progressNotifyIntervalMs);
+    progressTimer.unref();
+
+    const create = (q: pb.WatchCreateRequest): void => {
+      const requestedId = toNumber(q.watch_id);
+      const id = String(requestedId > 0 ? requestedId : nextId);
+      if (watches.has(id) || watches.size >= watchesPerStreamMax) {
+        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: watches.has(id) ? 'etcdserver: duplicate watch id' : 'etcdserver: too many watches on this stream' });
+        return;
+      }
+      while (watches.has(String(nextId)) || String(nextId) === id) nextId++;
+      const filters = new Set(q.filters ?? []);
+      const progressNotify = q.progress_notify ?? false;
+      send({ watch_id: id, created: true });
+      const rangeEnd = q.range_end && q.range_end.length > 0 ? q.range_end : undefined;
+      const registration = backend.watch(
+        {
+          key: q.key, ...(rangeEnd ? { rangeEnd } : {}), startRevision: Math.max(0, toNumber(q.start_revision)),
+          prevKv: q.prev_kv ?? false, noPut: filters.has('NOPUT'), noDelete: filters.has('NODELETE'),
+        },
+        {
+          events: (revision, events) => {
+            active.add(id);
+            return send({ header: header(backend.header(), revision), watch_id: id, events: events.map(eventToWire) });
+          },
+          compacted: (compactRevision) => {
+            watches.delete(id);
+            progressWatches.delete(id);
+            send({ watch_id: id, canceled: true, compact_revision: String(compactRevision), cancel_reason: 'mvcc: required revision has been compacted' });
+          },
+          progress: (revision) => {
+            send({ header: header(backend.header(), revision), watch_id: id });
+          },
+        },
+      );
+      watches.set(id, registration);
+      if (progressNotify) progressWatches.add(id);
+    };
+
+    // The stream drained: watches that were held back catch up.
+    call.on('drain', () => {
+      for (const registration of watches.values()) registration.resume();
+    });
+    call.on('data', (q: WireWatchRequest) => {
+      if (q.create_request) create(q.create_request);
+      else if (q.cancel_request) {
+        const id = String(toNumber(q.cancel_request.watch_id));
+        const registration = watches.get(id);
+        if (registration) {
+          registration.cancel();
+          watches.delete(id);
+          progressWatches.delete(id);
+          send({ watch_id: id, canceled: true });
+        }
+      } else if (q.progress_request) {
+        if ([...watches.values()].every((w) => w.synced)) send({ watch_id: streamProgressWatchId });
+        else for (const registration of watches.values()) registration.requestProgress();
+      }
+    });
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      clearInterval(progressTimer);
+      for (const registration of watches.values()) registration.cancel();
+      watches.clear();
+    };
+    call.on('end', () => {
+      close();
+      call.end();
+    });
+    call.on('error', close);
+    call.on('cancelled', close);
+    call.on('close', close);
+  };
+}

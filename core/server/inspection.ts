@@ -1,0 +1,73 @@
+// The member's HTTP endpoints besides the JSON gateway: /health, /version, /metrics, and Rafter's
+// own routes under /rafter/v1 — read-only Raft inspection for the console (status, progress, a
+// window of log entries, the term timeline) and, only when the member was started with
+// --unsafe-fault-injection, the transport fault hooks used by tests and the console's partition
+// button.
+import type { HttpEndpoints } from '../api/clientServer.js';
+import { decodeConfChange } from '../raft/confChange.js';
+import type { Member } from './member.js';
+import { etcdApiVersion, rafterVersion } from './member.js';
+import { renderMetrics } from './metrics.js';
+import { describeRequest } from './internalRequest.js';
+
+/** Most log entries one inspection request returns. */
+export const inspectEntriesMax = 1_000;
+
+function describeEntry(entry: { index: number; term: number; type: string; data: Uint8Array }) {
+  let description: string;
+  if (entry.type === 'confChange') {
+    try {
+      const change = decodeConfChange(entry.data);
+      description = `${change.type} ${change.nodeId}`;
+    } catch {
+      description = 'undecodable configuration change';
+    }
+  } else if (entry.data.length === 0) description = 'leader no-op';
+  else description = describeRequest(entry.data);
+  return { index: entry.index, term: entry.term, type: entry.type, bytes: entry.data.length, description };
+}
+
+function stringList(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+export function inspectionRoutes(member: Member): HttpEndpoints {
+  return {
+    health: () => member.health(),
+    version: () => ({ etcdserver: etcdApiVersion, etcdcluster: etcdApiVersion, rafter: rafterVersion }),
+    metrics: () => {
+      const status = member.raftStatus();
+      const sizes = member.storeSizes();
+      return renderMetrics(member.metrics, {
+        hasLeader: status.leader !== null, isLeader: status.role === 'leader', term: status.term, commitIndex: status.commit,
+        appliedIndex: status.applied, revision: member.header().revision, dbSizeBytes: sizes.dbSizeBytes, dbSizeInUseBytes: sizes.dbSizeInUseBytes,
+      });
+    },
+    rafter: (method, path, query, body) => {
+      if (method === 'GET' && path === '/rafter/v1/raft/status') {
+        return Promise.resolve({
+          memberId: member.memberId, clusterId: member.clusterId, name: member.config.name,
+          status: member.raftStatus(), leaderHistory: member.leaderHistory.slice(-200),
+          transport: member.transportStats(), faults: member.transportFaults(),
+        });
+      }
+      if (method === 'GET' && path === '/rafter/v1/raft/entries') {
+        const status = member.raftStatus();
+        const limit = Math.min(inspectEntriesMax, Math.max(1, Number(query.get('limit') ?? 100) || 100));
+        const fromParam = query.get('from');
+        const from = fromParam === null ? Math.max(1, status.lastIndex - limit + 1) : Math.max(1, Number(fromParam) || 1);
+        return Promise.resolve({ firstIndex: status.snapshotIndex + 1, lastIndex: status.lastIndex, commit: status.commit, applied: status.applied, entries: member.logEntries(from, limit).map(describeEntry) });
+      }
+      if (path === '/rafter/v1/faults') {
+        if (!member.config.unsafeFaultInjection) return Promise.reject(new Error('fault injection is disabled (start the member with --unsafe-fault-injection)'));
+        if (method === 'POST') {
+          const b = (body ?? {}) as Record<string, unknown>;
+          const delayMs = typeof b.delayMs === 'number' && b.delayMs >= 0 && b.delayMs <= 60_000 ? b.delayMs : 0;
+          member.setTransportFaults({ dropTo: stringList(b.dropTo), dropFrom: stringList(b.dropFrom), delayMs });
+        }
+        return Promise.resolve(member.transportFaults());
+      }
+      return Promise.resolve(null);
+    },
+  };
+}

@@ -1,0 +1,78 @@
+// The member's counters and histograms, exposed on /metrics in Prometheus text format with
+// etcd's metric names where etcd has one, so existing dashboards work.
+
+/** A cumulative histogram with fixed upper bounds, in seconds. */
+export class Histogram {
+  private readonly counts: number[];
+  private sum = 0;
+  private count = 0;
+
+  constructor(readonly bounds: readonly number[]) {
+    this.counts = new Array<number>(bounds.length).fill(0);
+  }
+
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    for (let i = 0; i < this.bounds.length; i++) if (seconds <= this.bounds[i]!) this.counts[i]!++;
+  }
+
+  render(name: string, help: string): string {
+    const lines = [`# HELP ${name} ${help}`, `# TYPE ${name} histogram`];
+    this.bounds.forEach((bound, i) => lines.push(`${name}_bucket{le="${bound}"} ${this.counts[i]}`));
+    lines.push(`${name}_bucket{le="+Inf"} ${this.count}`, `${name}_sum ${this.sum}`, `${name}_count ${this.count}`);
+    return lines.join('\n');
+  }
+}
+
+const diskBuckets = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192];
+
+export class MemberMetrics {
+  readonly walFsync = new Histogram(diskBuckets);
+  readonly applyDuration = new Histogram(diskBuckets);
+  leaderChanges = 0;
+  proposalsApplied = 0;
+  proposalsFailed = 0;
+  proposalsPending = 0;
+  messagesSent = 0;
+  ranges = 0;
+  snapshots = 0;
+}
+
+export interface MetricsSnapshot {
+  readonly hasLeader: boolean;
+  readonly isLeader: boolean;
+  readonly term: number;
+  readonly commitIndex: number;
+  readonly appliedIndex: number;
+  readonly revision: number;
+  readonly dbSizeBytes: number;
+  readonly dbSizeInUseBytes: number;
+}
+
+function gauge(name: string, help: string, value: number, type = 'gauge'): string {
+  return `# HELP ${name} ${help}\n# TYPE ${name} ${type}\n${name} ${value}`;
+}
+
+export function renderMetrics(metrics: MemberMetrics, now: MetricsSnapshot): string {
+  return [
+    gauge('etcd_server_has_leader', 'Whether or not a leader exists. 1 is existence, 0 is not.', now.hasLeader ? 1 : 0),
+    gauge('etcd_server_is_leader', 'Whether or not this member is a leader. 1 if is, 0 otherwise.', now.isLeader ? 1 : 0),
+    gauge('etcd_server_leader_changes_seen_total', 'The number of leader changes seen.', metrics.leaderChanges, 'counter'),
+    gauge('etcd_server_proposals_committed_total', 'The total number of consensus proposals committed.', now.commitIndex),
+    gauge('etcd_server_proposals_applied_total', 'The total number of consensus proposals applied.', now.appliedIndex),
+    gauge('etcd_server_proposals_pending', 'The current number of pending proposals to commit.', metrics.proposalsPending),
+    gauge('etcd_server_proposals_failed_total', 'The total number of failed proposals seen.', metrics.proposalsFailed, 'counter'),
+    gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', now.dbSizeBytes),
+    gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.', now.dbSizeInUseBytes),
+    gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', now.revision),
+    gauge('rafter_raft_term', 'The current Raft term of this member.', now.term),
+    gauge('rafter_raft_commit_index', 'The Raft commit index of this member.', now.commitIndex),
+    gauge('rafter_raft_applied_index', 'The Raft applied index of this member.', now.appliedIndex),
+    gauge('rafter_raft_messages_sent_total', 'Raft messages handed to the peer transport.', metrics.messagesSent, 'counter'),
+    gauge('rafter_snapshots_saved_total', 'Raft snapshots saved by this member.', metrics.snapshots, 'counter'),
+    metrics.walFsync.render('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.'),
+    metrics.applyDuration.render('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.'),
+    '',
+  ].join('\n');
+}

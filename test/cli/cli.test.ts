@@ -1,0 +1,103 @@
+// The `rafter` command as an operator meets it: one-line errors, snapshot status and restore.
+import { execFile, spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { etcdctl, RafterCluster } from '../support/rafterCluster.js';
+import { freePorts } from '../support/ports.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cleanups: (() => Promise<void>)[] = [];
+
+afterAll(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function rafter(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', path.join(root, 'core/cli/main.ts'), ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function tempDir(): Promise<string> {
+  const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rafter-cli-'));
+  cleanups.push(() => fs.rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+describe('rafter command line', () => {
+  it('refuses an unknown flag with one line and exit code 2', async () => {
+    const result = await rafter(['--no-such-flag']);
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim().split('\n')).toEqual(['rafter: unknown flag --no-such-flag (see --help)']);
+  });
+
+  it('says which port is taken when the client port is in use', async () => {
+    const [busy, peer] = await freePorts(2);
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(busy, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise((resolve) => blocker.close(() => resolve())));
+    const dir = await tempDir();
+    const result = await rafter(['--data-dir', dir, '--listen-client-urls', `http://127.0.0.1:${busy!}`, '--listen-peer-urls', `http://127.0.0.1:${peer!}`]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`rafter: address 127.0.0.1:${busy!} is already in use`);
+  });
+
+  it('refuses a data directory it cannot write', async () => {
+    const dir = await tempDir();
+    const file = path.join(dir, 'not-a-directory');
+    await fs.writeFile(file, 'x');
+    const result = await rafter(['--data-dir', file]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`rafter: cannot use data directory ${file}`);
+  });
+
+  it('prints the status of a saved snapshot and restores it into a new member that serves its keys', async () => {
+    const cluster = await RafterCluster.start({ members: 1 });
+    cleanups.push(() => cluster.stop());
+    for (let i = 0; i < 25; i++) expect((await cluster.etcdctl(['put', `/restore/${i}`, `value-${i}`])).code).toBe(0);
+    const dir = await tempDir();
+    const file = path.join(dir, 'snapshot.db');
+    expect((await cluster.etcdctl(['snapshot', 'save', file])).code).toBe(0);
+    const status = await rafter(['snapshot', 'status', file, '-w', 'json']);
+    expect(status.code).toBe(0);
+    const parsed = JSON.parse(status.stdout) as { totalKeys: number; revision: number };
+    expect(parsed.totalKeys).toBe(25);
+    expect(parsed.revision).toBe(25);
+    const [client, peer] = await freePorts(2);
+    const restoredDir = path.join(dir, 'restored');
+    const initialCluster = `solo=http://127.0.0.1:${peer!}`;
+    const restore = await rafter(['snapshot', 'restore', file, '--data-dir', restoredDir, '--name', 'solo', '--initial-cluster', initialCluster, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer!}`]);
+    expect(restore.code).toBe(0);
+    expect(restore.stdout).toContain(`restored snapshot into ${restoredDir}`);
+    const damaged = path.join(dir, 'damaged.db');
+    const bytes = await fs.readFile(file);
+    bytes[100] = bytes[100]! ^ 0xff;
+    await fs.writeFile(damaged, bytes);
+    const refused = await rafter(['snapshot', 'status', damaged]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain('snapshot checksum mismatch');
+    const member = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'core/cli/main.ts'), '--name', 'solo', '--data-dir', restoredDir,
+      '--listen-client-urls', `http://127.0.0.1:${client!}`, '--listen-peer-urls', `http://127.0.0.1:${peer!}`, '--initial-cluster', initialCluster], { cwd: root, stdio: 'ignore' });
+    cleanups.push(async () => {
+      const exited = new Promise((resolve) => member.once('close', resolve));
+      member.kill('SIGTERM');
+      await exited;
+    });
+    let healthy = false;
+    for (let poll = 0; poll < 400 && !healthy; poll++) {
+      healthy = await fetch(`http://127.0.0.1:${client!}/health`).then((r) => r.ok, () => false);
+      if (!healthy) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect(healthy).toBe(true);
+    const read = await etcdctl([`127.0.0.1:${client!}`], ['get', '/restore/7', '--print-value-only']);
+    expect(read.stdout).toBe('value-7\n');
+    expect((await etcdctl([`127.0.0.1:${client!}`], ['put', '/restore/new', 'x'])).code).toBe(0);
+    expect((await etcdctl([`127.0.0.1:${client!}`], ['get', '/restore/new', '--print-value-only'])).stdout).toBe('x\n');
+  });
+});

@@ -1,0 +1,88 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { decodeRequest, describeRequest, encodeRequest, txnDepthMax, type InternalRequest } from '../../core/server/internalRequest.js';
+import { DecodeError } from '../../core/util/binary.js';
+import type { Compare, RequestOp, TxnRequest } from '../../core/mvcc/types.js';
+
+const bytes = fc.uint8Array({ maxLength: 40 });
+const revision = fc.nat({ max: 1_000_000 });
+const lease = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n });
+
+const range = fc.record({
+  key: bytes, rangeEnd: bytes, limit: revision, revision,
+  sortOrder: fc.constantFrom('NONE', 'ASCEND', 'DESCEND' as const),
+  sortTarget: fc.constantFrom('KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE' as const),
+  serializable: fc.boolean(), keysOnly: fc.boolean(), countOnly: fc.boolean(),
+  minModRevision: revision, maxModRevision: revision, minCreateRevision: revision, maxCreateRevision: revision,
+});
+const put = fc.record({ key: bytes, value: bytes, lease, prevKv: fc.boolean(), ignoreValue: fc.boolean(), ignoreLease: fc.boolean() });
+const del = fc.record({ key: bytes, rangeEnd: bytes, prevKv: fc.boolean() });
+const compare: fc.Arbitrary<Compare> = fc.oneof(
+  fc.record({ target: fc.constant('VERSION' as const), result: fc.constantFrom('EQUAL', 'LESS' as const), key: bytes, version: revision }),
+  fc.record({ target: fc.constant('MOD' as const), result: fc.constantFrom('GREATER', 'NOT_EQUAL' as const), key: bytes, rangeEnd: bytes, modRevision: revision }),
+  fc.record({ target: fc.constant('CREATE' as const), result: fc.constant('EQUAL' as const), key: bytes, createRevision: revision }),
+  fc.record({ target: fc.constant('VALUE' as const), result: fc.constant('EQUAL' as const), key: bytes, value: bytes }),
+  fc.record({ target: fc.constant('LEASE' as const), result: fc.constant('EQUAL' as const), key: bytes, lease }),
+);
+const { txn } = fc.letrec<{ txn: TxnRequest; op: RequestOp }>((tie) => ({
+  txn: fc.record({
+    compare: fc.array(compare, { maxLength: 3 }),
+    success: fc.array(tie('op'), { maxLength: 3 }),
+    failure: fc.array(tie('op'), { maxLength: 3 }),
+  }),
+  op: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.record({ requestRange: range }),
+    fc.record({ requestPut: put }),
+    fc.record({ requestDeleteRange: del }),
+    fc.record({ requestTxn: tie('txn') }),
+  ),
+}));
+
+const request: fc.Arbitrary<InternalRequest> = fc.oneof(
+  fc.record({ kind: fc.constant('put' as const), put }),
+  fc.record({ kind: fc.constant('deleteRange' as const), deleteRange: del }),
+  fc.record({ kind: fc.constant('txn' as const), txn }),
+  fc.record({ kind: fc.constant('compaction' as const), compaction: fc.record({ revision, physical: fc.boolean() }) }),
+  fc.record({ kind: fc.constant('leaseGrant' as const), id: lease, ttlSeconds: revision }),
+  fc.record({ kind: fc.constant('leaseRevoke' as const), id: lease }),
+  fc.record({ kind: fc.constant('leaseCheckpoint' as const), checkpoints: fc.array(fc.record({ id: lease, remainingTtlSeconds: revision })) }),
+  fc.record({ kind: fc.constant('alarm' as const), action: fc.constantFrom('activate', 'deactivate' as const), memberId: lease, alarm: fc.constantFrom('NOSPACE', 'CORRUPT' as const) }),
+  fc.record({ kind: fc.constant('memberUpdate' as const), memberId: fc.string(), peerUrls: fc.array(fc.webUrl()) }),
+  fc.record({ kind: fc.constant('memberAttributes' as const), memberId: fc.string({ unit: fc.constantFrom(...'0123456789abcdef'), maxLength: 16 }), name: fc.string(), clientUrls: fc.array(fc.webUrl()) }),
+);
+
+function nested(depth: number): TxnRequest {
+  return depth === 0 ? { success: [] } : { success: [{ requestTxn: nested(depth - 1) }] };
+}
+
+describe('internal request encoding', () => {
+  it('round-trips every request kind exactly', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), request, (id, q) => {
+        const decoded = decodeRequest(encodeRequest({ id, request: q }));
+        expect(decoded.id).toBe(id);
+        expect(decoded.request).toEqual(q);
+        expect(describeRequest(encodeRequest({ id, request: q }))).not.toContain('undecodable');
+      }),
+      { seed: 424242, numRuns: 400 },
+    );
+  });
+
+  it('refuses every truncation of a valid payload', () => {
+    const data = encodeRequest({ id: 7n, request: { kind: 'put', put: { key: new Uint8Array([1, 2]), value: new Uint8Array(20), prevKv: true } } });
+    for (let cut = 0; cut < data.length; cut++) expect(() => decodeRequest(data.subarray(0, cut))).toThrow(DecodeError);
+    expect(() => decodeRequest(new Uint8Array([...data, 0]))).toThrow('trailing bytes');
+  });
+
+  it(`refuses transactions nested deeper than ${txnDepthMax}`, () => {
+    expect(() => encodeRequest({ id: 1n, request: { kind: 'txn', txn: nested(txnDepthMax) } })).not.toThrow();
+    expect(() => encodeRequest({ id: 1n, request: { kind: 'txn', txn: nested(txnDepthMax + 1) } })).toThrow(RangeError);
+  });
+
+  it('describes a request readably for the inspectors', () => {
+    const data = encodeRequest({ id: 1n, request: { kind: 'put', put: { key: Buffer.from('/config/a'), value: Buffer.from('xyz') } } });
+    expect(describeRequest(data)).toBe('put "/config/a" (3 bytes)');
+    expect(describeRequest(new Uint8Array([9]))).toContain('undecodable');
+  });
+});

@@ -1,0 +1,280 @@
+// The AdminService: the console's back end, implementing the AdminApi over the etcd client.
+// Each method is a few lines over a feature module (connections, keys, watches, cluster status,
+// maintenance, leases, auth, raft inspection, local clusters); failures become
+// `{ ok: false, error }` at this boundary. Where the `rafter` member command is not available
+// (the packaged desktop app), local clusters answer `unavailable` with a message saying so.
+import os from 'node:os';
+import path from 'node:path';
+import type { AdminApi, AdminError, EventListener, EventTopic, Result } from './api.js';
+import * as auth from './authService.js';
+import { translateClientError } from './clientErrors.js';
+import { ClusterService } from './clusterService.js';
+import { ConnectionRegistry, probeConnection } from './connectionRegistry.js';
+import { EventHub } from './eventHub.js';
+import { LocalClusters } from './localClusters.js';
+import type { LocalClusterSettings } from './localClusters.js';
+import { sourceMemberCommand } from './memberCommand.js';
+import * as keys from './keysService.js';
+import * as leases from './leasesService.js';
+import * as maintenance from './maintenanceService.js';
+import { mergeTermSamples, raftLogWindow, recordedLeaderHistory } from './raftInspection.js';
+import { AdminFailure, attempt, failure, ok } from './result.js';
+import { WatchSessions } from './watchSessions.js';
+
+export interface AdminServiceOptions {
+  /** JSON file that keeps saved connections across restarts (without passwords); null keeps them in memory. */
+  connectionsFile?: string | null;
+  /**
+   * Where and how local clusters run. Absent: under the system temp directory, with the `rafter`
+   * command of this source checkout if there is one. Null: local clusters are unavailable.
+   */
+  localClusters?: LocalClusterSettings | null;
+}
+
+/** Why local clusters are not available, as the console shows it. */
+export const localClustersUnavailable =
+  'Local clusters run Rafter’s member process (`rafter`), which this build of the console does not ship. Run the console from a source checkout (npm start), or connect to a running etcd or Rafter cluster.';
+
+function defaultLocalClusterSettings(): LocalClusterSettings | null {
+  const memberCommand = sourceMemberCommand();
+  return memberCommand ? { baseDir: path.join(os.tmpdir(), 'rafter-local-clusters'), memberCommand } : null;
+}
+/** Why file dialogs are not available outside the desktop app. */
+export const fileDialogUnavailable =
+  'File dialogs exist only in the desktop app; type a path on the machine that runs the console host.';
+
+function unavailable<T>(message: string): Promise<Result<T>> {
+  return Promise.resolve(failure('unavailable', message));
+}
+
+export class AdminService implements AdminApi {
+  private readonly hub = new EventHub();
+  private readonly connections: ConnectionRegistry;
+  private readonly watches = new WatchSessions(this.hub);
+  private readonly cluster: ClusterService;
+  private readonly local: LocalClusters | null;
+
+  constructor(options: AdminServiceOptions = {}) {
+    this.connections = new ConnectionRegistry(options.connectionsFile ?? null);
+    this.cluster = new ClusterService(this.hub, (connectionId) => this.connections.client(connectionId));
+    const settings = options.localClusters === undefined ? defaultLocalClusterSettings() : options.localClusters;
+    this.local = settings ? new LocalClusters(settings, this.connections, this.hub) : null;
+  }
+
+  /** Runs `work` on the local cluster supervisor, or answers unavailable when there is none. */
+  private onLocal<T>(work: (local: LocalClusters) => Promise<T> | T): Promise<Result<T>> {
+    const local = this.local;
+    if (!local) return unavailable(localClustersUnavailable);
+    return this.run(async () => work(local));
+  }
+
+  /** Loads saved state; call once before serving. */
+  async open(): Promise<void> {
+    await this.connections.load();
+  }
+
+  /** Stops watches, status ticks and clients. */
+  close(): void {
+    this.hub.close();
+    this.watches.close();
+    this.local?.close();
+    this.connections.close();
+  }
+
+  private run<T>(work: () => Promise<T>): Promise<Result<T>> {
+    return attempt(work, translateClientError);
+  }
+
+  private on<T>(connectionId: string, work: (client: ReturnType<ConnectionRegistry['client']>) => Promise<T>) {
+    return this.run(() => work(this.connections.client(connectionId)));
+  }
+
+  // ---------------------------------------------------------------- connections
+  listConnections: AdminApi['listConnections'] = () => this.run(() => Promise.resolve(this.connections.list()));
+  addConnection: AdminApi['addConnection'] = ({ config }) => this.run(() => this.connections.add(config));
+  removeConnection: AdminApi['removeConnection'] = ({ connectionId }) =>
+    this.run(async () => {
+      await this.connections.remove(connectionId);
+      this.cluster.forget(connectionId);
+      return null;
+    });
+  testConnection: AdminApi['testConnection'] = ({ config }) => this.run(() => probeConnection(config));
+
+  // ---------------------------------------------------------------- cluster
+  clusterStatus: AdminApi['clusterStatus'] = ({ connectionId }) => this.run(() => this.cluster.status(connectionId));
+  moveLeader: AdminApi['moveLeader'] = ({ connectionId, targetMemberId }) =>
+    this.run(async () => {
+      await this.cluster.moveLeader(connectionId, targetMemberId);
+      return null;
+    });
+
+  listLocalClusters: AdminApi['listLocalClusters'] = () => this.onLocal((local) => local.list());
+  createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount }) => this.onLocal((local) => local.create(name, memberCount));
+  destroyLocalCluster: AdminApi['destroyLocalCluster'] = ({ clusterId }) =>
+    this.onLocal(async (local) => {
+      await local.destroy(clusterId);
+      return null;
+    });
+  controlMember: AdminApi['controlMember'] = ({ clusterId, memberName, action }) =>
+    this.onLocal((local) => local.control(clusterId, memberName, action));
+  addLocalMember: AdminApi['addLocalMember'] = ({ clusterId, asLearner }) => this.onLocal((local) => local.addMember(clusterId, asLearner));
+  removeLocalMember: AdminApi['removeLocalMember'] = ({ clusterId, memberName }) =>
+    this.onLocal(async (local) => {
+      await local.removeMember(clusterId, memberName);
+      return null;
+    });
+  promoteLocalMember: AdminApi['promoteLocalMember'] = ({ clusterId, memberName }) =>
+    this.onLocal((local) => local.promoteMember(clusterId, memberName));
+  partitionMember: AdminApi['partitionMember'] = ({ clusterId, memberName }) =>
+    this.onLocal(async (local) => {
+      await local.partition(clusterId, memberName);
+      return null;
+    });
+  healPartitions: AdminApi['healPartitions'] = ({ clusterId }) =>
+    this.onLocal(async (local) => {
+      await local.heal(clusterId);
+      return null;
+    });
+  memberLogs: AdminApi['memberLogs'] = ({ clusterId, memberName, tailLines }) =>
+    this.onLocal((local) => local.logs(clusterId, memberName, tailLines));
+
+  // ---------------------------------------------------------------- keys
+  listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit }) =>
+    this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit));
+  getKey: AdminApi['getKey'] = ({ connectionId, key, revision }) => this.on(connectionId, (client) => keys.getKey(client, key, revision));
+  keyHistory: AdminApi['keyHistory'] = ({ connectionId, key, limit }) => this.on(connectionId, (client) => keys.keyHistory(client, key, limit));
+  putKey: AdminApi['putKey'] = ({ connectionId, key, value, leaseId }) =>
+    this.on(connectionId, (client) => keys.putKey(client, key, value, leaseId));
+  deleteKey: AdminApi['deleteKey'] = ({ connectionId, key }) => this.on(connectionId, (client) => keys.deleteKeys(client, key, false));
+  deletePrefix: AdminApi['deletePrefix'] = ({ connectionId, prefix }) =>
+    prefix === ''
+      ? Promise.resolve(failure('invalid_argument', 'Deleting by an empty prefix would delete every key; give a prefix.'))
+      : this.on(connectionId, (client) => keys.deleteKeys(client, prefix, true));
+  exportKeys: AdminApi['exportKeys'] = ({ connectionId, prefix }) => this.on(connectionId, (client) => keys.exportKeys(client, prefix));
+  importKeys: AdminApi['importKeys'] = ({ connectionId, document, overwrite }) =>
+    this.on(connectionId, (client) => keys.importKeys(client, document, overwrite));
+
+  // ---------------------------------------------------------------- watches
+  startWatch: AdminApi['startWatch'] = (request) => this.on(request.connectionId, (client) => this.watches.start(client, request));
+  stopWatch: AdminApi['stopWatch'] = ({ watchId }) =>
+    this.run(() => {
+      this.watches.stop(watchId);
+      return Promise.resolve(null);
+    });
+  listWatches: AdminApi['listWatches'] = () => this.run(() => Promise.resolve(this.watches.list()));
+
+  // ---------------------------------------------------------------- raft
+  raftTermTimeline: AdminApi['raftTermTimeline'] = ({ connectionId }) =>
+    this.on(connectionId, async (client) =>
+      mergeTermSamples(await recordedLeaderHistory(client, this.connections.tls(connectionId)), this.cluster.timeline(connectionId)),
+    );
+  raftLogWindow: AdminApi['raftLogWindow'] = ({ connectionId, memberId, fromIndex, limit }) =>
+    this.on(connectionId, (client) => raftLogWindow(client, this.connections.tls(connectionId), memberId, fromIndex, limit));
+
+  // ---------------------------------------------------------------- snapshots and maintenance
+  saveSnapshot: AdminApi['saveSnapshot'] = ({ connectionId, path, operationId }) =>
+    this.on(connectionId, (client) => maintenance.saveSnapshot(client, this.hub, path, operationId));
+  snapshotStatus: AdminApi['snapshotStatus'] = ({ path }) => this.run(() => maintenance.snapshotStatus(path));
+  restoreSnapshot: AdminApi['restoreSnapshot'] = ({ path: snapshotPath, clusterName, memberCount }) =>
+    this.onLocal(async (local) => {
+      const status = await maintenance.snapshotStatus(snapshotPath);
+      if (!status.checksumValid) throw new AdminFailure('failed_precondition', `${snapshotPath} does not end with a valid SHA-256; it is damaged or not a snapshot.`);
+      return local.create(clusterName, memberCount, snapshotPath);
+    });
+  compact: AdminApi['compact'] = ({ connectionId, revision, physical }) =>
+    this.on(connectionId, async (client) => {
+      await client.kv.compact(revision, { physical });
+      return null;
+    });
+  defragment: AdminApi['defragment'] = ({ connectionId }) => this.on(connectionId, (client) => maintenance.defragmentAll(client));
+  listAlarms: AdminApi['listAlarms'] = ({ connectionId }) => this.on(connectionId, (client) => maintenance.listAlarms(client));
+  disarmAlarm: AdminApi['disarmAlarm'] = ({ connectionId, memberId, alarm }) =>
+    this.on(connectionId, async (client) => {
+      await client.maintenance.alarmDisarm({ memberId, alarm });
+      return null;
+    });
+  pickFile: AdminApi['pickFile'] = () => unavailable(fileDialogUnavailable);
+
+  // ---------------------------------------------------------------- leases
+  listLeases: AdminApi['listLeases'] = ({ connectionId }) => this.on(connectionId, (client) => leases.listLeases(client));
+  grantLease: AdminApi['grantLease'] = ({ connectionId, ttlSeconds }) => this.on(connectionId, (client) => leases.grantLease(client, ttlSeconds));
+  revokeLease: AdminApi['revokeLease'] = ({ connectionId, leaseId }) =>
+    this.on(connectionId, async (client) => {
+      await client.lease.revoke(leaseId);
+      return null;
+    });
+  keepAliveLease: AdminApi['keepAliveLease'] = ({ connectionId, leaseId }) =>
+    this.on(connectionId, async (client) => ({ ttlSeconds: (await client.lease.keepAliveOnce(leaseId)).ttl }));
+
+  // ---------------------------------------------------------------- auth
+  authStatus: AdminApi['authStatus'] = ({ connectionId }) =>
+    this.on(connectionId, async (client) => ({ enabled: (await client.auth.authStatus()).enabled }));
+  setAuthEnabled: AdminApi['setAuthEnabled'] = ({ connectionId, enabled }) =>
+    this.on(connectionId, async (client) => {
+      await (enabled ? client.auth.authEnable() : client.auth.authDisable());
+      return null;
+    });
+  listUsers: AdminApi['listUsers'] = ({ connectionId }) => this.on(connectionId, (client) => auth.listUsers(client));
+  addUser: AdminApi['addUser'] = ({ connectionId, name, password }) =>
+    this.on(connectionId, async (client) => {
+      await client.auth.userAdd(name, password);
+      return null;
+    });
+  deleteUser: AdminApi['deleteUser'] = ({ connectionId, name }) =>
+    this.on(connectionId, async (client) => {
+      await client.auth.userDelete(name);
+      return null;
+    });
+  changePassword: AdminApi['changePassword'] = ({ connectionId, name, password }) =>
+    this.on(connectionId, async (client) => {
+      await client.auth.userChangePassword(name, password);
+      return null;
+    });
+  grantRole: AdminApi['grantRole'] = ({ connectionId, user, role }) =>
+    this.on(connectionId, async (client) => {
+      await client.auth.userGrantRole(user, role);
+      return null;
+    });
+  revokeRole: AdminApi['revokeRole'] = ({ connectionId, user, role }) =>
+    this.on(connectionId, async (client) => {
+      await client.auth.userRevokeRole(user, role);
+      return null;
+    });
+  listRoles: AdminApi['listRoles'] = ({ connectionId }) => this.on(connectionId, (client) => auth.listRoles(client));
+  addRole: AdminApi['addRole'] = ({ connectionId, name }) =>
+    this.on(connectionId, async (client) => {
+      await client.auth.roleAdd(name);
+      return null;
+    });
+  deleteRole: AdminApi['deleteRole'] = ({ connectionId, name }) =>
+    this.on(connectionId, async (client) => {
+      await client.auth.roleDelete(name);
+      return null;
+    });
+  grantPermission: AdminApi['grantPermission'] = ({ connectionId, role, permission }) =>
+    this.on(connectionId, async (client) => {
+      await auth.grantPermission(client, role, permission);
+      return null;
+    });
+  revokePermission: AdminApi['revokePermission'] = ({ connectionId, role, key, rangeEnd }) =>
+    this.on(connectionId, async (client) => {
+      await auth.revokePermission(client, role, key, rangeEnd);
+      return null;
+    });
+
+  // ---------------------------------------------------------------- events
+  subscribe(topic: EventTopic, listener: EventListener): Promise<Result<{ subscriptionId: string }>> {
+    if (topic.kind === 'memberLog' && !this.local) return unavailable(localClustersUnavailable);
+    const subscriptionId = this.hub.subscribe(topic, listener);
+    if (subscriptionId === null) {
+      const error: AdminError = { code: 'resource_exhausted', message: 'Too many live subscriptions; close some pages or watches.' };
+      return Promise.resolve({ ok: false, error });
+    }
+    if (topic.kind === 'watch') this.watches.flushHeld(topic.watchId);
+    return Promise.resolve(ok({ subscriptionId }));
+  }
+
+  unsubscribe(subscriptionId: string): Promise<Result<null>> {
+    return Promise.resolve(this.hub.unsubscribe(subscriptionId) ? ok(null) : failure('not_found', 'No such subscription.'));
+  }
+}

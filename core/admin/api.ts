@@ -1,0 +1,438 @@
+// The AdminApi contract: every operation the console performs, as named, typed, serialisable
+// methods, plus one typed subscribe/unsubscribe for events. The Electron preload, the web host and
+// the renderer's web client all speak exactly this interface. Types only — no runtime code and no
+// Node imports — because the renderer imports this file with `import type`.
+//
+// Conventions:
+// - Every method takes one request object and resolves to a `Result`; no method throws for an
+//   expected failure (connection refused, key not found, permission denied, not yet available).
+// - Keys are UTF-8 text; values travel as base64 so binary values survive JSON and IPC intact.
+// - 64-bit ids (members, leases, clusters) are decimal strings; revisions, terms and indexes are
+//   numbers, which the service checks are safe integers before handing them out.
+
+/** Why an operation failed, in terms the console can react to. */
+export type AdminErrorCode =
+  | 'invalid_argument'
+  | 'not_found'
+  | 'already_exists'
+  | 'unavailable'
+  | 'connection_failed'
+  | 'unauthenticated'
+  | 'permission_denied'
+  | 'failed_precondition'
+  | 'compacted'
+  | 'resource_exhausted'
+  | 'deadline_exceeded'
+  | 'cancelled'
+  | 'internal';
+
+/** A failure the user can read: `message` is a full sentence suitable for display. */
+export interface AdminError {
+  code: AdminErrorCode;
+  message: string;
+}
+
+/** The outcome of every AdminApi call. */
+export type Result<T> = { ok: true; value: T } | { ok: false; error: AdminError };
+
+/** Base64 of arbitrary bytes (standard alphabet, padded). */
+export type Base64 = string;
+/** A 64-bit identifier written in decimal. */
+export type DecimalId = string;
+
+// ---------------------------------------------------------------- connections
+
+/** TLS material as PEM text; absent fields mean "not used". */
+export interface TlsConfig {
+  caPem?: string;
+  certPem?: string;
+  keyPem?: string;
+  /** Accept any server certificate. Only for test clusters; the UI warns. */
+  skipVerify: boolean;
+}
+
+/** What it takes to reach a cluster: Rafter or real etcd. */
+export interface ConnectionConfig {
+  name: string;
+  /** `host:port` or `http(s)://host:port`; at least one. */
+  endpoints: string[];
+  tls?: TlsConfig;
+  username?: string;
+  password?: string;
+}
+
+/** A saved connection as shown to the renderer. Secrets never leave the service. */
+export interface ConnectionSummary {
+  id: string;
+  name: string;
+  endpoints: string[];
+  tlsEnabled: boolean;
+  skipVerify: boolean;
+  username: string | null;
+  hasPassword: boolean;
+}
+
+/** What a successful connection test learned about the cluster. */
+export interface ConnectionProbe {
+  version: string;
+  clusterId: DecimalId;
+  leaderId: DecimalId;
+  memberCount: number;
+  revision: number;
+  endpoint: string;
+}
+
+// ---------------------------------------------------------------- cluster and members
+
+/** One member as seen through the Cluster and Maintenance APIs. */
+export interface MemberStatus {
+  id: DecimalId;
+  name: string;
+  peerUrls: string[];
+  clientUrls: string[];
+  isLearner: boolean;
+  isLeader: boolean;
+  /** False when the member's status could not be read; `error` then says why. */
+  healthy: boolean;
+  error: string | null;
+  version: string | null;
+  term: number | null;
+  raftIndex: number | null;
+  raftAppliedIndex: number | null;
+  dbSizeBytes: number | null;
+  dbSizeInUseBytes: number | null;
+}
+
+/** A point-in-time view of a cluster, as the Cluster and Raft pages show it. */
+export interface ClusterStatus {
+  connectionId: string;
+  clusterId: DecimalId;
+  leaderId: DecimalId | null;
+  revision: number;
+  members: MemberStatus[];
+  /** Milliseconds since the epoch when the status was read. */
+  takenAtMs: number;
+}
+
+/** A local cluster that the console launched on this machine. */
+export interface LocalClusterInfo {
+  id: string;
+  name: string;
+  dataDir: string;
+  connectionId: string;
+  members: LocalMemberInfo[];
+}
+
+export type LocalMemberState = 'starting' | 'running' | 'stopped' | 'killed' | 'partitioned';
+
+export interface LocalMemberInfo {
+  name: string;
+  memberId: DecimalId | null;
+  clientUrl: string;
+  peerUrl: string;
+  state: LocalMemberState;
+  pid: number | null;
+  isLearner: boolean;
+}
+
+export type LocalMemberAction = 'start' | 'stop' | 'restart' | 'kill';
+
+// ---------------------------------------------------------------- keys
+
+/** A key in a listing: enough for the tree and the flat list, without the value (pages stay small). */
+export interface KeySummary {
+  key: string;
+  version: number;
+  createRevision: number;
+  modRevision: number;
+  lease: DecimalId;
+}
+
+/** A page of keys in key order. */
+export interface KeyPage {
+  items: KeySummary[];
+  /** Pass back as `cursor` to fetch the next page; null when this was the last page. */
+  nextCursor: string | null;
+  /** Keys remaining under the prefix from the page's start (inclusive), at `revision`. */
+  remaining: number;
+  revision: number;
+}
+
+/** A key with its value and metadata. */
+export interface KeyDetail {
+  key: string;
+  value: Base64;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  lease: DecimalId;
+  /** The store revision the read observed. */
+  revision: number;
+}
+
+/** One earlier version of a key. */
+export interface KeyVersion {
+  value: Base64;
+  modRevision: number;
+  version: number;
+  lease: DecimalId;
+}
+
+export interface KeyHistory {
+  key: string;
+  /** Newest first. */
+  versions: KeyVersion[];
+  /** True when older versions exist but were compacted away. */
+  truncatedByCompaction: boolean;
+  /** True when the history limit stopped the walk before the key's creation. */
+  truncatedByLimit: boolean;
+}
+
+/** The console's export format for keys; versioned so imports can refuse what they do not know. */
+export interface KeyExport {
+  format: 'rafter-keys/1';
+  prefix: string;
+  revision: number;
+  keys: { key: string; value: Base64 }[];
+}
+
+// ---------------------------------------------------------------- watches
+
+export interface WatchRequest {
+  connectionId: string;
+  key: string;
+  /** Watch every key starting with `key`. */
+  prefix: boolean;
+  /** Replay history from this revision; absent means "from now". */
+  startRevision?: number;
+  prevKv: boolean;
+}
+
+export interface WatchInfo {
+  watchId: string;
+  connectionId: string;
+  key: string;
+  prefix: boolean;
+  prevKv: boolean;
+  startRevision: number | null;
+  eventCount: number;
+  state: 'active' | 'stopped' | 'failed';
+  error: string | null;
+}
+
+export interface WatchEvent {
+  type: 'put' | 'delete';
+  key: string;
+  value: Base64;
+  modRevision: number;
+  createRevision: number;
+  version: number;
+  lease: DecimalId;
+  prevValue: Base64 | null;
+}
+
+// ---------------------------------------------------------------- raft inspection
+
+/** A term change observed by the console while it polled the cluster. */
+export interface TermSample {
+  takenAtMs: number;
+  term: number;
+  leaderId: DecimalId | null;
+}
+
+export interface RaftLogEntry {
+  index: number;
+  term: number;
+  type: 'normal' | 'confChange';
+  summary: string;
+  bytes: number;
+}
+
+export interface RaftLogWindow {
+  memberId: DecimalId;
+  firstIndex: number;
+  lastIndex: number;
+  commitIndex: number;
+  appliedIndex: number;
+  snapshotIndex: number;
+  entries: RaftLogEntry[];
+}
+
+// ---------------------------------------------------------------- snapshots and maintenance
+
+export interface SnapshotSaved {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** What can be learned from a snapshot file without opening its database. */
+export interface SnapshotFileStatus {
+  path: string;
+  bytes: number;
+  /** True when the file ends with the SHA-256 of its contents, as etcd's snapshot stream writes. */
+  checksumValid: boolean;
+}
+
+export interface DefragmentResult {
+  endpoint: string;
+  ok: boolean;
+  error: string | null;
+}
+
+export type AlarmType = 'NOSPACE' | 'CORRUPT';
+
+export interface AlarmInfo {
+  memberId: DecimalId;
+  alarm: AlarmType;
+}
+
+// ---------------------------------------------------------------- leases
+
+export interface LeaseInfo {
+  id: DecimalId;
+  /** Seconds left; -1 when the lease has already expired. */
+  ttlSeconds: number;
+  grantedTtlSeconds: number;
+  keys: string[];
+}
+
+// ---------------------------------------------------------------- auth
+
+export interface UserInfo {
+  name: string;
+  roles: string[];
+}
+
+export type PermissionType = 'read' | 'write' | 'readwrite';
+
+export interface Permission {
+  type: PermissionType;
+  key: string;
+  /** Empty string means the single key; `\0` means every key from `key` on. */
+  rangeEnd: string;
+}
+
+export interface RoleInfo {
+  name: string;
+  permissions: Permission[];
+}
+
+// ---------------------------------------------------------------- events
+
+/** What a subscriber wants to hear about. */
+export type EventTopic =
+  | { kind: 'watch'; watchId: string }
+  | { kind: 'clusterStatus'; connectionId: string }
+  | { kind: 'memberLog'; clusterId: string; memberName: string }
+  | { kind: 'progress'; operationId: string };
+
+/** Events delivered to subscribers, discriminated by `kind` like their topics. */
+export type AdminEvent =
+  | { kind: 'watch'; watchId: string; events: WatchEvent[]; compactRevision: number | null }
+  | { kind: 'watchEnded'; watchId: string; reason: string }
+  | { kind: 'clusterStatus'; connectionId: string; status: Result<ClusterStatus> }
+  | { kind: 'memberLog'; clusterId: string; memberName: string; lines: string[] }
+  | { kind: 'progress'; operationId: string; doneBytes: number; totalBytes: number | null; finished: boolean };
+
+export type EventListener = (event: AdminEvent) => void;
+
+/** The purposes a native file dialog serves. */
+export type FilePurpose = 'snapshotSave' | 'snapshotOpen';
+
+type Call<Request, Response> = (request: Request) => Promise<Result<Response>>;
+type Empty = Record<string, never>;
+interface OnConnection {
+  connectionId: string;
+}
+
+/** The whole back end of the console. */
+export interface AdminApi {
+  // connections
+  listConnections: Call<Empty, ConnectionSummary[]>;
+  addConnection: Call<{ config: ConnectionConfig }, ConnectionSummary>;
+  removeConnection: Call<OnConnection, null>;
+  /** Tests a configuration without saving it. */
+  testConnection: Call<{ config: ConnectionConfig }, ConnectionProbe>;
+
+  // cluster members (any connection)
+  clusterStatus: Call<OnConnection, ClusterStatus>;
+  moveLeader: Call<OnConnection & { targetMemberId: DecimalId }, null>;
+
+  // local clusters (launched by the console)
+  listLocalClusters: Call<Empty, LocalClusterInfo[]>;
+  createLocalCluster: Call<{ name: string; memberCount: 1 | 3 | 5 }, LocalClusterInfo>;
+  destroyLocalCluster: Call<{ clusterId: string }, null>;
+  controlMember: Call<{ clusterId: string; memberName: string; action: LocalMemberAction }, LocalMemberInfo>;
+  addLocalMember: Call<{ clusterId: string; asLearner: boolean }, LocalMemberInfo>;
+  removeLocalMember: Call<{ clusterId: string; memberName: string }, null>;
+  promoteLocalMember: Call<{ clusterId: string; memberName: string }, LocalMemberInfo>;
+  partitionMember: Call<{ clusterId: string; memberName: string }, null>;
+  healPartitions: Call<{ clusterId: string }, null>;
+  memberLogs: Call<{ clusterId: string; memberName: string; tailLines: number }, string[]>;
+
+  // keys
+  listKeys: Call<OnConnection & { prefix: string; cursor: string | null; limit: number }, KeyPage>;
+  getKey: Call<OnConnection & { key: string; revision?: number }, KeyDetail>;
+  keyHistory: Call<OnConnection & { key: string; limit: number }, KeyHistory>;
+  putKey: Call<OnConnection & { key: string; value: Base64; leaseId?: DecimalId }, { revision: number }>;
+  deleteKey: Call<OnConnection & { key: string }, { deleted: number; revision: number }>;
+  /** Refuses an empty prefix: deleting a whole keyspace is not one click. */
+  deletePrefix: Call<OnConnection & { prefix: string }, { deleted: number; revision: number }>;
+  exportKeys: Call<OnConnection & { prefix: string }, KeyExport>;
+  importKeys: Call<OnConnection & { document: KeyExport; overwrite: boolean }, { written: number; skipped: number }>;
+
+  // watches
+  startWatch: Call<WatchRequest, WatchInfo>;
+  stopWatch: Call<{ watchId: string }, null>;
+  listWatches: Call<Empty, WatchInfo[]>;
+
+  // raft inspection
+  raftTermTimeline: Call<OnConnection, TermSample[]>;
+  raftLogWindow: Call<OnConnection & { memberId: DecimalId; fromIndex: number | null; limit: number }, RaftLogWindow>;
+
+  // snapshots and maintenance
+  saveSnapshot: Call<OnConnection & { path: string; operationId: string }, SnapshotSaved>;
+  snapshotStatus: Call<{ path: string }, SnapshotFileStatus>;
+  restoreSnapshot: Call<{ path: string; clusterName: string; memberCount: 1 | 3 | 5 }, LocalClusterInfo>;
+  compact: Call<OnConnection & { revision: number; physical: boolean }, null>;
+  defragment: Call<OnConnection, DefragmentResult[]>;
+  listAlarms: Call<OnConnection, AlarmInfo[]>;
+  disarmAlarm: Call<OnConnection & AlarmInfo, null>;
+  /** Asks the host for a file path through a native dialog; null when the user cancels. */
+  pickFile: Call<{ purpose: FilePurpose }, { path: string | null }>;
+
+  // leases
+  listLeases: Call<OnConnection, LeaseInfo[]>;
+  grantLease: Call<OnConnection & { ttlSeconds: number }, LeaseInfo>;
+  revokeLease: Call<OnConnection & { leaseId: DecimalId }, null>;
+  keepAliveLease: Call<OnConnection & { leaseId: DecimalId }, { ttlSeconds: number }>;
+
+  // auth
+  authStatus: Call<OnConnection, { enabled: boolean }>;
+  setAuthEnabled: Call<OnConnection & { enabled: boolean }, null>;
+  listUsers: Call<OnConnection, UserInfo[]>;
+  addUser: Call<OnConnection & { name: string; password: string }, null>;
+  deleteUser: Call<OnConnection & { name: string }, null>;
+  changePassword: Call<OnConnection & { name: string; password: string }, null>;
+  grantRole: Call<OnConnection & { user: string; role: string }, null>;
+  revokeRole: Call<OnConnection & { user: string; role: string }, null>;
+  listRoles: Call<OnConnection, RoleInfo[]>;
+  addRole: Call<OnConnection & { name: string }, null>;
+  deleteRole: Call<OnConnection & { name: string }, null>;
+  grantPermission: Call<OnConnection & { role: string; permission: Permission }, null>;
+  revokePermission: Call<OnConnection & { role: string; key: string; rangeEnd: string }, null>;
+
+  // events
+  /** Starts delivering events for `topic` to `listener`; resolves to a subscription id. */
+  subscribe(topic: EventTopic, listener: EventListener): Promise<Result<{ subscriptionId: string }>>;
+  unsubscribe(subscriptionId: string): Promise<Result<null>>;
+}
+
+/** The request-response methods of the AdminApi (everything but the event pair). */
+export type AdminMethodName = Exclude<keyof AdminApi, 'subscribe' | 'unsubscribe'>;
+/** The request object of a method. */
+export type AdminRequest<M extends AdminMethodName> = Parameters<AdminApi[M]>[0];
+/** The success value of a method. */
+export type AdminResponse<M extends AdminMethodName> =
+  Awaited<ReturnType<AdminApi[M]>> extends Result<infer T> ? T : never;

@@ -1,0 +1,133 @@
+// Cluster status over the etcd client: the member list joined with each member's Maintenance
+// status, leader transfer, status ticks for subscribers, and the term timeline the console records
+// while it reads status.
+import type { EtcdClient } from '../client/etcdClient.js';
+import type { MemberStatus as ClientMemberStatus } from '../client/maintenanceClient.js';
+import type { ClusterStatus, MemberStatus, TermSample } from './api.js';
+import type { EventHub } from './eventHub.js';
+import { AdminFailure, attempt } from './result.js';
+import { translateClientError } from './clientErrors.js';
+
+/** Deadline of one member's status read; an unreachable member must not stall the page. */
+export const memberStatusTimeoutMs = 2_000;
+/** Interval between status ticks while someone subscribes to a connection's status. */
+export const statusTickMs = 2_000;
+/** Term samples kept per connection. */
+export const termSamplesMax = 1_000;
+
+function memberStatus(
+  member: { id: string; name: string; peerUrls: string[]; clientUrls: string[]; isLearner: boolean },
+  status: ClientMemberStatus | Error,
+): MemberStatus {
+  const base = { id: member.id, name: member.name, peerUrls: member.peerUrls, clientUrls: member.clientUrls, isLearner: member.isLearner };
+  if (status instanceof Error) {
+    return {
+      ...base,
+      isLeader: false,
+      healthy: false,
+      error: status.message,
+      version: null,
+      term: null,
+      raftIndex: null,
+      raftAppliedIndex: null,
+      dbSizeBytes: null,
+      dbSizeInUseBytes: null,
+    };
+  }
+  return {
+    ...base,
+    isLeader: status.leader === member.id,
+    healthy: status.errors.length === 0,
+    error: status.errors.length === 0 ? null : status.errors.join('; '),
+    version: status.version,
+    term: status.raftTerm,
+    raftIndex: status.raftIndex,
+    raftAppliedIndex: status.raftAppliedIndex,
+    dbSizeBytes: status.dbSize,
+    dbSizeInUseBytes: status.dbSizeInUse,
+  };
+}
+
+export class ClusterService {
+  private readonly timelines = new Map<string, TermSample[]>();
+
+  constructor(
+    private readonly hub: EventHub,
+    private readonly clientFor: (connectionId: string) => EtcdClient,
+  ) {
+    hub.setActivator('clusterStatus', (topic) => (topic.kind === 'clusterStatus' ? this.tick(topic.connectionId) : () => undefined));
+  }
+
+  async status(connectionId: string): Promise<ClusterStatus> {
+    const client = this.clientFor(connectionId);
+    const list = await client.cluster.memberList();
+    const statuses = await Promise.all(
+      list.members.map((member) => {
+        const endpoint = member.clientUrls[0];
+        if (endpoint === undefined) return Promise.resolve(new Error('The member has not started yet (no client URL).'));
+        return client.maintenance.status({ endpoint, timeoutMs: memberStatusTimeoutMs }).catch((error: unknown) => {
+          const translated = translateClientError(error);
+          return new Error(translated?.message ?? String(error));
+        });
+      }),
+    );
+    const members = list.members.map((member, index) => memberStatus(member, statuses[index]!));
+    const answered = statuses.filter((status): status is ClientMemberStatus => !(status instanceof Error));
+    const leaderId = answered.find((status) => status.leader !== '0')?.leader ?? null;
+    const revision = Math.max(list.header.revision, ...answered.map((status) => status.header.revision));
+    const status: ClusterStatus = { connectionId, clusterId: list.header.clusterId, leaderId, revision, members, takenAtMs: Date.now() };
+    this.record(status);
+    return status;
+  }
+
+  /** Transfers leadership to `targetMemberId`, asking the current leader (only it may). */
+  async moveLeader(connectionId: string, targetMemberId: string): Promise<void> {
+    const status = await this.status(connectionId);
+    const target = status.members.find((member) => member.id === targetMemberId);
+    if (!target) throw new AdminFailure('not_found', `Member ${targetMemberId} is not in this cluster.`);
+    if (target.isLearner) throw new AdminFailure('failed_precondition', 'A learner cannot become leader; promote it first.');
+    const leader = status.members.find((member) => member.isLeader);
+    const endpoint = leader?.clientUrls[0];
+    if (!leader || endpoint === undefined) throw new AdminFailure('failed_precondition', 'The cluster has no reachable leader right now.');
+    if (leader.id === targetMemberId) return;
+    await this.clientFor(connectionId).maintenance.moveLeader(targetMemberId, { endpoint });
+  }
+
+  /** Term and leader changes seen so far for the connection, oldest first. */
+  timeline(connectionId: string): TermSample[] {
+    this.clientFor(connectionId);
+    return [...(this.timelines.get(connectionId) ?? [])];
+  }
+
+  forget(connectionId: string): void {
+    this.timelines.delete(connectionId);
+  }
+
+  private record(status: ClusterStatus): void {
+    const terms = status.members.map((member) => member.term ?? 0);
+    const term = Math.max(0, ...terms);
+    const samples = this.timelines.get(status.connectionId) ?? [];
+    const last = samples[samples.length - 1];
+    if (last && last.term === term && last.leaderId === status.leaderId) return;
+    samples.push({ takenAtMs: status.takenAtMs, term, leaderId: status.leaderId });
+    if (samples.length > termSamplesMax) samples.shift();
+    this.timelines.set(status.connectionId, samples);
+  }
+
+  /** Publishes a status tick now and every statusTickMs until the returned stop is called. */
+  private tick(connectionId: string): () => void {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    const run = async (): Promise<void> => {
+      const status = await attempt(() => this.status(connectionId), translateClientError);
+      if (stopped) return;
+      this.hub.publish({ kind: 'clusterStatus', connectionId, status });
+      timer = setTimeout(() => void run(), statusTickMs);
+    };
+    void run();
+    return () => {
+      stopped = true;
+      clearTimeout(timer);
+    };
+  }
+}

@@ -1,0 +1,147 @@
+// The saved connections and their etcd clients. A client is created on first use and closed when
+// its connection is removed or the service closes. Secrets (password, client key) stay here and
+// never appear in a ConnectionSummary. Optionally persisted to a JSON file (mode 0600), without
+// passwords: a connection with a user needs its password entered again after a restart.
+import { randomUUID } from 'node:crypto';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { EtcdClient } from '../client/etcdClient.js';
+import type { EtcdClientOptions } from '../client/etcdClient.js';
+import type { ConnectionConfig, ConnectionProbe, ConnectionSummary } from './api.js';
+import { AdminFailure } from './result.js';
+
+/** Most saved connections. */
+export const connectionsMax = 100;
+/** Deadline of calls made to test a connection. */
+export const probeTimeoutMs = 3_000;
+/** Deadline of the console's ordinary calls. */
+export const consoleCallTimeoutMs = 10_000;
+
+interface Entry {
+  id: string;
+  config: ConnectionConfig;
+  client: EtcdClient | null;
+}
+
+/** The client options for a connection config. */
+export function clientOptions(config: ConnectionConfig, callTimeoutMs: number): EtcdClientOptions {
+  const tls = config.tls
+    ? {
+        insecureSkipVerify: config.tls.skipVerify,
+        ...(config.tls.caPem === undefined ? {} : { caPem: config.tls.caPem }),
+        ...(config.tls.certPem === undefined ? {} : { certPem: config.tls.certPem }),
+        ...(config.tls.keyPem === undefined ? {} : { keyPem: config.tls.keyPem }),
+      }
+    : undefined;
+  const auth = config.username === undefined ? undefined : { username: config.username, password: config.password ?? '' };
+  return { endpoints: config.endpoints, callTimeoutMs, ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) };
+}
+
+function summary(entry: Entry): ConnectionSummary {
+  const { config } = entry;
+  return {
+    id: entry.id,
+    name: config.name,
+    endpoints: [...config.endpoints],
+    tlsEnabled: config.tls !== undefined,
+    skipVerify: config.tls?.skipVerify ?? false,
+    username: config.username ?? null,
+    hasPassword: config.password !== undefined,
+  };
+}
+
+/** Connects with `config` once, reads the cluster's identity, and disconnects. */
+export async function probeConnection(config: ConnectionConfig): Promise<ConnectionProbe> {
+  const client = new EtcdClient(clientOptions(config, probeTimeoutMs));
+  try {
+    const status = await client.maintenance.status();
+    const members = await client.cluster.memberList();
+    return {
+      version: status.version,
+      clusterId: status.header.clusterId,
+      leaderId: status.leader,
+      memberCount: members.members.length,
+      revision: status.header.revision,
+      endpoint: client.currentEndpoint,
+    };
+  } finally {
+    client.close();
+  }
+}
+
+export class ConnectionRegistry {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(private readonly stateFile: string | null = null) {}
+
+  /** Loads saved connections from the state file, if there is one. */
+  async load(): Promise<void> {
+    if (this.stateFile === null) return;
+    const text = await readFile(this.stateFile, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return null;
+      throw error;
+    });
+    if (text === null) return;
+    const saved = JSON.parse(text) as { id: string; config: ConnectionConfig }[];
+    for (const { id, config } of saved.slice(0, connectionsMax)) this.entries.set(id, { id, config, client: null });
+  }
+
+  list(): ConnectionSummary[] {
+    return [...this.entries.values()].map(summary);
+  }
+
+  async add(config: ConnectionConfig): Promise<ConnectionSummary> {
+    if (this.entries.size >= connectionsMax) {
+      throw new AdminFailure('resource_exhausted', `At most ${connectionsMax} connections can be saved.`);
+    }
+    if ([...this.entries.values()].some((entry) => entry.config.name === config.name)) {
+      throw new AdminFailure('already_exists', `A connection named "${config.name}" already exists.`);
+    }
+    const entry: Entry = { id: randomUUID(), config, client: null };
+    this.entries.set(entry.id, entry);
+    await this.save();
+    return summary(entry);
+  }
+
+  async remove(connectionId: string): Promise<void> {
+    const entry = this.entry(connectionId);
+    entry.client?.close();
+    this.entries.delete(connectionId);
+    await this.save();
+  }
+
+  /** The client of a saved connection, created on first use. */
+  client(connectionId: string): EtcdClient {
+    const entry = this.entry(connectionId);
+    entry.client ??= new EtcdClient(clientOptions(entry.config, consoleCallTimeoutMs));
+    return entry.client;
+  }
+
+  /** The TLS settings of a saved connection (for calls outside the etcd client). */
+  tls(connectionId: string): ConnectionConfig['tls'] {
+    return this.entry(connectionId).config.tls;
+  }
+
+  close(): void {
+    for (const entry of this.entries.values()) {
+      entry.client?.close();
+      entry.client = null;
+    }
+  }
+
+  private entry(connectionId: string): Entry {
+    const entry = this.entries.get(connectionId);
+    if (!entry) throw new AdminFailure('not_found', 'That connection no longer exists; pick another on the Connections page.');
+    return entry;
+  }
+
+  private async save(): Promise<void> {
+    if (this.stateFile === null) return;
+    const saved = [...this.entries.values()].map(({ id, config }) => {
+      const { password: _password, ...kept } = config;
+      return { id, config: kept };
+    });
+    const temporary = `${this.stateFile}.tmp`;
+    await writeFile(temporary, JSON.stringify(saved, null, 2), { mode: 0o600 });
+    await rename(temporary, this.stateFile);
+  }
+}

@@ -1,0 +1,269 @@
+// Local clusters the console launches on this machine: 1, 3 or 5 `rafter` member processes on
+// loopback ports with data under one directory, each saved as a connection. Members can be
+// started, stopped, restarted, killed, added (voter or learner), promoted, removed, partitioned
+// through the member's fault hooks and healed; their logs are kept and streamed as events.
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { rmSync } from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import type { LocalClusterInfo, LocalMemberAction, LocalMemberInfo } from './api.js';
+import type { ConnectionRegistry } from './connectionRegistry.js';
+import type { EventHub } from './eventHub.js';
+import { LocalMember, runMemberCommand } from './localMember.js';
+import type { MemberCommand } from './localMember.js';
+import { AdminFailure } from './result.js';
+
+/** Most local clusters at once, and most members in one. */
+export const localClustersMax = 8;
+export const localMembersMax = 7;
+
+export interface LocalClusterSettings {
+  /** Directory under which each cluster gets its own data directory. */
+  baseDir: string;
+  /** The `rafter` command: executable and leading arguments. */
+  memberCommand: MemberCommand;
+  /** Extra environment for member processes (the desktop app sets ELECTRON_RUN_AS_NODE). */
+  memberEnv?: Readonly<Record<string, string>>;
+}
+
+interface LocalCluster {
+  id: string;
+  name: string;
+  dataDir: string;
+  token: string;
+  connectionId: string;
+  members: LocalMember[];
+  nextMemberNumber: number;
+}
+
+/** A free loopback port, found by binding port 0 (the OS picks) and releasing it. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+async function memberUrls(): Promise<{ clientUrl: string; peerUrl: string }> {
+  const [client, peer] = [await freePort(), await freePort()];
+  return { clientUrl: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}` };
+}
+
+export class LocalClusters {
+  private readonly clusters = new Map<string, LocalCluster>();
+
+  constructor(
+    private readonly settings: LocalClusterSettings,
+    private readonly connections: ConnectionRegistry,
+    private readonly hub: EventHub,
+  ) {}
+
+  list(): LocalClusterInfo[] {
+    return [...this.clusters.values()].map((cluster) => this.info(cluster));
+  }
+
+  /** Launches `memberCount` members (from a snapshot file when `restoreFrom` is given). */
+  async create(name: string, memberCount: number, restoreFrom: string | null = null): Promise<LocalClusterInfo> {
+    if (this.clusters.size >= localClustersMax) throw new AdminFailure('resource_exhausted', `At most ${localClustersMax} local clusters at once.`);
+    if ([...this.clusters.values()].some((cluster) => cluster.name === name)) {
+      throw new AdminFailure('already_exists', `A local cluster named "${name}" is already running.`);
+    }
+    await mkdir(this.settings.baseDir, { recursive: true });
+    const dataDir = await mkdtemp(path.join(this.settings.baseDir, `${name.replace(/[^A-Za-z0-9_-]+/g, '_')}-`));
+    const cluster: LocalCluster = {
+      id: path.basename(dataDir),
+      name,
+      dataDir,
+      token: `rafter-local-${randomBytes(6).toString('hex')}`,
+      connectionId: '',
+      members: [],
+      nextMemberNumber: memberCount + 1,
+    };
+    try {
+      const urls = await Promise.all(Array.from({ length: memberCount }, () => memberUrls()));
+      const names = urls.map((_, index) => `m${index + 1}`);
+      const initialCluster = names.map((memberName, index) => `${memberName}=${urls[index]!.peerUrl}`).join(',');
+      cluster.members = names.map((memberName, index) => this.member(cluster, memberName, urls[index]!, initialCluster, 'new', false));
+      if (restoreFrom !== null) await this.restore(cluster, restoreFrom, initialCluster);
+      this.clusters.set(cluster.id, cluster);
+      await Promise.all(cluster.members.map((member) => member.start()));
+      const summary = await this.connections.add({ name: `local: ${name}`, endpoints: cluster.members.map((member) => member.spec.clientUrl) });
+      cluster.connectionId = summary.id;
+      await this.learnMemberIds(cluster);
+    } catch (error) {
+      await this.destroyCluster(cluster);
+      throw error;
+    }
+    return this.info(cluster);
+  }
+
+  async destroy(clusterId: string): Promise<void> {
+    await this.destroyCluster(this.cluster(clusterId));
+  }
+
+  async control(clusterId: string, memberName: string, action: LocalMemberAction): Promise<LocalMemberInfo> {
+    const member = this.memberOf(this.cluster(clusterId), memberName);
+    if (action === 'start') await member.start();
+    if (action === 'stop') await member.stop();
+    if (action === 'kill') await member.kill();
+    if (action === 'restart') {
+      await member.stop();
+      await member.start();
+    }
+    return member.info();
+  }
+
+  /** Adds a member through the Cluster API, then starts its process to join. */
+  async addMember(clusterId: string, asLearner: boolean): Promise<LocalMemberInfo> {
+    const cluster = this.cluster(clusterId);
+    if (cluster.members.length >= localMembersMax) throw new AdminFailure('resource_exhausted', `At most ${localMembersMax} members per local cluster.`);
+    const name = `m${cluster.nextMemberNumber++}`;
+    const urls = await memberUrls();
+    const client = this.connections.client(cluster.connectionId);
+    const added = await client.cluster.memberAdd([urls.peerUrl], { isLearner: asLearner });
+    const initialCluster = [...cluster.members.map((member) => `${member.spec.name}=${member.spec.peerUrl}`), `${name}=${urls.peerUrl}`].join(',');
+    const member = this.member(cluster, name, urls, initialCluster, 'existing', asLearner);
+    member.memberId = added.member.id;
+    cluster.members.push(member);
+    await member.start();
+    return member.info();
+  }
+
+  async removeMember(clusterId: string, memberName: string): Promise<void> {
+    const cluster = this.cluster(clusterId);
+    const member = this.memberOf(cluster, memberName);
+    if (cluster.members.length === 1) throw new AdminFailure('failed_precondition', 'The last member cannot be removed; destroy the cluster instead.');
+    if (member.memberId === null) throw new AdminFailure('failed_precondition', `${memberName} has no member id yet.`);
+    await this.connections.client(cluster.connectionId).cluster.memberRemove(member.memberId);
+    await member.stop();
+    cluster.members = cluster.members.filter((candidate) => candidate !== member);
+    await rm(member.spec.dataDir, { recursive: true, force: true });
+  }
+
+  async promoteMember(clusterId: string, memberName: string): Promise<LocalMemberInfo> {
+    const cluster = this.cluster(clusterId);
+    const member = this.memberOf(cluster, memberName);
+    if (!member.spec.isLearner) throw new AdminFailure('failed_precondition', `${memberName} is already a voting member.`);
+    if (member.memberId === null) throw new AdminFailure('failed_precondition', `${memberName} has no member id yet.`);
+    await this.connections.client(cluster.connectionId).cluster.memberPromote(member.memberId);
+    member.spec.isLearner = false;
+    return member.info();
+  }
+
+  /** Cuts `memberName` off from every other member, both ways, through its fault hooks. */
+  async partition(clusterId: string, memberName: string): Promise<void> {
+    const cluster = this.cluster(clusterId);
+    const target = this.memberOf(cluster, memberName);
+    if (!target.process) throw new AdminFailure('failed_precondition', `${memberName} is not running.`);
+    const others = await Promise.all(cluster.members.filter((member) => member !== target).map((member) => this.hexId(member)));
+    await this.setFaults(target, others, others);
+    target.state = 'partitioned';
+  }
+
+  async heal(clusterId: string): Promise<void> {
+    const cluster = this.cluster(clusterId);
+    await Promise.all(
+      cluster.members
+        .filter((member) => member.process)
+        .map(async (member) => {
+          await this.setFaults(member, [], []);
+          if (member.state === 'partitioned') member.state = 'running';
+        }),
+    );
+  }
+
+  logs(clusterId: string, memberName: string, tailLines: number): string[] {
+    return this.memberOf(this.cluster(clusterId), memberName).log.slice(-tailLines);
+  }
+
+  /** Kills every member and removes the data (service shutdown). */
+  close(): void {
+    for (const cluster of this.clusters.values()) {
+      for (const member of cluster.members) member.killNow();
+      rmSync(cluster.dataDir, { recursive: true, force: true });
+    }
+    this.clusters.clear();
+  }
+
+  private member(
+    cluster: LocalCluster,
+    name: string,
+    urls: { clientUrl: string; peerUrl: string },
+    initialCluster: string,
+    initialState: 'new' | 'existing',
+    isLearner: boolean,
+  ): LocalMember {
+    const spec = { name, ...urls, dataDir: path.join(cluster.dataDir, name), initialCluster, initialState, clusterToken: cluster.token, isLearner };
+    return new LocalMember(spec, this.settings.memberCommand, this.settings.memberEnv ?? {}, (lines) =>
+      this.hub.publish({ kind: 'memberLog', clusterId: cluster.id, memberName: name, lines }),
+    );
+  }
+
+  private async restore(cluster: LocalCluster, snapshotFile: string, initialCluster: string): Promise<void> {
+    for (const member of cluster.members) {
+      await runMemberCommand(this.settings.memberCommand, this.settings.memberEnv ?? {}, [
+        'snapshot',
+        'restore',
+        snapshotFile,
+        `--data-dir=${member.spec.dataDir}`,
+        `--name=${member.spec.name}`,
+        `--initial-cluster=${initialCluster}`,
+        `--initial-cluster-token=${cluster.token}`,
+        `--initial-advertise-peer-urls=${member.spec.peerUrl}`,
+      ]);
+    }
+  }
+
+  private async learnMemberIds(cluster: LocalCluster): Promise<void> {
+    const { members } = await this.connections.client(cluster.connectionId).cluster.memberList();
+    for (const member of cluster.members) member.memberId = members.find((candidate) => candidate.name === member.spec.name)?.id ?? null;
+  }
+
+  /** The member's id as its fault hooks name peers (Rafter's hex form). */
+  private async hexId(member: LocalMember): Promise<string> {
+    if (member.process) {
+      const response = await fetch(`${member.spec.clientUrl}/rafter/v1/raft/status`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
+      if (response?.ok) return ((await response.json()) as { memberId: string }).memberId;
+    }
+    if (member.memberId === null) throw new AdminFailure('failed_precondition', `${member.spec.name} has no member id yet.`);
+    return BigInt(member.memberId).toString(16);
+  }
+
+  private async setFaults(member: LocalMember, dropTo: string[], dropFrom: string[]): Promise<void> {
+    const response = await fetch(`${member.spec.clientUrl}/rafter/v1/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ dropTo, dropFrom, delayMs: 0 }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (!response.ok) throw new AdminFailure('failed_precondition', `${member.spec.name} refused the fault hooks: ${await response.text()}`);
+  }
+
+  private async destroyCluster(cluster: LocalCluster): Promise<void> {
+    await Promise.all(cluster.members.map((member) => member.kill()));
+    if (cluster.connectionId !== '') await this.connections.remove(cluster.connectionId).catch(() => undefined);
+    this.clusters.delete(cluster.id);
+    await rm(cluster.dataDir, { recursive: true, force: true });
+  }
+
+  private cluster(clusterId: string): LocalCluster {
+    const cluster = this.clusters.get(clusterId);
+    if (!cluster) throw new AdminFailure('not_found', 'That local cluster no longer exists.');
+    return cluster;
+  }
+
+  private memberOf(cluster: LocalCluster, memberName: string): LocalMember {
+    const member = cluster.members.find((candidate) => candidate.spec.name === memberName);
+    if (!member) throw new AdminFailure('not_found', `${cluster.name} has no member named ${memberName}.`);
+    return member;
+  }
+
+  private info(cluster: LocalCluster): LocalClusterInfo {
+    return { id: cluster.id, name: cluster.name, dataDir: cluster.dataDir, connectionId: cluster.connectionId, members: cluster.members.map((member) => member.info()) };
+  }
+}

@@ -1,0 +1,101 @@
+// The desktop shell's main process: one instance, one window, the menu, the CSP and navigation
+// rules, and the IPC handlers (grouped by feature) over the AdminService. Everything the console
+// does is in core/admin; this file only wires Electron to it.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import type { IpcMainInvokeEvent } from 'electron';
+import { AdminService } from '../core/admin/adminService.js';
+import { registerAppScheme, serveAppScheme } from './appProtocol.js';
+import { filePicker } from './fileDialogs.js';
+import { registerCluster } from './ipc/cluster.js';
+import { registerConnections } from './ipc/connections.js';
+import { registerEvents } from './ipc/events.js';
+import { ipcContext } from './ipc/ipcContext.js';
+import { registerKeys } from './ipc/keys.js';
+import { registerLeasesAndAuth } from './ipc/leasesAndAuth.js';
+import { registerSnapshots } from './ipc/snapshots.js';
+import { registerWatches } from './ipc/watches.js';
+import { installMenu } from './menu.js';
+import { appPageUrl, isAppPage, isExternalLink, windowOptions } from './windowOptions.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** Bundled layout: dist/electron/main.mjs and preload.cjs next to dist/renderer/, served as app://console/. */
+const rendererDir = path.join(here, '..', 'renderer');
+let mainWindow: BrowserWindow | null = null;
+
+function isTrusted(event: IpcMainInvokeEvent): boolean {
+  return event.senderFrame !== null && isAppPage(event.senderFrame.url);
+}
+
+function createWindow(): BrowserWindow {
+  const window = new BrowserWindow(windowOptions(path.join(here, 'preload.cjs')));
+  window.once('ready-to-show', () => window.show());
+  window.on('closed', () => {
+    mainWindow = null;
+  });
+  void window.loadURL(appPageUrl);
+  return window;
+}
+
+function lockDownContents(): void {
+  app.on('web-contents-created', (_event, contents) => {
+    contents.on('will-navigate', (event, url) => {
+      if (!isAppPage(url)) event.preventDefault();
+    });
+    contents.on('will-attach-webview', (event) => event.preventDefault());
+    contents.setWindowOpenHandler(({ url }) => {
+      if (isExternalLink(url)) void shell.openExternal(url);
+      return { action: 'deny' };
+    });
+  });
+  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false));
+}
+
+async function start(): Promise<void> {
+  await app.whenReady();
+  const service = new AdminService({
+    connectionsFile: path.join(app.getPath('userData'), 'connections.json'),
+    // Local clusters run the bundled member (dist/electron/rafter.mjs) with Electron's own Node.
+    localClusters: {
+      baseDir: path.join(app.getPath('temp'), 'rafter-local-clusters'),
+      memberCommand: [process.execPath, path.join(here, 'rafter.mjs')],
+      memberEnv: { ELECTRON_RUN_AS_NODE: '1' },
+    },
+  });
+  await service.open();
+  serveAppScheme(rendererDir);
+  lockDownContents();
+  installMenu(process.platform === 'darwin');
+  const context = ipcContext(ipcMain, service, isTrusted);
+  registerConnections(context);
+  registerCluster(context);
+  registerKeys(context);
+  registerWatches(context);
+  registerSnapshots(context, filePicker(() => mainWindow));
+  registerLeasesAndAuth(context);
+  registerEvents(ipcMain, service, isTrusted);
+  mainWindow = createWindow();
+  app.on('activate', () => {
+    mainWindow ??= createWindow();
+  });
+  app.on('before-quit', () => service.close());
+}
+
+registerAppScheme();
+if (!app.requestSingleInstanceLock()) {
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  start().catch((error: unknown) => {
+    console.error('Rafter failed to start', error);
+    app.exit(1);
+  });
+}

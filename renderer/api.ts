@@ -1,0 +1,29 @@
+// Where the renderer gets its AdminApi: the Electron preload's `window.rafter` when present,
+// otherwise the web client talking to the web host that served this page. Only stores call it.
+import type { AdminApi } from './contract';
+import { createWebClient, webHostBase } from './webClient';
+
+declare global {
+  interface Window {
+    /** Exposed by the Electron preload; absent in a browser. */
+    rafter?: AdminApi;
+  }
+}
+
+let current: AdminApi | null = null;
+
+/** The AdminApi this page talks to, resolved once. */
+export function adminApi(): AdminApi {
+  current ??= window.rafter ?? createWebClient(webHostBase(window.location));
+  return current;
+}
+
+/** Replaces the AdminApi (component tests install a fake of the contract). */
+export function setAdminApi(api: AdminApi): void {
+  current = api;
+}
+
+/** True inside the desktop app, where native dialogs exist. */
+export function isDesktop(): boolean {
+  return window.rafter !== undefined;
+}

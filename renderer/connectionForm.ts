@@ -1,0 +1,50 @@
+// Turning the connection form's fields into a ConnectionConfig, with messages for each mistake.
+import type { ConnectionConfig } from './contract';
+
+export interface ConnectionFields {
+  name: string;
+  endpoints: string;
+  tlsEnabled: boolean;
+  caPem: string;
+  certPem: string;
+  keyPem: string;
+  skipVerify: boolean;
+  username: string;
+  password: string;
+}
+
+export type FieldErrors = Partial<Record<keyof ConnectionFields, string>>;
+
+const endpointPattern = /^(https?:\/\/)?[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}\/?$/;
+
+export function emptyConnectionFields(): ConnectionFields {
+  return { name: '', endpoints: '127.0.0.1:2379', tlsEnabled: false, caPem: '', certPem: '', keyPem: '', skipVerify: false, username: '', password: '' };
+}
+
+/** The config the fields describe, or the errors to show beside each field. */
+export function buildConnectionConfig(fields: ConnectionFields): { config: ConnectionConfig } | { errors: FieldErrors } {
+  const errors: FieldErrors = {};
+  const name = fields.name.trim();
+  if (name === '') errors.name = 'Give the connection a name.';
+  const endpoints = fields.endpoints.split(/[\s,]+/).filter((endpoint) => endpoint !== '');
+  if (endpoints.length === 0) errors.endpoints = 'List at least one endpoint, such as 127.0.0.1:2379.';
+  const bad = endpoints.find((endpoint) => !endpointPattern.test(endpoint));
+  if (bad !== undefined) errors.endpoints = `"${bad}" is not host:port or http(s)://host:port.`;
+  const badPort = endpoints.map((endpoint) => Number(/:(\d+)\/?$/.exec(endpoint)?.[1] ?? '0')).find((port) => port < 1 || port > 65535);
+  if (bad === undefined && badPort !== undefined) errors.endpoints = 'Ports must be between 1 and 65535.';
+  if (fields.tlsEnabled && (fields.certPem.trim() === '') !== (fields.keyPem.trim() === '')) {
+    errors.keyPem = 'A client certificate needs its key, and a key needs its certificate.';
+  }
+  if (fields.password !== '' && fields.username.trim() === '') errors.username = 'A password needs a user name.';
+  if (Object.keys(errors).length > 0) return { errors };
+  const config: ConnectionConfig = { name, endpoints };
+  if (fields.tlsEnabled) {
+    config.tls = { skipVerify: fields.skipVerify };
+    if (fields.caPem.trim() !== '') config.tls.caPem = fields.caPem;
+    if (fields.certPem.trim() !== '') config.tls.certPem = fields.certPem;
+    if (fields.keyPem.trim() !== '') config.tls.keyPem = fields.keyPem;
+  }
+  if (fields.username.trim() !== '') config.username = fields.username.trim();
+  if (fields.password !== '') config.password = fields.password;
+  return { config };
+}

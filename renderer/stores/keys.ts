@@ -1,0 +1,94 @@
+// The Keys page's listing: keys under a prefix, fetched a page at a time from the server (never
+// the whole keyspace), plus bulk actions on the prefix (delete, export, import).
+import { defineStore } from 'pinia';
+import { ref, shallowRef } from 'vue';
+import type { KeyExport, KeySummary } from '../contract';
+import { adminApi } from '../api';
+import { useRequestState } from './requestState';
+
+/** Keys fetched per page as the list scrolls. */
+export const keyPageSize = 200;
+/** Most keys the list holds in memory; scrolling further asks to narrow the prefix. */
+export const loadedKeysMax = 50_000;
+
+export const useKeysStore = defineStore('keys', () => {
+  const prefix = ref('');
+  const items = shallowRef<KeySummary[]>([]);
+  const nextCursor = ref<string | null>(null);
+  const remaining = ref(0);
+  const revision = ref(0);
+  const loaded = ref(false);
+  const page = useRequestState();
+  const bulk = useRequestState();
+  let generation = 0;
+
+  async function fetchPage(connectionId: string, cursor: string | null, reset: boolean): Promise<void> {
+    const mine = ++generation;
+    const result = await page.run(() =>
+      adminApi().listKeys({ connectionId, prefix: prefix.value, cursor, limit: keyPageSize }),
+    );
+    if (mine !== generation || !result.ok) return;
+    items.value = reset ? result.value.items : [...items.value, ...result.value.items];
+    nextCursor.value = items.value.length >= loadedKeysMax ? null : result.value.nextCursor;
+    if (reset) remaining.value = result.value.remaining;
+    revision.value = result.value.revision;
+    loaded.value = true;
+  }
+
+  /** Starts the listing over for `nextPrefix`. */
+  async function list(connectionId: string, nextPrefix: string): Promise<void> {
+    prefix.value = nextPrefix;
+    items.value = [];
+    nextCursor.value = null;
+    loaded.value = false;
+    await fetchPage(connectionId, null, true);
+  }
+
+  /** Fetches the next page, unless one is in flight or this was the last. */
+  async function loadMore(connectionId: string): Promise<void> {
+    if (page.loading.value || nextCursor.value === null) return;
+    await fetchPage(connectionId, nextCursor.value, false);
+  }
+
+  async function deletePrefix(connectionId: string, target: string): Promise<number | null> {
+    const result = await bulk.run(() => adminApi().deletePrefix({ connectionId, prefix: target }));
+    if (!result.ok) return null;
+    await list(connectionId, prefix.value);
+    return result.value.deleted;
+  }
+
+  async function exportPrefix(connectionId: string): Promise<KeyExport | null> {
+    const result = await bulk.run(() => adminApi().exportKeys({ connectionId, prefix: prefix.value }));
+    return result.ok ? result.value : null;
+  }
+
+  async function importDocument(connectionId: string, document: KeyExport, overwrite: boolean) {
+    const result = await bulk.run(() => adminApi().importKeys({ connectionId, document, overwrite }));
+    if (result.ok) await list(connectionId, prefix.value);
+    return result.ok ? result.value : null;
+  }
+
+  /** Applies a local change after the editor wrote or deleted a key, without refetching. */
+  function noteDeleted(key: string): void {
+    items.value = items.value.filter((item) => item.key !== key);
+  }
+
+  return {
+    prefix,
+    items,
+    nextCursor,
+    remaining,
+    revision,
+    loaded,
+    loading: page.loading,
+    error: page.error,
+    bulkBusy: bulk.loading,
+    bulkError: bulk.error,
+    list,
+    loadMore,
+    deletePrefix,
+    exportPrefix,
+    importDocument,
+    noteDeleted,
+  };
+});

@@ -1,0 +1,40 @@
+// Leases of the active connection: listing with TTLs and attached keys, grant, revoke, keep-alive.
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { LeaseInfo } from '../contract';
+import { adminApi } from '../api';
+import { useRequestState } from './requestState';
+
+export const useLeasesStore = defineStore('leases', () => {
+  const leases = ref<LeaseInfo[]>([]);
+  const list = useRequestState();
+  const action = useRequestState();
+
+  async function load(connectionId: string): Promise<void> {
+    const result = await list.run(() => adminApi().listLeases({ connectionId }));
+    if (result.ok) leases.value = result.value;
+  }
+
+  async function grant(connectionId: string, ttlSeconds: number): Promise<LeaseInfo | null> {
+    const result = await action.run(() => adminApi().grantLease({ connectionId, ttlSeconds }));
+    if (!result.ok) return null;
+    await load(connectionId);
+    return result.value;
+  }
+
+  async function revoke(connectionId: string, leaseId: string): Promise<boolean> {
+    const result = await action.run(() => adminApi().revokeLease({ connectionId, leaseId }));
+    if (result.ok) leases.value = leases.value.filter((lease) => lease.id !== leaseId);
+    return result.ok;
+  }
+
+  async function keepAlive(connectionId: string, leaseId: string): Promise<boolean> {
+    const result = await action.run(() => adminApi().keepAliveLease({ connectionId, leaseId }));
+    if (result.ok) {
+      leases.value = leases.value.map((lease) => (lease.id === leaseId ? { ...lease, ttlSeconds: result.value.ttlSeconds } : lease));
+    }
+    return result.ok;
+  }
+
+  return { leases, loading: list.loading, error: list.error, acting: action.loading, actionError: action.error, load, grant, revoke, keepAlive };
+});

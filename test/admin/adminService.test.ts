@@ -1,0 +1,245 @@
+// The AdminService against a real etcd: connections, keys with paging and history, export and
+// import, watches with events, leases, snapshots, maintenance, auth and cluster status.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AdminEvent, KeyPage, Result } from '../../core/admin/api.js';
+import { AdminService } from '../../core/admin/adminService.js';
+import { EtcdTestCluster } from '../support/etcd.js';
+import { freePorts } from '../support/ports.js';
+
+let etcd: EtcdTestCluster;
+let service: AdminService;
+let connectionId: string;
+let tempDir: string;
+
+function value<T>(result: Result<T>): T {
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+const text = (base64: string) => Buffer.from(base64, 'base64').toString('utf8');
+const b64 = (plain: string) => Buffer.from(plain, 'utf8').toString('base64');
+
+beforeAll(async () => {
+  etcd = await EtcdTestCluster.start();
+  tempDir = await mkdtemp(path.join(os.tmpdir(), 'rafter-admin-'));
+  service = new AdminService({ connectionsFile: path.join(tempDir, 'connections.json') });
+  await service.open();
+  connectionId = value(await service.addConnection({ config: { name: 'etcd', endpoints: etcd.endpoints } })).id;
+});
+
+afterAll(async () => {
+  service.close();
+  await etcd.stop();
+  await rm(tempDir, { recursive: true, force: true });
+});
+
+describe('connections', () => {
+  it('probes a cluster before saving it', async () => {
+    const probe = value(await service.testConnection({ config: { name: 'probe', endpoints: etcd.endpoints } }));
+    expect(probe.version).toMatch(/^3\./);
+    expect(probe.memberCount).toBe(1);
+    expect(probe.clusterId).toMatch(/^[0-9]+$/);
+  });
+
+  it('reports an endpoint nobody listens on as a connection failure', async () => {
+    const [port] = await freePorts(1);
+    const result = await service.testConnection({ config: { name: 'nowhere', endpoints: [`127.0.0.1:${port!}`] } });
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(['connection_failed', 'deadline_exceeded']).toContain(result.error.code);
+  });
+
+  it('keeps saved connections in its file without passwords, and refuses duplicate names', async () => {
+    const saved = value(await service.addConnection({ config: { name: 'with-user', endpoints: etcd.endpoints, username: 'u', password: 'p' } }));
+    expect(saved).toMatchObject({ username: 'u', hasPassword: true });
+    const file = await readFile(path.join(tempDir, 'connections.json'), 'utf8');
+    expect(file).toContain('with-user');
+    expect(file).not.toContain('"password"');
+    const duplicate = await service.addConnection({ config: { name: 'with-user', endpoints: etcd.endpoints } });
+    expect(duplicate).toMatchObject({ ok: false, error: { code: 'already_exists' } });
+    value(await service.removeConnection({ connectionId: saved.id }));
+    expect((await service.listKeys({ connectionId: saved.id, prefix: '', cursor: null, limit: 1 })).ok).toBe(false);
+  });
+});
+
+describe('keys', () => {
+  it('pages through a prefix with a cursor, in key order, without loading everything', async () => {
+    for (let index = 0; index < 25; index++) value(await service.putKey({ connectionId, key: `/page/${String(index).padStart(2, '0')}`, value: b64(`v${index}`) }));
+    value(await service.putKey({ connectionId, key: '/pagez', value: b64('outside') }));
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    const remaining: number[] = [];
+    for (let pages = 0; pages < 10; pages++) {
+      const page: KeyPage = value(await service.listKeys({ connectionId, prefix: '/page/', cursor, limit: 10 }));
+      seen.push(...page.items.map((item) => item.key));
+      remaining.push(page.remaining);
+      cursor = page.nextCursor;
+      if (cursor === null) break;
+    }
+    expect(seen).toEqual(Array.from({ length: 25 }, (_, index) => `/page/${String(index).padStart(2, '0')}`));
+    expect(remaining).toEqual([25, 15, 5]);
+  });
+
+  it('reads a key with metadata and walks its history newest first', async () => {
+    value(await service.putKey({ connectionId, key: '/hist', value: b64('one') }));
+    value(await service.putKey({ connectionId, key: '/hist', value: b64('two') }));
+    const last = value(await service.putKey({ connectionId, key: '/hist', value: b64('three') }));
+    const detail = value(await service.getKey({ connectionId, key: '/hist' }));
+    expect(detail).toMatchObject({ key: '/hist', version: 3, modRevision: last.revision, lease: '0' });
+    expect(text(detail.value)).toBe('three');
+    const history = value(await service.keyHistory({ connectionId, key: '/hist', limit: 10 }));
+    expect(history.versions.map((version) => text(version.value))).toEqual(['three', 'two', 'one']);
+    expect(history).toMatchObject({ truncatedByCompaction: false, truncatedByLimit: false });
+    const limited = value(await service.keyHistory({ connectionId, key: '/hist', limit: 2 }));
+    expect(limited).toMatchObject({ truncatedByLimit: true });
+    const older = value(await service.getKey({ connectionId, key: '/hist', revision: last.revision - 1 }));
+    expect(text(older.value)).toBe('two');
+  });
+
+  it('stops the history at compaction and says so', async () => {
+    value(await service.putKey({ connectionId, key: '/compacted', value: b64('a') }));
+    const second = value(await service.putKey({ connectionId, key: '/compacted', value: b64('b') }));
+    value(await service.putKey({ connectionId, key: '/compacted', value: b64('c') }));
+    value(await service.compact({ connectionId, revision: second.revision + 1, physical: true }));
+    const history = value(await service.keyHistory({ connectionId, key: '/compacted', limit: 10 }));
+    expect(history.versions.map((version) => text(version.value))).toEqual(['c']);
+    expect(history.truncatedByCompaction).toBe(true);
+    const old = await service.getKey({ connectionId, key: '/compacted', revision: second.revision - 1 });
+    expect(old).toMatchObject({ ok: false, error: { code: 'compacted' } });
+  });
+
+  it('answers not_found for a missing key', async () => {
+    const result = await service.getKey({ connectionId, key: '/does/not/exist' });
+    expect(result).toMatchObject({ ok: false, error: { code: 'not_found', message: 'The key "/does/not/exist" does not exist.' } });
+  });
+
+  it('deletes by prefix but never by an empty prefix', async () => {
+    value(await service.putKey({ connectionId, key: '/del/a', value: b64('1') }));
+    value(await service.putKey({ connectionId, key: '/del/b', value: b64('2') }));
+    expect(await service.deletePrefix({ connectionId, prefix: '' })).toMatchObject({ ok: false, error: { code: 'invalid_argument' } });
+    expect(value(await service.deletePrefix({ connectionId, prefix: '/del/' })).deleted).toBe(2);
+    expect(value(await service.listKeys({ connectionId, prefix: '/del/', cursor: null, limit: 10 })).items).toEqual([]);
+  });
+
+  it('exports a prefix and imports it, keeping existing keys unless told to overwrite', async () => {
+    value(await service.putKey({ connectionId, key: '/exp/a', value: b64('A') }));
+    value(await service.putKey({ connectionId, key: '/exp/b', value: Buffer.from([0, 255, 1]).toString('base64') }));
+    const document = value(await service.exportKeys({ connectionId, prefix: '/exp/' }));
+    expect(document.keys.map((entry) => entry.key)).toEqual(['/exp/a', '/exp/b']);
+    value(await service.putKey({ connectionId, key: '/exp/a', value: b64('changed') }));
+    value(await service.deleteKey({ connectionId, key: '/exp/b' }));
+    expect(value(await service.importKeys({ connectionId, document, overwrite: false }))).toEqual({ written: 1, skipped: 1 });
+    expect(text(value(await service.getKey({ connectionId, key: '/exp/a' })).value)).toBe('changed');
+    expect(Buffer.from(value(await service.getKey({ connectionId, key: '/exp/b' })).value, 'base64')).toEqual(Buffer.from([0, 255, 1]));
+    expect(value(await service.importKeys({ connectionId, document, overwrite: true }))).toEqual({ written: 2, skipped: 0 });
+    expect(text(value(await service.getKey({ connectionId, key: '/exp/a' })).value)).toBe('A');
+  });
+});
+
+describe('watches', () => {
+  it('delivers puts and deletes under a prefix to a subscriber, with previous values', async () => {
+    const watch = value(await service.startWatch({ connectionId, key: '/watched/', prefix: true, prevKv: true }));
+    const received: AdminEvent[] = [];
+    const gotThree = new Promise<void>((resolve) => {
+      void service.subscribe({ kind: 'watch', watchId: watch.watchId }, (event) => {
+        received.push(event);
+        const count = received.flatMap((item) => (item.kind === 'watch' ? item.events : [])).length;
+        if (count >= 3) resolve();
+      });
+    });
+    value(await service.putKey({ connectionId, key: '/watched/a', value: b64('1') }));
+    value(await service.putKey({ connectionId, key: '/watched/a', value: b64('2') }));
+    value(await service.putKey({ connectionId, key: '/elsewhere', value: b64('x') }));
+    value(await service.deleteKey({ connectionId, key: '/watched/a' }));
+    await gotThree;
+    const events = received.flatMap((item) => (item.kind === 'watch' ? item.events : []));
+    expect(events.map((event) => [event.type, event.key, text(event.value), event.prevValue === null ? null : text(event.prevValue)])).toEqual([
+      ['put', '/watched/a', '1', null],
+      ['put', '/watched/a', '2', '1'],
+      ['delete', '/watched/a', '', '2'],
+    ]);
+    expect(value(await service.listWatches({})).find((info) => info.watchId === watch.watchId)).toMatchObject({ eventCount: 3, state: 'active' });
+    value(await service.stopWatch({ watchId: watch.watchId }));
+    expect(value(await service.listWatches({})).find((info) => info.watchId === watch.watchId)?.state).toBe('stopped');
+  });
+});
+
+describe('leases', () => {
+  it('grants a lease, lists it with its keys, keeps it alive and revokes it with its keys', async () => {
+    const lease = value(await service.grantLease({ connectionId, ttlSeconds: 120 }));
+    value(await service.putKey({ connectionId, key: '/leased', value: b64('x'), leaseId: lease.id }));
+    const listed = value(await service.listLeases({ connectionId })).find((info) => info.id === lease.id);
+    expect(listed).toMatchObject({ grantedTtlSeconds: 120, keys: ['/leased'] });
+    expect(value(await service.keepAliveLease({ connectionId, leaseId: lease.id })).ttlSeconds).toBe(120);
+    value(await service.revokeLease({ connectionId, leaseId: lease.id }));
+    expect((await service.getKey({ connectionId, key: '/leased' })).ok).toBe(false);
+    const missing = await service.keepAliveLease({ connectionId, leaseId: lease.id });
+    expect(missing).toMatchObject({ ok: false, error: { code: 'not_found' } });
+  });
+});
+
+describe('snapshots and maintenance', () => {
+  it('saves a snapshot with progress events and verifies its checksum trailer', async () => {
+    const target = path.join(tempDir, 'backup.db');
+    const progress: AdminEvent[] = [];
+    const subscription = value(await service.subscribe({ kind: 'progress', operationId: 'op1' }, (event) => progress.push(event)));
+    const saved = value(await service.saveSnapshot({ connectionId, path: target, operationId: 'op1' }));
+    value(await service.unsubscribe(subscription.subscriptionId));
+    expect(saved.bytes).toBeGreaterThan(0);
+    expect(progress.at(-1)).toMatchObject({ kind: 'progress', operationId: 'op1', doneBytes: saved.bytes, finished: true });
+    expect(value(await service.snapshotStatus({ path: target }))).toEqual({ path: target, bytes: saved.bytes, checksumValid: true });
+    const again = await service.saveSnapshot({ connectionId, path: target, operationId: 'op2' });
+    expect(again).toMatchObject({ ok: false, error: { code: 'already_exists' } });
+    const damaged = path.join(tempDir, 'damaged.db');
+    const bytes = await readFile(target);
+    bytes[100] = bytes[100]! ^ 0xff;
+    await writeFile(damaged, bytes);
+    expect(value(await service.snapshotStatus({ path: damaged })).checksumValid).toBe(false);
+  });
+
+  it('defragments every member and lists no alarms on a healthy cluster', async () => {
+    const results = value(await service.defragment({ connectionId }));
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ ok: true, error: null });
+    expect(value(await service.listAlarms({ connectionId }))).toEqual([]);
+  });
+
+  it('reads member status and records the term timeline', async () => {
+    const status = value(await service.clusterStatus({ connectionId }));
+    expect(status.members).toHaveLength(1);
+    const member = status.members[0]!;
+    expect(member).toMatchObject({ isLeader: true, healthy: true, name: 'm1' });
+    expect(member.term).toBeGreaterThan(0);
+    expect(status.leaderId).toBe(member.id);
+    const timeline = value(await service.raftTermTimeline({ connectionId }));
+    expect(timeline.at(-1)).toMatchObject({ term: member.term, leaderId: member.id });
+    expect(await service.raftLogWindow({ connectionId, memberId: member.id, fromIndex: null, limit: 10 })).toMatchObject({
+      ok: false,
+      error: { code: 'unavailable' },
+    });
+  });
+});
+
+describe('auth', () => {
+  it('manages users, roles and permissions', async () => {
+    expect(value(await service.authStatus({ connectionId }))).toEqual({ enabled: false });
+    value(await service.addRole({ connectionId, name: 'reader' }));
+    value(await service.grantPermission({ connectionId, role: 'reader', permission: { type: 'read', key: '/app/', rangeEnd: '/app0' } }));
+    value(await service.addUser({ connectionId, name: 'alice', password: 'secret' }));
+    value(await service.grantRole({ connectionId, user: 'alice', role: 'reader' }));
+    expect(value(await service.listUsers({ connectionId }))).toContainEqual({ name: 'alice', roles: ['reader'] });
+    expect(value(await service.listRoles({ connectionId }))).toContainEqual({
+      name: 'reader',
+      permissions: [{ type: 'read', key: '/app/', rangeEnd: '/app0' }],
+    });
+    value(await service.revokePermission({ connectionId, role: 'reader', key: '/app/', rangeEnd: '/app0' }));
+    value(await service.revokeRole({ connectionId, user: 'alice', role: 'reader' }));
+    value(await service.deleteUser({ connectionId, name: 'alice' }));
+    value(await service.deleteRole({ connectionId, name: 'reader' }));
+    expect(value(await service.listUsers({ connectionId }))).toEqual([]);
+    const missing = await service.deleteUser({ connectionId, name: 'alice' });
+    expect(missing.ok).toBe(false);
+  });
+});

@@ -1,0 +1,123 @@
+// Local clusters through the AdminService: real `rafter` member processes launched, listed,
+// killed and restarted, partitioned and healed, grown by a learner that is promoted, shrunk, and
+// destroyed with their data; a snapshot restored into a new local cluster.
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterStatus, LocalClusterInfo, Result } from '../../core/admin/api.js';
+import { AdminService } from '../../core/admin/adminService.js';
+import { sourceMemberCommand } from '../../core/admin/memberCommand.js';
+
+/** Status polls while waiting for the cluster to settle (each ~100 ms apart): a bound, not a pause. */
+const settlePollsMax = 300;
+
+let baseDir: string;
+let service: AdminService;
+let cluster: LocalClusterInfo;
+
+function value<T>(result: Result<T>): T {
+  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
+  return result.value;
+}
+
+/** Polls cluster status until `done` holds (bounded). */
+async function statusUntil(connectionId: string, done: (status: ClusterStatus) => boolean): Promise<ClusterStatus> {
+  let last: Result<ClusterStatus> | null = null;
+  for (let poll = 0; poll < settlePollsMax; poll++) {
+    last = await service.clusterStatus({ connectionId });
+    if (last.ok && done(last.value)) return last.value;
+    await delay(100);
+  }
+  throw new Error(`cluster did not settle: ${JSON.stringify(last)}`);
+}
+
+beforeAll(async () => {
+  baseDir = await mkdtemp(path.join(os.tmpdir(), 'rafter-local-test-'));
+  const memberCommand = sourceMemberCommand();
+  if (!memberCommand) throw new Error('the rafter member command is missing from this checkout');
+  service = new AdminService({ localClusters: { baseDir, memberCommand } });
+  cluster = value(await service.createLocalCluster({ name: 'trio', memberCount: 3 }));
+}, 180_000);
+
+afterAll(async () => {
+  service?.close();
+  await rm(baseDir, { recursive: true, force: true });
+});
+
+const leaderCount = (status: ClusterStatus) => status.members.filter((member) => member.isLeader).length;
+
+describe('local clusters', () => {
+  it('launches three members, saved as a connection that serves the etcd API', async () => {
+    expect(cluster.members.map((member) => [member.name, member.state])).toEqual([
+      ['m1', 'running'],
+      ['m2', 'running'],
+      ['m3', 'running'],
+    ]);
+    expect(value(await service.listConnections({})).map((connection) => connection.name)).toContain('local: trio');
+    const status = await statusUntil(cluster.connectionId, (candidate) => leaderCount(candidate) === 1 && candidate.members.every((member) => member.healthy));
+    expect(status.members).toHaveLength(3);
+    value(await service.putKey({ connectionId: cluster.connectionId, key: '/local/a', value: Buffer.from('1').toString('base64') }));
+    expect(value(await service.memberLogs({ clusterId: cluster.id, memberName: 'm1', tailLines: 50 })).join('\n')).toContain('ready to serve client requests');
+  });
+
+  it('elects a new leader when the leader is killed, and takes the member back after a restart', async () => {
+    const before = await statusUntil(cluster.connectionId, (status) => leaderCount(status) === 1);
+    const leader = before.members.find((member) => member.isLeader)!;
+    const killed = value(await service.controlMember({ clusterId: cluster.id, memberName: leader.name, action: 'kill' }));
+    expect(killed.state).toBe('killed');
+    const after = await statusUntil(cluster.connectionId, (status) => status.members.some((member) => member.isLeader && member.id !== leader.id));
+    expect(after.members.find((member) => member.id === leader.id)?.healthy).toBe(false);
+    const restarted = value(await service.controlMember({ clusterId: cluster.id, memberName: leader.name, action: 'start' }));
+    expect(restarted.state).toBe('running');
+    await statusUntil(cluster.connectionId, (status) => status.members.every((member) => member.healthy) && leaderCount(status) === 1);
+  });
+
+  it('partitions a member away and heals it', async () => {
+    value(await service.partitionMember({ clusterId: cluster.id, memberName: 'm3' }));
+    const listed = value(await service.listLocalClusters({}))[0]!;
+    expect(listed.members.find((member) => member.name === 'm3')?.state).toBe('partitioned');
+    value(await service.putKey({ connectionId: cluster.connectionId, key: '/local/during-partition', value: Buffer.from('x').toString('base64') }));
+    value(await service.healPartitions({ clusterId: cluster.id }));
+    expect(value(await service.listLocalClusters({}))[0]!.members.find((member) => member.name === 'm3')?.state).toBe('running');
+    await statusUntil(cluster.connectionId, (status) => {
+      const indexes = status.members.map((member) => member.raftAppliedIndex);
+      return status.members.every((member) => member.healthy) && new Set(indexes).size === 1;
+    });
+  });
+
+  it('adds a learner, promotes it and removes a member', async () => {
+    const learner = value(await service.addLocalMember({ clusterId: cluster.id, asLearner: true }));
+    expect(learner).toMatchObject({ name: 'm4', isLearner: true, state: 'running' });
+    await statusUntil(cluster.connectionId, (status) => status.members.some((member) => member.id === learner.memberId && member.isLearner));
+    await statusUntil(cluster.connectionId, (status) => {
+      const leaderIndex = status.members.find((member) => member.isLeader)?.raftAppliedIndex ?? -1;
+      return status.members.find((member) => member.id === learner.memberId)?.raftAppliedIndex === leaderIndex;
+    });
+    let promoted: Result<unknown> = { ok: false, error: { code: 'internal', message: 'not tried' } };
+    for (let attempt = 0; attempt < settlePollsMax && !promoted.ok; attempt++) {
+      promoted = await service.promoteLocalMember({ clusterId: cluster.id, memberName: 'm4' });
+      if (!promoted.ok) await delay(100);
+    }
+    expect(promoted).toMatchObject({ ok: true, value: { isLearner: false } });
+    value(await service.removeLocalMember({ clusterId: cluster.id, memberName: 'm4' }));
+    const status = await statusUntil(cluster.connectionId, (candidate) => candidate.members.length === 3 && leaderCount(candidate) === 1);
+    expect(status.members.map((member) => member.name).sort()).toEqual(['m1', 'm2', 'm3']);
+  });
+
+  it('restores a saved snapshot into a new local cluster and destroys clusters with their data', async () => {
+    const snapshot = path.join(baseDir, 'trio.db');
+    value(await service.saveSnapshot({ connectionId: cluster.connectionId, path: snapshot, operationId: 'restore-test' }));
+    const restored = value(await service.restoreSnapshot({ path: snapshot, clusterName: 'copy', memberCount: 1 }));
+    const copied = value(await service.getKey({ connectionId: restored.connectionId, key: '/local/a' }));
+    expect(Buffer.from(copied.value, 'base64').toString('utf8')).toBe('1');
+    for (const local of [restored, cluster]) {
+      value(await service.destroyLocalCluster({ clusterId: local.id }));
+      expect(existsSync(local.dataDir)).toBe(false);
+    }
+    expect(value(await service.listLocalClusters({}))).toEqual([]);
+    expect(value(await service.listConnections({}))).toEqual([]);
+  });
+});

@@ -1,0 +1,90 @@
+// The Cluster page: live status from subscriptions, leader transfer, and the honest "not yet"
+// for local clusters.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { VueWrapper } from '@vue/test-utils';
+import type { ClusterStatus, MemberStatus } from '../../renderer/contract';
+import ClusterPage from '../../renderer/components/cluster/ClusterPage.vue';
+import { useConnectionsStore } from '../../renderer/stores/connections';
+import { FakeAdminApi } from './fakeAdminApi';
+import { mountWithProviders, settle } from './mountWithProviders';
+
+let wrapper: VueWrapper | null = null;
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = null;
+});
+
+function member(id: string, name: string, isLeader: boolean, term = 3): MemberStatus {
+  return {
+    id,
+    name,
+    peerUrls: [`http://127.0.0.1:1${id}`],
+    clientUrls: [`http://127.0.0.1:2${id}`],
+    isLearner: false,
+    isLeader,
+    healthy: true,
+    error: null,
+    version: '3.4.23',
+    term,
+    raftIndex: 10,
+    raftAppliedIndex: 10,
+    dbSizeBytes: 20480,
+    dbSizeInUseBytes: 16384,
+  };
+}
+
+function status(leader: string, term = 3): ClusterStatus {
+  return {
+    connectionId: 'c1',
+    clusterId: '77',
+    leaderId: leader,
+    revision: 9,
+    members: [member('101', 'm1', leader === '101', term), member('102', 'm2', leader === '102', term), member('103', 'm3', leader === '103', term)],
+    takenAtMs: 1_000,
+  };
+}
+
+async function open(fake: FakeAdminApi): Promise<VueWrapper> {
+  wrapper = mountWithProviders(ClusterPage, fake);
+  useConnectionsStore().select('c1');
+  await settle();
+  return wrapper;
+}
+
+describe('Cluster page', () => {
+  it('shows every member with its role and follows status ticks', async () => {
+    const fake = new FakeAdminApi();
+    fake.status = status('101');
+    const page = await open(fake);
+    expect(fake.callsTo('subscribe')).toContainEqual({ kind: 'clusterStatus', connectionId: 'c1' });
+    expect(page.get('[data-test=member-m1]').text()).toContain('leader');
+    expect(page.get('[data-test=member-m2]').text()).toContain('follower');
+    fake.emit({ kind: 'clusterStatus', connectionId: 'c1', status: { ok: true, value: status('102', 4) } });
+    await settle();
+    expect(page.get('[data-test=member-m2]').text()).toContain('leader');
+  });
+
+  it('asks to move leadership to the chosen follower', async () => {
+    const fake = new FakeAdminApi();
+    fake.status = status('101');
+    const page = await open(fake);
+    const button = page.get('[data-test=member-m3]').findAll('button').find((candidate) => candidate.text() === 'Make leader');
+    await button!.trigger('click');
+    await settle();
+    expect(fake.callsTo('moveLeader')).toEqual([{ connectionId: 'c1', targetMemberId: '103' }]);
+  });
+
+  it('shows a readable error when the cluster cannot be reached', async () => {
+    const page = await open(new FakeAdminApi());
+    expect(page.get('[data-test=error-notice]').text()).toContain('No cluster.');
+  });
+
+  it('says plainly that local clusters are not available yet', async () => {
+    const fake = new FakeAdminApi();
+    fake.status = status('101');
+    const page = await open(fake);
+    const panel = page.get('[data-test=local-clusters]');
+    expect(panel.text()).toContain('Not available yet');
+    expect(panel.text()).toContain('not available in this build yet');
+  });
+});

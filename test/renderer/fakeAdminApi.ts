@@ -1,0 +1,156 @@
+// An in-memory fake of the AdminApi contract for component tests of the renderer: keys in a
+// sorted map with revisions, a recorded call log, scripted cluster status, and events pushed by
+// the test through `emit`. Never used to test the AdminService itself.
+import type {
+  AdminApi,
+  AdminEvent,
+  AdminMethodName,
+  ClusterStatus,
+  EventListener,
+  EventTopic,
+  KeyDetail,
+  Result,
+} from '../../renderer/contract';
+
+export interface FakeCall {
+  method: string;
+  request: unknown;
+}
+
+interface StoredKey {
+  value: string;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  lease: string;
+}
+
+function ok<T>(value: T): Promise<Result<T>> {
+  return Promise.resolve({ ok: true, value });
+}
+
+function unavailable<T>(): Promise<Result<T>> {
+  return Promise.resolve({ ok: false, error: { code: 'unavailable', message: 'Local clusters are not available in this build yet.' } });
+}
+
+export class FakeAdminApi {
+  readonly calls: FakeCall[] = [];
+  readonly keys = new Map<string, StoredKey>();
+  revision = 1;
+  status: ClusterStatus | null = null;
+  private readonly listeners = new Map<string, { topic: EventTopic; listener: EventListener }>();
+  private nextSubscription = 1;
+
+  /** Stores a key as a write at the next revision would. */
+  put(key: string, text: string): void {
+    this.revision++;
+    const existing = this.keys.get(key);
+    this.keys.set(key, {
+      value: btoa(text),
+      createRevision: existing?.createRevision ?? this.revision,
+      modRevision: this.revision,
+      version: (existing?.version ?? 0) + 1,
+      lease: '0',
+    });
+  }
+
+  /** Calls made to `method`, in order. */
+  callsTo(method: AdminMethodName | 'subscribe' | 'unsubscribe'): unknown[] {
+    return this.calls.filter((call) => call.method === method).map((call) => call.request);
+  }
+
+  /** Delivers an event to the subscribers of its topic. */
+  emit(event: AdminEvent): void {
+    for (const { topic, listener } of this.listeners.values()) {
+      const matches =
+        (topic.kind === 'watch' && (event.kind === 'watch' || event.kind === 'watchEnded') && event.watchId === topic.watchId) ||
+        (topic.kind === 'clusterStatus' && event.kind === 'clusterStatus' && event.connectionId === topic.connectionId);
+      if (matches) listener(event);
+    }
+  }
+
+  private sortedKeys(): string[] {
+    return [...this.keys.keys()].sort();
+  }
+
+  private detail(key: string): KeyDetail | null {
+    const stored = this.keys.get(key);
+    return stored ? { key, ...stored, revision: this.revision } : null;
+  }
+
+  /** The fake as an AdminApi, recording every call. */
+  api(): AdminApi {
+    const implementation: Partial<AdminApi> = {
+      listConnections: () => ok([{ id: 'c1', name: 'test', endpoints: ['127.0.0.1:2379'], tlsEnabled: false, skipVerify: false, username: null, hasPassword: false }]),
+      addConnection: ({ config }) =>
+        ok({ id: 'c2', name: config.name, endpoints: config.endpoints, tlsEnabled: false, skipVerify: false, username: null, hasPassword: false }),
+      testConnection: () => ok({ version: '3.4.0', clusterId: '1', leaderId: '2', memberCount: 1, revision: this.revision, endpoint: '127.0.0.1:2379' }),
+      listKeys: ({ prefix, cursor, limit }) => {
+        const all = this.sortedKeys().filter((key) => key.startsWith(prefix) && (cursor === null || key >= cursor));
+        const page = all.slice(0, limit);
+        const last = page[page.length - 1];
+        return ok({
+          items: page.map((key) => {
+            const stored = this.keys.get(key)!;
+            return { key, version: stored.version, createRevision: stored.createRevision, modRevision: stored.modRevision, lease: stored.lease };
+          }),
+          nextCursor: all.length > limit && last !== undefined ? `${last}\0` : null,
+          remaining: all.length,
+          revision: this.revision,
+        });
+      },
+      getKey: ({ key }) => {
+        const detail = this.detail(key);
+        return detail ? ok(detail) : Promise.resolve({ ok: false, error: { code: 'not_found', message: `The key "${key}" does not exist.` } });
+      },
+      putKey: ({ key, value }) => {
+        this.put(key, atob(value));
+        return ok({ revision: this.revision });
+      },
+      deleteKey: ({ key }) => {
+        const deleted = this.keys.delete(key) ? 1 : 0;
+        this.revision++;
+        return ok({ deleted, revision: this.revision });
+      },
+      keyHistory: ({ key }) => ok({ key, versions: [], truncatedByCompaction: false, truncatedByLimit: false }),
+      clusterStatus: () =>
+        this.status ? ok(this.status) : Promise.resolve({ ok: false, error: { code: 'connection_failed', message: 'No cluster.' } }),
+      moveLeader: () => ok(null),
+      listLocalClusters: () => unavailable(),
+      createLocalCluster: () => unavailable(),
+      startWatch: (request) =>
+        ok({
+          watchId: `w${this.callsTo('startWatch').length}`,
+          connectionId: request.connectionId,
+          key: request.key,
+          prefix: request.prefix,
+          prevKv: request.prevKv,
+          startRevision: request.startRevision ?? null,
+          eventCount: 0,
+          state: 'active',
+          error: null,
+        }),
+      stopWatch: () => ok(null),
+      listWatches: () => ok([]),
+      subscribe: (topic, listener) => {
+        const subscriptionId = `s${this.nextSubscription++}`;
+        this.listeners.set(subscriptionId, { topic, listener });
+        return ok({ subscriptionId });
+      },
+      unsubscribe: (subscriptionId) => {
+        this.listeners.delete(subscriptionId);
+        return ok(null);
+      },
+    };
+    return new Proxy(implementation, {
+      get: (target, property: string) => {
+        const method = target[property as keyof AdminApi] as ((...args: unknown[]) => Promise<Result<unknown>>) | undefined;
+        return (...args: unknown[]) => {
+          this.calls.push({ method: property, request: args[0] });
+          if (!method) return Promise.resolve({ ok: false, error: { code: 'internal', message: `The fake has no ${property}.` } });
+          return method(...args);
+        };
+      },
+    }) as AdminApi;
+  }
+}

@@ -1,0 +1,172 @@
+// The Keys page: server-side paging, the virtual list, and the editor's views and validation.
+import { afterEach, describe, expect, it } from 'vitest';
+import type { VueWrapper } from '@vue/test-utils';
+import KeysPage from '../../renderer/components/keys/KeysPage.vue';
+import { useConnectionsStore } from '../../renderer/stores/connections';
+import { keyPageSize } from '../../renderer/stores/keys';
+import { FakeAdminApi } from './fakeAdminApi';
+import { mountWithProviders, settle } from './mountWithProviders';
+
+let wrapper: VueWrapper | null = null;
+afterEach(() => {
+  wrapper?.unmount();
+  wrapper = null;
+});
+
+async function openKeysPage(fake: FakeAdminApi): Promise<VueWrapper> {
+  wrapper = mountWithProviders(KeysPage, fake);
+  useConnectionsStore().select('c1');
+  await settle();
+  return wrapper;
+}
+
+function seed(fake: FakeAdminApi, count: number): void {
+  for (let index = 0; index < count; index++) fake.put(`/app/item-${String(index).padStart(4, '0')}`, `value ${index}`);
+}
+
+describe('Keys page paging', () => {
+  it('asks the server for one page and renders only the rows in view', async () => {
+    const fake = new FakeAdminApi();
+    seed(fake, 450);
+    const page = await openKeysPage(fake);
+    expect(fake.callsTo('listKeys')).toEqual([{ connectionId: 'c1', prefix: '', cursor: null, limit: keyPageSize }]);
+    expect(page.get('[data-test=keys-footer]').text()).toContain(`${keyPageSize} of 450 key(s) loaded`);
+    const rendered = page.findAll('[data-test=key-row]').length;
+    expect(rendered).toBeGreaterThan(0);
+    expect(rendered).toBeLessThan(keyPageSize);
+  });
+
+  it('fetches the next page from the cursor when more is requested, until the last page', async () => {
+    const fake = new FakeAdminApi();
+    seed(fake, 450);
+    const page = await openKeysPage(fake);
+    await page.get('[data-test=load-more]').trigger('click');
+    await settle();
+    expect(fake.callsTo('listKeys')[1]).toEqual({ connectionId: 'c1', prefix: '', cursor: '/app/item-0199\0', limit: keyPageSize });
+    expect(page.get('[data-test=keys-footer]').text()).toContain('400 of 450');
+    await page.get('[data-test=load-more]').trigger('click');
+    await settle();
+    expect(page.get('[data-test=keys-footer]').text()).toContain('450 of 450');
+    expect(page.find('[data-test=load-more]').exists()).toBe(false);
+  });
+
+  it('asks for the next page when the list is scrolled near its end', async () => {
+    const fake = new FakeAdminApi();
+    seed(fake, 450);
+    const page = await openKeysPage(fake);
+    const list = page.get('[data-test=virtual-list]');
+    Object.defineProperty(list.element, 'scrollTop', { value: 100, configurable: true });
+    await list.trigger('scroll');
+    await settle();
+    expect(fake.callsTo('listKeys')).toHaveLength(1);
+    Object.defineProperty(list.element, 'scrollTop', { value: 30 * (keyPageSize - 10), configurable: true });
+    await list.trigger('scroll');
+    await settle();
+    expect(fake.callsTo('listKeys')).toHaveLength(2);
+    expect(page.findAll('[data-test=key-row]').some((row) => row.text().includes('/app/item-0195'))).toBe(true);
+  });
+
+  it('lists only the keys under a typed prefix', async () => {
+    const fake = new FakeAdminApi();
+    seed(fake, 5);
+    fake.put('/other/x', 'y');
+    const page = await openKeysPage(fake);
+    await page.get('[data-test=prefix-input] input').setValue('/other/');
+    await page.get('[data-test=apply-prefix]').trigger('click');
+    await settle();
+    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('/other/x')]);
+  });
+
+  it('groups keys into folders by slash and opens a folder as a prefix', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/a/one', '1');
+    fake.put('/a/two', '2');
+    fake.put('/b', '3');
+    const page = await openKeysPage(fake);
+    await page.get('[data-test=mode-tree]').trigger('click');
+    await settle();
+    const folders = page.findAll('[data-test=key-folder]');
+    expect(folders.map((folder) => folder.text())).toEqual([expect.stringContaining('/a/')]);
+    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('/b')]);
+    await folders[0]!.trigger('click');
+    await settle();
+    expect(fake.callsTo('listKeys').at(-1)).toMatchObject({ prefix: '/a/', cursor: null });
+  });
+
+  it('says so when the cluster has no keys', async () => {
+    const page = await openKeysPage(new FakeAdminApi());
+    expect(page.get('[data-test=keys-empty]').text()).toContain('no keys yet');
+  });
+});
+
+describe('Key editor', () => {
+  async function selectKey(fake: FakeAdminApi, key: string): Promise<VueWrapper> {
+    const page = await openKeysPage(fake);
+    const row = page.findAll('[data-test=key-row]').find((candidate) => candidate.text().includes(key));
+    await row!.trigger('click');
+    await settle();
+    return page;
+  }
+
+  it('opens a JSON value in the JSON view with its metadata', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/config', '{"a":1}');
+    const page = await selectKey(fake, '/config');
+    expect(page.get('[data-test=view-json] input').attributes('value')).toBe('json');
+    expect(page.get('[data-test=view-json]').classes().join(' ')).toContain('checked');
+    expect(page.get<HTMLTextAreaElement>('[data-test=value-input] textarea').element.value).toBe('{"a":1}');
+    expect(page.get('[data-test=key-metadata]').text()).toContain('Version');
+  });
+
+  it('refuses to save invalid JSON and explains why', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/config', '{"a":1}');
+    const page = await selectKey(fake, '/config');
+    await page.get('[data-test=value-input] textarea').setValue('{"a":');
+    expect(page.get('[data-test=validation-error]').text()).toContain('Invalid JSON');
+    expect(page.get('[data-test=save-key]').attributes('disabled')).toBeDefined();
+  });
+
+  it('formats JSON and saves the formatted bytes', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/config', '{"a":1}');
+    const page = await selectKey(fake, '/config');
+    await page.get('[data-test=format-value]').trigger('click');
+    expect(page.get<HTMLTextAreaElement>('[data-test=value-input] textarea').element.value).toBe('{\n  "a": 1\n}');
+    await page.get('[data-test=save-key]').trigger('click');
+    await settle();
+    expect(fake.callsTo('putKey')).toEqual([{ connectionId: 'c1', key: '/config', value: btoa('{\n  "a": 1\n}') }]);
+  });
+
+  it('shows the same bytes in hex and rejects malformed hex', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/greeting', 'hi!');
+    const page = await selectKey(fake, '/greeting');
+    await page.get('[data-test=view-hex]').trigger('click');
+    await settle();
+    expect(page.get<HTMLTextAreaElement>('[data-test=value-input] textarea').element.value).toBe('68 69 21');
+    await page.get('[data-test=value-input] textarea').setValue('68 6');
+    expect(page.get('[data-test=validation-error]').text()).toContain('even number of digits');
+  });
+
+  it('validates YAML in the YAML view', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/settings', 'a: 1');
+    const page = await selectKey(fake, '/settings');
+    await page.get('[data-test=view-yaml]').trigger('click');
+    await page.get('[data-test=value-input] textarea').setValue('a: [1, 2');
+    expect(page.get('[data-test=validation-error]').text()).toContain('Invalid YAML');
+  });
+
+  it('deletes a key only after the deletion is confirmed', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/doomed', 'x');
+    const page = await selectKey(fake, '/doomed');
+    await page.get('[data-test=delete-key] [data-test=confirm-ask]').trigger('click');
+    expect(fake.callsTo('deleteKey')).toEqual([]);
+    await page.get('[data-test=delete-key] [data-test=confirm-yes]').trigger('click');
+    await settle();
+    expect(fake.callsTo('deleteKey')).toEqual([{ connectionId: 'c1', key: '/doomed' }]);
+    expect(page.findAll('[data-test=key-row]')).toHaveLength(0);
+  });
+});

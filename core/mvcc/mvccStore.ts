@@ -38,6 +38,9 @@ import type {
   TxnResponse,
 } from './types.js';
 
+/** The revision of a store nobody has written to yet (etcd starts at 1, too). */
+export const initialRevision = 1;
+
 /** etcd's default --quota-backend-bytes (2 GiB). */
 export const quotaBackendBytesDefault = 2 * 1024 * 1024 * 1024;
 
@@ -117,7 +120,8 @@ export class MvccStore {
       memberId: options.memberId ?? 0n,
       quotaBackendBytes: options.quotaBackendBytes ?? quotaBackendBytesDefault,
       leases: noLeases,
-      revision: readNumber(metaKeys.revision),
+      // A new store is at revision 1, as etcd's is: the first write makes revision 2.
+      revision: Math.max(initialRevision, readNumber(metaKeys.revision)),
       compactRevision: readNumber(metaKeys.compactRevision),
       usedBytes: readNumber(metaKeys.usedBytes),
       saveCounters(): void {
@@ -146,7 +150,7 @@ export class MvccStore {
     fs.renameSync(`${target}.installing`, target);
   }
 
-  /** The current revision: the last one any write produced (0 for an empty store). */
+  /** The current revision: the last one any write produced (`initialRevision` for a new store). */
   get revision(): Revision {
     return this.core.revision;
   }

@@ -63,14 +63,23 @@ describe('Lessor', () => {
     store.put({ key: b('k2'), value: b('1'), lease: 7n });
     store.put({ key: b('k3'), value: b('1') });
     const revision = store.applyBatch(null, (batch) => lessor.revoke(batch, 7n));
-    expect(revision).toBe(4);
+    expect(revision).toBe(5);
     expect(keysOf(store.range({ key: b('k'), rangeEnd: b('l') }).kvs)).toEqual(['k3']);
     const last = responses[responses.length - 1]!;
-    expect(last.revision).toBe(4);
+    expect(last.revision).toBe(5);
     expect(last.events.map((event) => `${event.type}:${Buffer.from(event.kv.key).toString()}`)).toEqual(['DELETE:k1', 'DELETE:k2']);
     expect(() => lessor.timeToLive(7n, false)).toThrow(LeaseNotFoundError);
     expect(() => store.applyBatch(null, (batch) => lessor.revoke(batch, 7n))).toThrow(LeaseNotFoundError);
     hub.close();
+  });
+
+  it('revokes a lease with no keys without making a revision, a new store staying at revision 1', () => {
+    const { store, lessor } = setup();
+    store.applyBatch(null, (batch) => lessor.grant(batch, 8n, 10));
+    expect(store.revision).toBe(1);
+    expect(store.applyBatch(null, (batch) => lessor.revoke(batch, 8n))).toBe(1);
+    expect(store.revision).toBe(1);
+    expect(lessor.exists(8n)).toBe(false);
   });
 
   it('reports expiry only on the primary, with the injected clock, and renews on keep-alive', () => {

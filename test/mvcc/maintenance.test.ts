@@ -22,8 +22,8 @@ describe('write batches', () => {
       batch.deleteRange({ key: b('a') }).revision,
       batch.range({ key: b('a'), rangeEnd: b('z') }).count,
     ]);
-    expect(results).toEqual([1, 2, 3, 1]);
-    expect(seen.map((r) => r.revision)).toEqual([1, 2, 3]);
+    expect(results).toEqual([2, 3, 4, 1]);
+    expect(seen.map((r) => r.revision)).toEqual([2, 3, 4]);
     expect(store.appliedPosition()).toEqual({ index: 7, term: 2 });
   });
 
@@ -41,7 +41,7 @@ describe('write batches', () => {
         },
       ),
     );
-    expect(outcomes).toEqual([1, 'EMPTY_KEY', 2]);
+    expect(outcomes).toEqual([2, 'EMPTY_KEY', 3]);
   });
 
   it('write nothing and deliver no event when the batch action throws', () => {
@@ -56,10 +56,10 @@ describe('write batches', () => {
       }),
     ).toThrow('apply failed');
     expect(seen).toEqual([]);
-    expect(store.revision).toBe(1);
+    expect(store.revision).toBe(2);
     expect(store.appliedIndex()).toBe(1);
     expect(store.range({ key: b('b') }).count).toBe(0);
-    expect(store.put({ key: b('b'), value: b('2') }).revision).toBe(2);
+    expect(store.put({ key: b('b'), value: b('2') }).revision).toBe(3);
   });
 
   it('deliver events only after the commit, when reads already see the batch', () => {
@@ -74,7 +74,7 @@ describe('write batches', () => {
       batch.put({ key: b('b'), value: b('2') });
       expect(seenByListener).toEqual([]);
     });
-    expect(seenByListener).toEqual([1, 2, 2]);
+    expect(seenByListener).toEqual([1, 2, 3]);
   });
 
   it('refuse use of a batch after its transaction ended', () => {
@@ -98,9 +98,9 @@ describe('write batches', () => {
     const second = openStore({ dir });
     expect(second.appliedIndex()).toBe(41);
     expect(second.appliedPosition()).toEqual({ index: 41, term: 3 });
-    expect(second.revision).toBe(2);
+    expect(second.revision).toBe(3);
     expect(valuesOf(second.range({ key: b('a'), rangeEnd: b('z') }).kvs)).toEqual(['1', '2']);
-    expect(second.put({ key: b('c'), value: b('3') }).revision).toBe(3);
+    expect(second.put({ key: b('c'), value: b('3') }).revision).toBe(4);
   });
 });
 
@@ -112,7 +112,7 @@ describe('keys', () => {
     const all = store.range({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]) });
     expect(all.kvs.map((kv) => Buffer.from(kv.key).toString('hex'))).toEqual(['00', '0000', '0001', '01', 'ff00']);
     store.put({ key: Buffer.from([0, 0]), value: b('new') });
-    const past = store.range({ key: Buffer.from([0]), rangeEnd: Buffer.from([1]), revision: 5 });
+    const past = store.range({ key: Buffer.from([0]), rangeEnd: Buffer.from([1]), revision: 6 });
     expect(past.kvs.map((kv) => Buffer.from(kv.value).toString('hex'))).toEqual(['00', '0000', '0001']);
   });
 
@@ -127,12 +127,12 @@ describe('keys', () => {
     const longest = Buffer.alloc(keyBytesMax, 0);
     store.put({ key: longest, value: b('zeros') });
     store.put({ key: longest, value: b('again') });
-    expect(valuesOf(store.range({ key: longest, revision: 1 }).kvs)).toEqual(['zeros']);
+    expect(valuesOf(store.range({ key: longest, revision: 2 }).kvs)).toEqual(['zeros']);
     expect(valuesOf(store.range({ key: longest }).kvs)).toEqual(['again']);
     const tooLong = Buffer.alloc(keyBytesMax + 1, 7);
     expect(() => store.put({ key: tooLong, value: b('x') })).toThrow(KeyTooLargeError);
     expect(() => store.range({ key: tooLong })).toThrow(KeyTooLargeError);
-    expect(store.revision).toBe(2);
+    expect(store.revision).toBe(3);
   });
 
   it('orders long keys that share their stored prefix by their full bytes, in every read', () => {
@@ -140,19 +140,19 @@ describe('keys', () => {
     const prefix = 'p'.repeat(inlineKeyBytesMax);
     const names = ['a', 'b', 'ba', 'c', 'd', 'e'];
     const long = (suffix: string): Buffer => b(prefix + suffix);
-    for (const name of names.slice().reverse()) store.put({ key: long(name), value: b(name) }); // revs 1..6
-    store.put({ key: b(prefix), value: b('short') }); // rev 7: the inline prefix itself, a short key
-    store.put({ key: long('z'), value: b('z') }); // rev 8
+    for (const name of names.slice().reverse()) store.put({ key: long(name), value: b(name) }); // revs 2..7
+    store.put({ key: b(prefix), value: b('short') }); // rev 8: the inline prefix itself, a short key
+    store.put({ key: long('z'), value: b('z') }); // rev 9
     const suffixes = (kvs: readonly { key: Uint8Array }[]): string[] => keysOf(kvs).map((key) => key.slice(inlineKeyBytesMax));
     const all = { key: b(prefix), rangeEnd: b(prefix.slice(0, -1) + 'q') };
     expect(suffixes(store.range(all).kvs)).toEqual(['', 'a', 'b', 'ba', 'c', 'd', 'e', 'z']);
-    expect(suffixes(store.range({ ...all, revision: 6 }).kvs)).toEqual(['a', 'b', 'ba', 'c', 'd', 'e']);
+    expect(suffixes(store.range({ ...all, revision: 7 }).kvs)).toEqual(['a', 'b', 'ba', 'c', 'd', 'e']);
     // Long range bounds cut inside the run of hashed keys.
     const inner = { key: long('b'), rangeEnd: long('d') };
     expect(suffixes(store.range(inner).kvs)).toEqual(['b', 'ba', 'c']);
     expect(store.range(inner).count).toBe(3);
-    expect(store.range({ ...inner, revision: 4 })).toMatchObject({ count: 2 });
-    expect(suffixes(store.range({ ...inner, revision: 4 }).kvs)).toEqual(['ba', 'c']);
+    expect(store.range({ ...inner, revision: 5 })).toMatchObject({ count: 2 });
+    expect(suffixes(store.range({ ...inner, revision: 5 }).kvs)).toEqual(['ba', 'c']);
     expect(suffixes(store.range({ ...inner, limit: 2 }).kvs)).toEqual(['b', 'ba']);
     expect(store.range({ ...inner, limit: 2 }).more).toBe(true);
     expect(suffixes(store.range({ key: long('ba'), rangeEnd: Buffer.from([0]) }).kvs)).toEqual(['ba', 'c', 'd', 'e', 'z']);
@@ -185,7 +185,7 @@ describe('quota', () => {
     expect(reopened.alarms()).toEqual([{ memberId: 9n, alarm: 'NOSPACE' }]);
     expect(reopened.deactivateAlarm({ memberId: 9n, alarm: 'NOSPACE' })).toBe(true);
     expect(reopened.alarms()).toEqual([]);
-    expect(reopened.put({ key: b('k5'), value }).revision).toBe(7);
+    expect(reopened.put({ key: b('k5'), value }).revision).toBe(8);
     reopened.close();
   });
 
@@ -212,9 +212,9 @@ describe('defragment and snapshots', () => {
     expect(sizeAfter.dbSizeBytes).toBeLessThan(sizeBefore.dbSizeBytes);
     expect(sizeAfter.dbSizeInUseBytes).toBeLessThanOrEqual(sizeAfter.dbSizeBytes);
     expect(store.hash()).toBe(hashBefore);
-    expect(store.revision).toBe(900);
+    expect(store.revision).toBe(901);
     expect(store.range({ key: b('key-'), rangeEnd: b('key.') }).count).toBe(300);
-    expect(store.put({ key: b('after'), value: b('x') }).revision).toBe(901);
+    expect(store.put({ key: b('after'), value: b('x') }).revision).toBe(902);
   });
 
   it('defragment retries when a write lands during its copy and loses no write', async () => {
@@ -226,7 +226,7 @@ describe('defragment and snapshots', () => {
     store.put({ key: b('during'), value: b('copy') });
     expect(await defragmenting).toBe(true);
     expect(valuesOf(store.range({ key: b('during') }).kvs)).toEqual(['copy']);
-    expect(store.revision).toBe(201);
+    expect(store.revision).toBe(202);
   });
 
   it('snapshotTo writes a copy that opens as an identical store', async () => {
@@ -242,9 +242,9 @@ describe('defragment and snapshots', () => {
     const dir = tempDir();
     MvccStore.installSnapshot(snapshot, dir);
     const restored = openStore({ dir });
-    expect(restored.revision).toBe(2);
+    expect(restored.revision).toBe(3);
     expect(restored.appliedIndex()).toBe(5);
     expect(keysOf(restored.range({ key: b('a'), rangeEnd: b('z') }).kvs)).toEqual(['a', 'b']);
-    expect(valuesOf(restored.range({ key: b('a'), revision: 1 }).kvs)).toEqual(['1']);
+    expect(valuesOf(restored.range({ key: b('a'), revision: 2 }).kvs)).toEqual(['1']);
   });
 });

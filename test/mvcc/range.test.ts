@@ -7,7 +7,7 @@ let store: MvccStore;
 
 beforeEach(() => {
   store = openStore();
-  // rev 1..5: a=1, b=22, c=3, d=4444, then a rewritten
+  // rev 2..6 (a new store is at 1, as etcd's): a=1, b=22, c=3, d=4444, then a rewritten
   store.put({ key: b('a'), value: b('1') });
   store.put({ key: b('b'), value: b('22') });
   store.put({ key: b('c'), value: b('3') });
@@ -19,14 +19,14 @@ afterEach(cleanup);
 describe('Range', () => {
   it('reads a single key with its metadata', () => {
     const response = store.range({ key: b('a') });
-    expect(response.revision).toBe(5);
+    expect(response.revision).toBe(6);
     expect(response.count).toBe(1);
-    expect(response.kvs[0]).toMatchObject({ createRevision: 1, modRevision: 5, version: 2, lease: 0n });
+    expect(response.kvs[0]).toMatchObject({ createRevision: 2, modRevision: 6, version: 2, lease: 0n });
     expect(valuesOf(response.kvs)).toEqual(['5']);
   });
 
   it('returns nothing for a missing key', () => {
-    expect(store.range({ key: b('zz') })).toEqual({ revision: 5, kvs: [], more: false, count: 0 });
+    expect(store.range({ key: b('zz') })).toEqual({ revision: 6, kvs: [], more: false, count: 0 });
   });
 
   it('reads the half-open interval [key, rangeEnd)', () => {
@@ -54,34 +54,34 @@ describe('Range', () => {
   });
 
   it('reads at a past revision', () => {
-    const response = store.range({ key: b('a'), rangeEnd: b('z'), revision: 2 });
+    const response = store.range({ key: b('a'), rangeEnd: b('z'), revision: 3 });
     expect(keysOf(response.kvs)).toEqual(['a', 'b']);
     expect(valuesOf(response.kvs)).toEqual(['1', '22']);
     expect(response.count).toBe(2);
-    expect(response.revision).toBe(5);
-    expect(valuesOf(store.range({ key: b('a'), revision: 4 }).kvs)).toEqual(['1']);
+    expect(response.revision).toBe(6);
+    expect(valuesOf(store.range({ key: b('a'), revision: 5 }).kvs)).toEqual(['1']);
   });
 
   it('reads keys with many versions at any past revision', () => {
-    // rev 6..55: h rewritten 50 times; i and g around it; hot deleted at 56 and recreated at 57.
+    // rev 7..56: h rewritten 50 times; i at 57 and g at 58; h deleted at 59 and recreated at 60.
     for (let i = 0; i < 50; i++) store.put({ key: b('h'), value: b(`h${i}`) });
     store.put({ key: b('i'), value: b('i') });
     store.put({ key: b('g'), value: b('g') });
     store.deleteRange({ key: b('h') });
     store.put({ key: b('h'), value: b('again') });
     const all = { key: b('a'), rangeEnd: b('z') };
-    expect(valuesOf(store.range({ ...all, revision: 5 }).kvs)).toEqual(['5', '22', '3', '4444']);
-    expect(valuesOf(store.range({ ...all, revision: 30 }).kvs)).toEqual(['5', '22', '3', '4444', 'h24']);
-    expect(valuesOf(store.range({ ...all, revision: 57 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'h49', 'i']);
-    expect(valuesOf(store.range({ ...all, revision: 58 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'i']);
-    expect(valuesOf(store.range({ ...all, revision: 59 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'again', 'i']);
-    expect(store.range({ ...all, revision: 58, limit: 5 })).toMatchObject({ count: 6, more: true });
+    expect(valuesOf(store.range({ ...all, revision: 6 }).kvs)).toEqual(['5', '22', '3', '4444']);
+    expect(valuesOf(store.range({ ...all, revision: 31 }).kvs)).toEqual(['5', '22', '3', '4444', 'h24']);
+    expect(valuesOf(store.range({ ...all, revision: 58 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'h49', 'i']);
+    expect(valuesOf(store.range({ ...all, revision: 59 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'i']);
+    expect(valuesOf(store.range({ ...all, revision: 60 }).kvs)).toEqual(['5', '22', '3', '4444', 'g', 'again', 'i']);
+    expect(store.range({ ...all, revision: 59, limit: 5 })).toMatchObject({ count: 6, more: true });
   });
 
   it('does not see deleted keys at the current revision but does at a past one', () => {
     store.deleteRange({ key: b('b') });
     expect(keysOf(store.range({ key: b('a'), rangeEnd: b('z') }).kvs)).toEqual(['a', 'c', 'd']);
-    expect(keysOf(store.range({ key: b('a'), rangeEnd: b('z'), revision: 5 }).kvs)).toEqual(['a', 'b', 'c', 'd']);
+    expect(keysOf(store.range({ key: b('a'), rangeEnd: b('z'), revision: 6 }).kvs)).toEqual(['a', 'b', 'c', 'd']);
   });
 
   it('sorts by every target in both orders, ties in key order', () => {
@@ -116,22 +116,22 @@ describe('Range', () => {
 
   it('filters by min and max mod and create revision', () => {
     const all = { key: b('a'), rangeEnd: b('z') };
-    expect(keysOf(store.range({ ...all, minModRevision: 3 }).kvs)).toEqual(['a', 'c', 'd']);
-    expect(keysOf(store.range({ ...all, maxModRevision: 3 }).kvs)).toEqual(['b', 'c']);
-    expect(keysOf(store.range({ ...all, minCreateRevision: 2, maxCreateRevision: 3 }).kvs)).toEqual(['b', 'c']);
-    const limited = store.range({ ...all, minModRevision: 3, limit: 2 });
+    expect(keysOf(store.range({ ...all, minModRevision: 4 }).kvs)).toEqual(['a', 'c', 'd']);
+    expect(keysOf(store.range({ ...all, maxModRevision: 4 }).kvs)).toEqual(['b', 'c']);
+    expect(keysOf(store.range({ ...all, minCreateRevision: 3, maxCreateRevision: 4 }).kvs)).toEqual(['b', 'c']);
+    const limited = store.range({ ...all, minModRevision: 4, limit: 2 });
     expect(keysOf(limited.kvs)).toEqual(['a', 'c']);
     expect(limited.more).toBe(true);
     expect(limited.count).toBe(4);
   });
 
   it('refuses a future revision and a compacted one, but reads at the compacted revision', () => {
-    expect(() => store.range({ key: b('a'), revision: 6 })).toThrow(FutureRevisionError);
-    expect(() => store.range({ key: b('a'), revision: 6 })).toThrow('mvcc: required revision is a future revision');
-    store.compact({ revision: 3 });
-    expect(() => store.range({ key: b('a'), revision: 2 })).toThrow(CompactedError);
-    expect(() => store.range({ key: b('a'), revision: 2 })).toThrow('mvcc: required revision has been compacted');
-    expect(valuesOf(store.range({ key: b('a'), rangeEnd: b('z'), revision: 3 }).kvs)).toEqual(['1', '22', '3']);
+    expect(() => store.range({ key: b('a'), revision: 7 })).toThrow(FutureRevisionError);
+    expect(() => store.range({ key: b('a'), revision: 7 })).toThrow('mvcc: required revision is a future revision');
+    store.compact({ revision: 4 });
+    expect(() => store.range({ key: b('a'), revision: 3 })).toThrow(CompactedError);
+    expect(() => store.range({ key: b('a'), revision: 3 })).toThrow('mvcc: required revision has been compacted');
+    expect(valuesOf(store.range({ key: b('a'), rangeEnd: b('z'), revision: 4 }).kvs)).toEqual(['1', '22', '3']);
   });
 
   it('refuses the empty key', () => {

@@ -25,7 +25,8 @@ function inRange(key: Buffer, start: Buffer, end: Buffer | null | undefined): bo
 }
 
 export class StoreModel {
-  revision = 0;
+  /** As etcd: a new store is at revision 1, so the first write makes revision 2. */
+  revision = 1;
   compactRevision = 0;
   private readonly versions = new Map<string, { key: Buffer; list: Version[] }>();
   readonly events: { revision: number; events: Event[] }[] = [];

@@ -48,7 +48,7 @@ describe('WatchHub', () => {
     store.deleteRange({ key: b('a'), rangeEnd: b('z') });
     expect(single.keys()).toEqual(['PUT:a', 'DELETE:a']);
     expect(prefix.keys()).toEqual(['PUT:a', 'PUT:ab', 'DELETE:a', 'DELETE:ab']);
-    expect(prefix.revisions()).toEqual([1, 2, 4]);
+    expect(prefix.revisions()).toEqual([2, 3, 5]);
     expect(fromKey.keys()).toEqual(['PUT:c', 'DELETE:c']);
   });
 
@@ -64,7 +64,7 @@ describe('WatchHub', () => {
     store.put({ key: b('k'), value: b('1') });
     store.put({ key: b('k'), value: b('2') });
     store.deleteRange({ key: b('k') });
-    expect(withPrev.responses.map((r) => r.events[0]!.prevKv?.modRevision)).toEqual([undefined, 1, 2]);
+    expect(withPrev.responses.map((r) => r.events[0]!.prevKv?.modRevision)).toEqual([undefined, 2, 3]);
     expect(noPut.keys()).toEqual(['DELETE:k']);
     expect(noPut.responses[0]!.events[0]!.prevKv).toBeUndefined();
     expect(noDelete.keys()).toEqual(['PUT:k', 'PUT:k']);
@@ -73,24 +73,26 @@ describe('WatchHub', () => {
   it('replays history from a past revision, then continues live with no gap or duplicate', async () => {
     const store = openStore();
     const hub = newHub(store, { catchUpRevisionsMax: 3 });
+    // Put i lands at revision i + 1: a new store is at revision 1, as etcd's.
     for (let i = 1; i <= 10; i++) store.put({ key: b(`k${i % 2}`), value: b(`${i}`) });
     const sink = new RecordingSink();
-    hub.watch({ key: b('k'), rangeEnd: b('l'), startRevision: 4, prevKv: true }, sink);
+    hub.watch({ key: b('k'), rangeEnd: b('l'), startRevision: 5, prevKv: true }, sink);
     store.put({ key: b('k0'), value: b('live-before-catch-up') });
     await hub.whenIdle();
     store.put({ key: b('k1'), value: b('live') });
-    expect(sink.revisions()).toEqual([4, 5, 6, 7, 8, 9, 10, 11, 12]);
-    expect(sink.responses[0]!.events[0]!.prevKv?.modRevision).toBe(2);
+    expect(sink.revisions()).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    expect(sink.responses[0]!.events[0]!.prevKv?.modRevision).toBe(3);
   });
 
   it('catches up many watchers from different past revisions, each from its own start', async () => {
     const store = openStore();
     const hub = newHub(store, { catchUpRevisionsMax: 7 });
+    // Put i lands at revision i + 1 (2..101) on key k(i % 10).
     for (let i = 1; i <= 100; i++) store.put({ key: b(`k${i % 10}`), value: b(`${i}`) });
     const sinks: { sink: RecordingSink; start: number; key: number }[] = [];
     for (let w = 0; w < 1_000; w++) {
       const sink = new RecordingSink();
-      const start = 1 + ((w * 37) % 100);
+      const start = 2 + ((w * 37) % 100);
       const key = w % 10;
       sinks.push({ sink, start, key });
       hub.watch({ key: b(`k${key}`), startRevision: start, prevKv: w % 2 === 0 }, sink);
@@ -98,11 +100,11 @@ describe('WatchHub', () => {
     await hub.whenIdle();
     store.put({ key: b('k3'), value: b('live') });
     sinks.forEach(({ sink, start, key }, w) => {
-      const expected = Array.from({ length: 101 }, (_, i) => i + 1).filter((r) => r >= start && (r === 101 ? key === 3 : r % 10 === key));
+      const expected = Array.from({ length: 101 }, (_, i) => i + 2).filter((r) => r >= start && (r === 102 ? key === 3 : (r - 1) % 10 === key));
       expect(sink.revisions()).toEqual(expected);
       // prevKv only for the watchers that asked, and then the key's version 10 revisions earlier.
-      const prevs = sink.responses.filter((r) => r.revision <= 100).map((r) => r.events[0]!.prevKv?.modRevision);
-      expect(prevs).toEqual(expected.filter((r) => r <= 100).map((r) => (w % 2 === 0 && r > 10 ? r - 10 : undefined)));
+      const prevs = sink.responses.filter((r) => r.revision <= 101).map((r) => r.events[0]!.prevKv?.modRevision);
+      expect(prevs).toEqual(expected.filter((r) => r <= 101).map((r) => (w % 2 === 0 && r > 11 ? r - 10 : undefined)));
     });
   });
 
@@ -110,10 +112,10 @@ describe('WatchHub', () => {
     const store = openStore();
     const hub = newHub(store);
     for (let i = 0; i < 5; i++) store.put({ key: b('k'), value: b(`${i}`) });
-    store.compact({ revision: 4 });
+    store.compact({ revision: 5 });
     const sink = new RecordingSink();
-    const id = hub.watch({ key: b('k'), startRevision: 2 }, sink);
-    expect(sink.responses).toEqual([{ watchId: id, revision: 5, events: [], canceled: true, compactRevision: 4 }]);
+    const id = hub.watch({ key: b('k'), startRevision: 3 }, sink);
+    expect(sink.responses).toEqual([{ watchId: id, revision: 6, events: [], canceled: true, compactRevision: 5 }]);
     expect(hub.size).toBe(0);
   });
 
@@ -122,10 +124,10 @@ describe('WatchHub', () => {
     const hub = newHub(store, { catchUpRevisionsMax: 2 });
     for (let i = 0; i < 10; i++) store.put({ key: b('k'), value: b(`${i}`) });
     const sink = new RecordingSink();
-    const id = hub.watch({ key: b('k'), startRevision: 1 }, sink);
-    store.compact({ revision: 8 });
+    const id = hub.watch({ key: b('k'), startRevision: 2 }, sink);
+    store.compact({ revision: 9 });
     await hub.whenIdle();
-    expect(sink.responses).toEqual([{ watchId: id, revision: 10, events: [], canceled: true, compactRevision: 8 }]);
+    expect(sink.responses).toEqual([{ watchId: id, revision: 11, events: [], canceled: true, compactRevision: 9 }]);
     expect(hub.size).toBe(0);
   });
 
@@ -133,9 +135,9 @@ describe('WatchHub', () => {
     const store = openStore();
     const hub = newHub(store);
     const sink = new RecordingSink();
-    hub.watch({ key: b('k'), startRevision: 3 }, sink);
+    hub.watch({ key: b('k'), startRevision: 4 }, sink);
     for (let i = 0; i < 4; i++) store.put({ key: b('k'), value: b(`${i}`) });
-    expect(sink.revisions()).toEqual([3, 4]);
+    expect(sink.revisions()).toEqual([4, 5]);
   });
 
   it('sends nothing after cancel', () => {
@@ -147,7 +149,7 @@ describe('WatchHub', () => {
     expect(hub.cancel(id)).toBe(true);
     expect(hub.cancel(id)).toBe(false);
     store.put({ key: b('k'), value: b('2') });
-    expect(sink.revisions()).toEqual([1]);
+    expect(sink.revisions()).toEqual([2]);
   });
 
   it('sends progress notifications with the current revision to idle watchers only', () => {
@@ -161,7 +163,7 @@ describe('WatchHub', () => {
     store.put({ key: b('busy'), value: b('1') });
     store.put({ key: b('busy'), value: b('2') });
     expect(hub.progress()).toBe(1);
-    expect(idle.responses).toEqual([{ watchId: 1, revision: 2, events: [] }]);
+    expect(idle.responses).toEqual([{ watchId: 1, revision: 3, events: [] }]);
   });
 
   it('holds responses for a congested watcher and catches an overflowing one up from the store', async () => {
@@ -175,12 +177,12 @@ describe('WatchHub', () => {
     for (let i = 1; i <= 30; i++) store.put({ key: b(`k${i % 3}`), value: b(`${i}`) });
     // The writes never waited: the fast watcher has them all, the slow one took one.
     expect(fast.revisions()).toHaveLength(30);
-    expect(slow.revisions()).toEqual([1]);
+    expect(slow.revisions()).toEqual([2]);
     slow.accept = true;
     hub.ready(slowId);
     await hub.whenIdle();
     store.put({ key: b('k1'), value: b('live') });
-    const expected = Array.from({ length: 31 }, (_, i) => i + 1);
+    const expected = Array.from({ length: 31 }, (_, i) => i + 2);
     expect(slow.revisions()).toEqual(expected);
     expect(fast.revisions()).toEqual(expected);
   });
@@ -206,7 +208,7 @@ describe('WatchHub', () => {
     sink.accept = true;
     hub.ready(id);
     await hub.whenIdle();
-    expect(sink.revisions()).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
+    expect(sink.revisions()).toEqual(Array.from({ length: 60 }, (_, i) => i + 2));
   });
 
   it('matches 10,000 watchers on one store, each receiving exactly its own events', () => {

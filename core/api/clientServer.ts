@@ -12,6 +12,7 @@ import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandle
 import { serverStream, unary } from './handlers.js';
 import { kvHandlers } from './kvService.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
+import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
 import { serviceDefinition, type EtcdServiceName } from './proto/load.js';
 import { watchHandler } from './watchService.js';
 
@@ -68,6 +69,10 @@ export class ClientServer {
     add('etcdserverpb.Lease', leaseHandlers(backend), { LeaseKeepAlive: keepAlive });
     add('etcdserverpb.Cluster', clusterHandlers(backend));
     add('etcdserverpb.Maintenance', maintenanceHandlers(backend), { Snapshot: serverStream(snapshot) });
+    const observeLeader = (request: never): AsyncIterable<object> => observeStream(backend, request);
+    streamMap.set('v3electionpb.Election/Observe', observeLeader);
+    add('v3lockpb.Lock', lockHandlers(backend));
+    add('v3electionpb.Election', electionHandlers(backend), { Observe: serverStream(observeLeader) });
     const gateway = new Gateway({ unary: unaryMap, duplex: duplexMap, serverStream: streamMap });
     this.http = http.createServer((request, response) => {
       if (gateway.handle(request, response)) return;

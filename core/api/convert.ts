@@ -162,7 +162,11 @@ export function deleteRangeResponseToWire(info: HeaderInfo, r: DeleteRangeRespon
   return { header: header(info, r.revision), deleted: String(r.deleted), prev_kvs: r.prevKvs.map(keyValueToWire) };
 }
 
-function responseOpToWire(info: HeaderInfo, op: ResponseOp): pb.ResponseOp {
+/** Responses inside a transaction carry only their revision in the header, as etcd's do. */
+const innerHeaderInfo = (info: HeaderInfo): HeaderInfo => ({ clusterId: '0', memberId: '0', raftTerm: 0, revision: info.revision });
+
+function responseOpToWire(outer: HeaderInfo, op: ResponseOp): pb.ResponseOp {
+  const info = innerHeaderInfo(outer);
   if ('responseRange' in op) return { response: 'response_range', response_range: rangeResponseToWire(info, op.responseRange) };
   if ('responsePut' in op) return { response: 'response_put', response_put: putResponseToWire(info, op.responsePut) };
   if ('responseDeleteRange' in op) return { response: 'response_delete_range', response_delete_range: deleteRangeResponseToWire(info, op.responseDeleteRange) };

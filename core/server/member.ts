@@ -11,7 +11,9 @@ import type { EtcdBackend, HeaderInfo, LeaseTimeToLive, MemberInfo, SnapshotStre
 import { ClientServer } from '../api/clientServer.js';
 import { MvccStore } from '../mvcc/mvccStore.js';
 import { WatchHub } from '../mvcc/watchHub.js';
+import { PeriodicCompactionPolicy, RevisionCompactionPolicy, type CompactionPolicy } from '../mvcc/compactionPolicy.js';
 import { Lessor } from '../lease/lessor.js';
+import { LeaseNotFoundError } from '../mvcc/errors.js';
 import type { AlarmMember, CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, HashKvResult, PutRequest, PutResponse, RangeRequest, RangeResponse, RequestOp, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { PeerTransport, QueryError } from '../transport/peerTransport.js';
 import { ConfChangeRefusedError, ProposalDroppedError, TransferRefusedError } from '../raft/errors.js';
@@ -49,6 +51,8 @@ export const etcdApiVersion = '3.4.0';
 const requestTimeoutMs = 7_000;
 const leaseExpiryCheckMs = 500;
 const leaseCheckpointMs = 60_000;
+/** How often the leader asks the auto-compaction policy whether a compaction is due. */
+const autoCompactionPollMs = 1_000;
 /** Entries kept in memory behind a snapshot so slow followers catch up without a snapshot. */
 const catchUpEntries = 5_000;
 
@@ -82,6 +86,7 @@ export class Member implements EtcdBackend {
   private snapshotting = false;
   private readonly snapshotsInFlight = new Set<string>();
   private stopped = false;
+  private proposalQueue: { id: bigint; data: Uint8Array }[] = [];
   private readonly stoppedPromise: Promise<string>;
   private resolveStopped!: (reason: string) => void;
   /** Terms and leaders as seen here, newest last (the console's term timeline). */
@@ -200,6 +205,8 @@ export class Member implements EtcdBackend {
     this.clientUrls = this.config.advertiseClientUrls.map((url, i) => (url.port === '0' ? `${url.protocol}//${url.hostname}:${ports[i] ?? ports[0]}` : url.origin));
     this.driver.start();
     this.timers.push(setInterval(() => this.expireLeases(), leaseExpiryCheckMs), setInterval(() => this.checkpointLeases(), leaseCheckpointMs));
+    const policy = this.compactionPolicy();
+    if (policy) this.timers.push(setInterval(() => this.autoCompact(policy), autoCompactionPollMs));
     for (const timer of this.timers) timer.unref();
     void this.publishAttributes();
   }
@@ -392,18 +399,33 @@ export class Member implements EtcdBackend {
     if (data.length > this.maxRequestBytes) throw new ServerError('REQUEST_TOO_LARGE');
     await this.ensureLeader();
     const result = this.waiters.wait<T>(id, requestTimeoutMs);
-    try {
-      this.driver.withNode((node) => node.propose(data));
-      this.metrics.proposalsPending = this.waiters.size;
-    } catch (error) {
-      this.waiters.fail(id, error instanceof ProposalDroppedError ? new ServerError(error.reason === 'noLeader' ? 'NO_LEADER' : 'LEADER_CHANGED') : (error as Error));
-    }
+    this.queueProposal(id, data);
     try {
       return await result;
     } catch (error) {
       this.metrics.proposalsFailed++;
       throw error;
     }
+  }
+
+  /**
+   * Proposals that arrive in the same turn of the event loop go to Raft as one batch: one append,
+   * one round of messages and one WAL write for all of them.
+   */
+  private queueProposal(id: bigint, data: Uint8Array): void {
+    this.proposalQueue.push({ id, data });
+    if (this.proposalQueue.length > 1) return;
+    setImmediate(() => {
+      const batch = this.proposalQueue;
+      this.proposalQueue = [];
+      try {
+        this.driver.withNode((node) => node.proposeBatch(batch.map((p) => p.data)));
+        this.metrics.proposalsPending = this.waiters.size;
+      } catch (error) {
+        const failure = error instanceof ProposalDroppedError ? new ServerError(error.reason === 'noLeader' ? 'NO_LEADER' : 'LEADER_CHANGED') : (error as Error);
+        for (const p of batch) this.waiters.fail(p.id, failure);
+      }
+    });
   }
 
   private async ensureLeader(): Promise<void> {
@@ -481,6 +503,26 @@ export class Member implements EtcdBackend {
     for (const id of this.lessor.expired()) {
       this.propose({ kind: 'leaseRevoke', id }).catch(() => undefined);
     }
+  }
+
+  /** etcd's --auto-compaction-mode/--auto-compaction-retention; null when retention is 0 (off). */
+  private compactionPolicy(): CompactionPolicy | null {
+    const retention = this.config.autoCompactionRetention;
+    if (retention <= 0) return null;
+    return this.config.autoCompactionMode === 'periodic'
+      ? new PeriodicCompactionPolicy(retention, () => Date.now())
+      : new RevisionCompactionPolicy(retention, () => Date.now());
+  }
+
+  /** On the leader, proposes the compaction the policy asks for (through Raft, like a client's). */
+  private autoCompact(policy: CompactionPolicy): void {
+    if (this.stopped || !this.driver.isLeader()) return;
+    const revision = policy.poll(this.store.revision, this.store.compactRevision);
+    if (revision === null || revision <= this.store.compactRevision) return;
+    this.log('info', `auto-compacting to revision ${revision}`);
+    this.propose({ kind: 'compaction', compaction: { revision } }).catch((error: unknown) => {
+      this.log('warn', `auto-compaction to ${revision} failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
   }
 
   private checkpointLeases(): void {
@@ -795,12 +837,13 @@ export class Member implements EtcdBackend {
   }
 }
 
+/** Rebuilds the typed error a leader answered a forwarded call with, from etcd's message. */
 function toServerError(message: string): Error {
-  for (const code of ['NO_LEADER', 'NOT_LEADER', 'LEARNER_NOT_READY', 'MEMBER_NOT_LEARNER', 'MEMBER_NOT_FOUND', 'TIMEOUT'] as const) {
+  for (const code of ['NO_LEADER', 'NOT_LEADER', 'LEARNER_NOT_READY', 'MEMBER_NOT_LEARNER', 'MEMBER_NOT_FOUND', 'TIMEOUT', 'STOPPED'] as const) {
     const probe = new ServerError(code);
     if (probe.message === message) return probe;
   }
-  if (message === 'etcdserver: requested lease not found') return new ServerError('INVALID_ARGUMENT', message);
+  if (message === new LeaseNotFoundError(0n).message) return new LeaseNotFoundError(0n);
   return new ServerError('INVALID_ARGUMENT', message);
 }
 

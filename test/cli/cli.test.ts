@@ -68,7 +68,7 @@ describe('rafter command line', () => {
     expect(status.code).toBe(0);
     const parsed = JSON.parse(status.stdout) as { totalKeys: number; revision: number };
     expect(parsed.totalKeys).toBe(25);
-    expect(parsed.revision).toBe(25);
+    expect(parsed.revision).toBe(26);
     const [client, peer] = await freePorts(2);
     const restoredDir = path.join(dir, 'restored');
     const initialCluster = `solo=http://127.0.0.1:${peer!}`;

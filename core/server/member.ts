@@ -87,6 +87,8 @@ export class Member implements EtcdBackend {
   private readonly snapshotsInFlight = new Set<string>();
   private stopped = false;
   private proposalQueue: { id: bigint; data: Uint8Array }[] = [];
+  private readonly removedNotices = new Map<string, number>();
+  private readonly removedPeerUrls = new Map<string, string>();
   private readonly stoppedPromise: Promise<string>;
   private resolveStopped!: (reason: string) => void;
   /** Terms and leaders as seen here, newest last (the console's term timeline). */
@@ -113,14 +115,14 @@ export class Member implements EtcdBackend {
     this.snapshotIndex = recovered.snapshotIndex;
     this.ids = new RequestIdGenerator(BigInt(`0x${this.memberId}`), Date.now());
     this.store = MvccStore.open({ dir: this.paths.db, quotaBackendBytes: config.quotaBackendBytes, memberId: BigInt(`0x${this.memberId}`) });
-    this.lessor = new Lessor(this.store, { clock: () => Date.now() });
+    this.lessor = this.newLessor();
     this.hub = new WatchHub(this.store);
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
     const tickMs = Math.max(1, Math.floor(config.heartbeatIntervalMs / 5));
     this.transport = new PeerTransport({
       clusterId: this.clusterId,
       memberId: this.memberId,
-      onMessage: (_from, payload) => this.receive(payload),
+      onMessage: (from, payload) => this.receive(from, payload),
       onSnapshot: (from, header, body) => this.receiveSnapshot(from, header, body),
       onUnreachable: (peer) => this.driver.withNode((node) => node.reportUnreachable(peer as NodeId)),
       onQuery: (_from, request) => this.answerQuery(request),
@@ -211,6 +213,15 @@ export class Member implements EtcdBackend {
     void this.publishAttributes();
   }
 
+  /**
+   * The lessor, with etcd's minimum TTL: one and a half election timeouts, rounded up to whole
+   * seconds, so a lease always outlives a leader change.
+   */
+  private newLessor(): Lessor {
+    const minTtlSeconds = Math.max(1, Math.ceil((1.5 * this.config.electionTimeoutMs) / 1000));
+    return new Lessor(this.store, { clock: () => Date.now(), minTtlSeconds });
+  }
+
   /** Resolves with the reason once the member has stopped (shutdown, removal, fatal error). */
   whenStopped(): Promise<string> {
     return this.stoppedPromise;
@@ -218,7 +229,11 @@ export class Member implements EtcdBackend {
 
   // ---- Raft plumbing -------------------------------------------------------------------------
 
-  private receive(payload: Buffer): void {
+  private receive(from: string, payload: Buffer): void {
+    if (this.membership.isRemoved(from)) {
+      this.tellRemoved(from);
+      return;
+    }
     let message: Message;
     try {
       message = decodeMessage(payload);
@@ -227,6 +242,19 @@ export class Member implements EtcdBackend {
       return;
     }
     this.driver.step(message);
+  }
+
+  /**
+   * A member removed from the cluster keeps talking until it learns of its removal (it may never
+   * receive the entry that removed it): tell it, at most once per election timeout, so it stops.
+   */
+  private tellRemoved(peer: string): void {
+    const now = Date.now();
+    if ((this.removedNotices.get(peer) ?? 0) > now) return;
+    this.removedNotices.set(peer, now + this.config.electionTimeoutMs * 4);
+    const url = this.removedPeerUrls.get(peer);
+    if (url === undefined) return;
+    this.transport.query(url, peer, { call: 'removed', by: this.memberId }).catch(() => undefined);
   }
 
   private send(messages: readonly Message[]): void {
@@ -275,7 +303,7 @@ export class Member implements EtcdBackend {
     MvccStore.installSnapshot(file, this.paths.db);
     fs.rmSync(file, { force: true });
     this.store = MvccStore.open({ dir: this.paths.db, quotaBackendBytes: this.config.quotaBackendBytes, memberId: BigInt(`0x${this.memberId}`) });
-    this.lessor = new Lessor(this.store, { clock: () => Date.now() });
+    this.lessor = this.newLessor();
     this.hub = new WatchHub(this.store);
     this.driver.step(message);
   }
@@ -348,9 +376,12 @@ export class Member implements EtcdBackend {
       case 'promoteLearner':
         this.membership.promote(id);
         break;
-      case 'removeVoter':
+      case 'removeVoter': {
+        const url = this.membership.get(id)?.peerUrls[0];
+        if (url !== undefined) this.removedPeerUrls.set(id, url);
         this.membership.remove(id);
         break;
+      }
     }
     this.syncTransportPeers();
     if (change.type === 'removeVoter' && id === this.memberId) {
@@ -677,6 +708,13 @@ export class Member implements EtcdBackend {
       switch (q.call) {
         case 'members':
           return { clusterId: this.clusterId, members: this.members() };
+        case 'removed':
+          // A current member says this one was removed: believe it only from a known member.
+          if (typeof (q as { by?: unknown }).by === 'string' && this.membership.get((q as { by: string }).by as NodeId)) {
+            this.log('warn', 'this member has been removed from the cluster; shutting down');
+            setImmediate(() => void this.stop('removed from the cluster'));
+          }
+          return null;
         case 'leaseRenew':
           if (!this.driver.isLeader()) throw new ServerError('NOT_LEADER');
           return this.lessor.renew(BigInt(q.id ?? '0'));

@@ -16,10 +16,13 @@ afterAll(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** Runs `rafter`; `code` is its exit code, or -1 when it did not exit by itself (with why in `stderr`). */
 function rafter(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(root, 'core/cli/main.ts'), ...args], { cwd: root, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+    execFile(process.execPath, ['--import', 'tsx', path.join(root, 'core/cli/main.ts'), ...args], { cwd: root, timeout: 120_000 }, (error, stdout, stderr) => {
+      if (!error) resolve({ code: 0, stdout, stderr });
+      else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
+      else resolve({ code: -1, stdout, stderr: `${stderr}[not exited by itself: ${error.message}; signal ${String(error.signal)}]` });
     });
   });
 }
@@ -44,7 +47,7 @@ describe('rafter command line', () => {
     cleanups.push(() => new Promise((resolve) => blocker.close(() => resolve())));
     const dir = await tempDir();
     const result = await rafter(['--data-dir', dir, '--listen-client-urls', `http://127.0.0.1:${busy!}`, '--listen-peer-urls', `http://127.0.0.1:${peer!}`]);
-    expect(result.code).toBe(1);
+    expect(result.code, result.stderr).toBe(1);
     expect(result.stderr).toContain(`rafter: address 127.0.0.1:${busy!} is already in use`);
   });
 

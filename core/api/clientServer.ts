@@ -10,6 +10,7 @@ import type { EtcdBackend } from './backend.js';
 import { clusterHandlers, maintenanceHandlers, snapshotStream } from './clusterService.js';
 import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandler } from './gateway.js';
 import { serverStream, unary } from './handlers.js';
+import { AuthorityRewriter } from './authorityRewriter.js';
 import { kvHandlers } from './kvService.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
@@ -158,8 +159,21 @@ export class ClientServer {
   }
 }
 
-/** A duplex over `socket` that first yields `head` (bytes already read from it). */
+/**
+ * A duplex over `socket` that first yields `head` (bytes already read from it), passing what the
+ * client sends through the AuthorityRewriter.
+ */
 function replaying(socket: net.Socket, head: Buffer): Duplex {
+  const rewriter = new AuthorityRewriter();
+  const feed = (chunk: Buffer): boolean => {
+    let flowing = true;
+    try {
+      for (const part of rewriter.transform(chunk)) flowing = duplex.push(part);
+    } catch {
+      socket.destroy();
+    }
+    return flowing;
+  };
   const duplex = new Duplex({
     read() {
       socket.resume();
@@ -181,9 +195,9 @@ function replaying(socket: net.Socket, head: Buffer): Duplex {
       callback(error);
     },
   });
-  duplex.push(head);
+  feed(head);
   socket.on('data', (chunk: Buffer) => {
-    if (!duplex.push(chunk)) socket.pause();
+    if (!feed(chunk)) socket.pause();
   });
   socket.on('end', () => duplex.push(null));
   socket.on('close', () => duplex.destroy());

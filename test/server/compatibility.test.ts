@@ -3,7 +3,7 @@
 // (ids, ports, timings, sizes). Every remaining difference must be one of those documented in
 // docs/compatibility.md; a new one fails the test.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { etcdctl, RafterCluster } from '../support/rafterCluster.js';
+import { etcdctl, etcdctlUntil, RafterCluster } from '../support/rafterCluster.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 
 interface Step {
@@ -11,6 +11,8 @@ interface Step {
   readonly input?: string;
   /** Compare output lines as a set (listings ordered by masked ids). */
   readonly unordered?: boolean;
+  /** A watch: stop once it has printed this many lines. */
+  readonly watchLines?: number;
 }
 
 const script: Step[] = [
@@ -42,7 +44,18 @@ const script: Step[] = [
   { args: ['put', '/k', 'v', '--lease=1234'] },
   { args: ['alarm', 'list'] },
   { args: ['member', 'list'], unordered: true },
+  { args: ['member', 'list', '-w', 'table'], unordered: true },
   { args: ['endpoint', 'health'], unordered: true },
+  { args: ['endpoint', 'health', '--cluster'], unordered: true },
+  { args: ['endpoint', 'hashkv', '--cluster'], unordered: true },
+  { args: ['defrag', '--cluster'], unordered: true },
+  { args: ['lease', 'grant', '600'] },
+  { args: ['lease', 'list'] },
+  { args: ['lock', '/compat/lock', 'echo', 'locked'] },
+  { args: ['put', '/w/x', 'watched'] },
+  { args: ['watch', '/w/', '--prefix', '--rev', '4'], watchLines: 3 },
+  { args: ['get', '/w/', '--prefix', '--keys-only', '--print-value-only'] },
+  { args: ['txn', '--interactive=false'], input: 'create("/w/x") > "0"\n\nget /w/x\n\n\n' },
   { args: ['del', '/', '--prefix'] },
   { args: ['get', '/', '--prefix', '-w', 'json'] },
 ];
@@ -55,12 +68,20 @@ function mask(text: string): string {
     .replace(/"(cluster_id|member_id|ID|leader|raft_term)":\d+/g, '"$1":<n>')
     .replace(/\b[0-9a-f]{10,16}\b/g, '<id>')
     .replace(/took = [0-9.]+[µmn]?s/g, 'took = <t>')
+    .replace(/ {2,}/g, ' ')
+    .replace(/-{3,}/g, '---')
     .replace(/\b(m[1-3])\b/g, '<name>');
 }
 
 async function runScript(endpoints: readonly string[]): Promise<string[]> {
   const outputs: string[] = [];
   for (const step of script) {
+    if (step.watchLines !== undefined) {
+      const lines = step.watchLines;
+      const text = await etcdctlUntil(endpoints, step.args, (out) => out.split('\n').length > lines);
+      outputs.push(`$ etcdctl ${step.args.join(' ')}\n${mask(text.split('\n').slice(0, lines).join('\n'))}`);
+      continue;
+    }
     const result = await etcdctl(endpoints, step.args, step.input);
     let out = mask(`${result.stdout}${result.stderr}`).trimEnd();
     if (step.unordered) out = out.split('\n').sort().join('\n');

@@ -126,11 +126,7 @@ export class RafterCluster {
     return cluster;
   }
 
-  /**
-   * Client endpoints of the running members as host:port. (etcdctl 3.4 sends a scheme-prefixed
-   * endpoint as the HTTP/2 :authority on its per-endpoint commands, which Node's HTTP/2 refuses;
-   * see docs/compatibility.md.)
-   */
+  /** Client endpoints of the running members, as host:port. */
   get endpoints(): string[] {
     return this.members.filter((m) => m.process !== undefined).map((m) => `127.0.0.1:${m.clientPort}`);
   }

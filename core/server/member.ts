@@ -141,7 +141,7 @@ export class Member implements EtcdBackend {
         persist: (ready) => this.persist(ready),
         send: (messages) => this.send(messages),
         applySnapshot: (snapshot) => this.applySnapshotState(snapshot),
-        applyEntries: (ready) => this.apply(ready.committedEntries),
+        applyEntries: (entries) => this.apply(entries),
         softStateChanged: (soft, term) => this.onSoftState(soft.leader, soft.role, term),
         afterReady: (applied) => this.maybeSnapshot(applied),
       },

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Wal } from '../../core/wal/index.js';
 import { MvccStore } from '../../core/mvcc/mvccStore.js';
 import { applyCounterEntry, counterValue } from './applyCrashWorkload.js';
+import { Random } from '../../core/raft/random.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -21,17 +22,6 @@ const dirs: string[] = [];
 afterAll(async () => {
   for (const dir of dirs) await fs.rm(dir, { recursive: true, force: true });
 });
-
-function seededRandom(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function runUntilKilled(dir: string, concurrency: number, killAfter: number): Promise<number[]> {
   return new Promise((resolve, reject) => {
@@ -60,7 +50,8 @@ describe('WAL and store under SIGKILL', () => {
   it(`keeps every acknowledged entry and applies each exactly once across ${killPoints} kills (seed ${seed})`, async () => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rafter-apply-crash-'));
     dirs.push(dir);
-    const random = seededRandom(seed);
+    const generator = new Random(seed);
+    const random = (): number => generator.nextFloat();
     const acknowledged = new Set<number>();
     for (let kill = 0; kill < killPoints; kill++) {
       const killAfter = 1 + Math.floor(random() * 200);

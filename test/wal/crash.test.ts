@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Wal, type WalEvent } from '../../core/wal/index.js';
 import { isIntact } from './crashWorkload.js';
 import { cleanUpTempDirs, tempDir } from './walFixtures.js';
+import { Random } from '../../core/raft/random.js';
 
 cleanUpTempDirs();
 
@@ -21,18 +22,6 @@ afterEach(() => {
   child?.kill('SIGKILL');
   child = null;
 });
-
-/** mulberry32: a small seeded generator, so a failing run replays from its seed. */
-function seededRandom(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface RunResult {
   readonly term: number;
@@ -79,7 +68,8 @@ function runUntilKilled(dir: string, concurrency: number, killAfter: number): Pr
 
 describe('WAL under SIGKILL', () => {
   it(`keeps every acknowledged entry intact and in order across ${killPoints} kills (seed ${seed})`, async () => {
-    const random = seededRandom(seed);
+    const generator = new Random(seed);
+    const random = (): number => generator.nextFloat();
     const dir = path.join(tempDir('rafter-wal-crash-'), 'wal');
     const ackedTerm = new Map<number, number>();
     const events: WalEvent[] = [];

@@ -8,6 +8,7 @@ import {
 import { InvalidRequestError } from './grpcStatus.js';
 import type * as pb from './proto/messages.js';
 import type { RequestOp, TxnRequest } from '../mvcc/types.js';
+import { txnDepthMax } from '../server/internalRequest.js';
 
 const emptyKey = 'etcdserver: key is not provided';
 
@@ -15,11 +16,11 @@ function checkKey(key: Uint8Array): void {
   if (key.length === 0) throw new InvalidRequestError(emptyKey);
 }
 
-function checkOp(op: RequestOp, maxTxnOps: number): void {
+function checkOp(op: RequestOp, maxTxnOps: number, depth: number): void {
   if ('requestRange' in op) checkKey(op.requestRange.key);
   else if ('requestPut' in op) checkPut(op.requestPut);
   else if ('requestDeleteRange' in op) checkKey(op.requestDeleteRange.key);
-  else checkTxn(op.requestTxn, maxTxnOps);
+  else checkTxn(op.requestTxn, maxTxnOps, depth + 1);
 }
 
 function checkPut(put: { key: Uint8Array; value?: Uint8Array; lease?: bigint; ignoreValue?: boolean; ignoreLease?: boolean }): void {
@@ -28,7 +29,8 @@ function checkPut(put: { key: Uint8Array; value?: Uint8Array; lease?: bigint; ig
   if (put.ignoreLease && (put.lease ?? 0n) !== 0n) throw new InvalidRequestError('etcdserver: lease is provided');
 }
 
-export function checkTxn(txn: TxnRequest, maxTxnOps: number): void {
+export function checkTxn(txn: TxnRequest, maxTxnOps: number, depth = 0): void {
+  if (depth > txnDepthMax) throw new InvalidRequestError(`etcdserver: transactions nested deeper than ${txnDepthMax}`);
   const compares = txn.compare ?? [];
   const success = txn.success ?? [];
   const failure = txn.failure ?? [];
@@ -36,8 +38,8 @@ export function checkTxn(txn: TxnRequest, maxTxnOps: number): void {
     throw new InvalidRequestError('etcdserver: too many operations in txn request');
   }
   for (const c of compares) checkKey(c.key);
-  for (const op of success) checkOp(op, maxTxnOps);
-  for (const op of failure) checkOp(op, maxTxnOps);
+  for (const op of success) checkOp(op, maxTxnOps, depth);
+  for (const op of failure) checkOp(op, maxTxnOps, depth);
 }
 
 export function kvHandlers(backend: EtcdBackend) {

@@ -1,0 +1,105 @@
+// Hostile input against a live member: seeded garbage on every unary gRPC method, malformed JSON
+// on the gateway, extreme keys and values, deep nesting, many watches on one stream and streams
+// opened and abandoned. Every request gets an answer, the member keeps serving, and what was
+// stored before is still there, unchanged.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
+import { EtcdClient } from '../../core/client/etcdClient.js';
+import { Random } from '../../core/raft/random.js';
+import { RafterCluster } from '../support/rafterCluster.js';
+
+let cluster: RafterCluster;
+let client: EtcdClient;
+const seed = Number(process.env['RAFTER_FUZZ_SEED'] ?? 777);
+
+beforeAll(async () => {
+  cluster = await RafterCluster.start({ members: 1 });
+  client = new EtcdClient({ endpoints: cluster.endpoints });
+  for (let i = 0; i < 20; i++) await client.kv.put(`/kept/${i}`, `value-${i}`);
+}, 120_000);
+
+afterAll(async () => {
+  client?.close();
+  await cluster?.stop();
+});
+
+async function kept(): Promise<string[]> {
+  const result = await client.kv.get('/kept/', { prefix: true });
+  return result.kvs.map((kv) => `${kv.key.toString()}=${kv.value.toString()}@${kv.modRevision}`);
+}
+
+const readOnlyMethods = ['/etcdserverpb.KV/Range', '/etcdserverpb.Maintenance/Status', '/etcdserverpb.Maintenance/HashKV', '/etcdserverpb.Lease/LeaseTimeToLive', '/etcdserverpb.Cluster/MemberList', '/etcdserverpb.Maintenance/Alarm'];
+
+describe('hostile input', () => {
+  it(`answers seeded garbage on read-only methods with an error or a response, and stays up (seed ${seed})`, async () => {
+    const before = await kept();
+    const random = new Random(seed);
+    const raw = new Client(cluster.endpoints[0]!, credentials.createInsecure());
+    let answered = 0;
+    for (let i = 0; i < 300; i++) {
+      const method = readOnlyMethods[random.nextInt(readOnlyMethods.length)]!;
+      const bytes = Buffer.from(Array.from({ length: random.nextInt(64) }, () => random.nextInt(256)));
+      await new Promise<void>((resolve) => {
+        raw.makeUnaryRequest(method, (b: Buffer) => b, (b: Buffer) => b, bytes, new Metadata(), { deadline: Date.now() + 10_000 }, (error: ServiceError | null) => {
+          if (!error || error.code !== status.DEADLINE_EXCEEDED) answered++;
+          resolve();
+        });
+      });
+    }
+    raw.close();
+    expect(answered).toBe(300);
+    expect(await kept()).toEqual(before);
+  });
+
+  it('refuses malformed gateway bodies with 400 and keeps serving', async () => {
+    const random = new Random(seed + 1);
+    const base = cluster.members[0]!.clientUrl;
+    const bodies = ['{', '[]', '{"key": 12}', '{"key": "!!!not-base64"}', '{"limit": "-5", "key": "YQ=="}', 'null', '{"key":"YQ==","sort_order":"SIDEWAYS"}'];
+    for (let i = 0; i < 20; i++) bodies.push(Buffer.from(Array.from({ length: 1 + random.nextInt(40) }, () => 32 + random.nextInt(90))).toString());
+    for (const body of bodies) {
+      const response = await fetch(`${base}/v3/kv/range`, { method: 'POST', body });
+      expect(response.status === 200 || response.status === 400, `${body} → ${response.status}`).toBe(true);
+    }
+    expect((await fetch(`${base}/health`)).status).toBe(200);
+  });
+
+  it('refuses empty keys and oversized requests with etcd errors, and stores long and binary keys', async () => {
+    await expect(client.kv.put('', 'v')).rejects.toThrow('etcdserver: key is not provided');
+    await expect(client.kv.put('/big', Buffer.alloc(2 * 1024 * 1024, 1))).rejects.toThrow(/request is too large|larger than max/);
+    const longKey = Buffer.alloc(100_000, 0x61);
+    await client.kv.put(longKey, 'long');
+    expect((await client.kv.getOne(longKey))?.value.toString()).toBe('long');
+    const binary = Buffer.from([0, 255, 1, 254, 0]);
+    await client.kv.put(binary, Buffer.from([0, 0, 7]));
+    expect((await client.kv.getOne(binary))?.value).toEqual(Buffer.from([0, 0, 7]));
+    await client.kv.put(Buffer.alloc(1000, 0x62), Buffer.alloc(0));
+    expect((await client.kv.getOne(Buffer.alloc(1000, 0x62)))?.value.length).toBe(0);
+  });
+
+  it('refuses transactions nested too deep', async () => {
+    let txn: object = { success: [{ request_put: { key: Buffer.from('/deep'), value: Buffer.from('x') } }] };
+    for (let i = 0; i < 40; i++) txn = { success: [{ request_txn: txn }] };
+    const response = await fetch(`${cluster.members[0]!.clientUrl}/v3/kv/txn`, {
+      method: 'POST',
+      body: JSON.stringify(txn, (_k, v: unknown) => (Buffer.isBuffer(v) ? v.toString('base64') : v)),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { message: string }).message).toContain('nested deeper');
+  });
+
+  it('serves thousands of watches on one stream and survives streams opened and abandoned', async () => {
+    const watchers = await Promise.all(Array.from({ length: 2000 }, (_, i) => client.watch.watch(`/many/${i}`)));
+    await client.kv.put('/many/1999', 'x');
+    for await (const batch of watchers[1999]!) {
+      expect(batch.events[0]?.kv.key.toString()).toBe('/many/1999');
+      break;
+    }
+    for (const watcher of watchers) watcher.cancel();
+    for (let i = 0; i < 50; i++) {
+      const abandoned = new EtcdClient({ endpoints: cluster.endpoints });
+      await abandoned.watch.watch('/abandoned/');
+      abandoned.close();
+    }
+    expect(await kept()).toHaveLength(20);
+  });
+});

@@ -70,7 +70,8 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'path', 'net', 'http', 'child_process', 'electron'], message: 'The renderer never imports Node or Electron.' },
-            { group: ['**/core/*', '!**/core/admin/api', '!**/core/admin/api.js'], message: 'The renderer talks to the back end only through the typed API contract.' },
+            // Any path segment `core/` except exactly core/admin/api(.js): the contract, types only.
+            { regex: '(^|/)core/(?!admin/api(\\.js)?$)', message: 'The renderer talks to the back end only through the typed API contract (core/admin/api).' },
           ],
         },
       ],

@@ -3,9 +3,10 @@
 // does is in core/admin; this file only wires Electron to it.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
 import type { IpcMainInvokeEvent } from 'electron';
 import { AdminService } from '../core/admin/adminService.js';
+import { appDataOptions } from '../core/admin/appData.js';
 import { registerAppScheme, serveAppScheme } from './appProtocol.js';
 import { filePicker } from './fileDialogs.js';
 import { registerCluster } from './ipc/cluster.js';
@@ -14,6 +15,7 @@ import { registerEvents } from './ipc/events.js';
 import { ipcContext } from './ipc/ipcContext.js';
 import { registerKeys } from './ipc/keys.js';
 import { registerLeasesAndAuth } from './ipc/leasesAndAuth.js';
+import { registerPreferences } from './ipc/preferences.js';
 import { registerSnapshots } from './ipc/snapshots.js';
 import { registerWatches } from './ipc/watches.js';
 import { installMenu } from './menu.js';
@@ -54,16 +56,15 @@ function lockDownContents(): void {
 
 async function start(): Promise<void> {
   await app.whenReady();
-  const service = new AdminService({
-    connectionsFile: path.join(app.getPath('userData'), 'connections.json'),
-    // Local clusters run the bundled member (dist/electron/rafter.mjs) with Electron's own Node.
-    localClusters: {
-      baseDir: path.join(app.getPath('temp'), 'rafter-local-clusters'),
-      memberCommand: [process.execPath, path.join(here, 'rafter.mjs')],
-      memberEnv: { ELECTRON_RUN_AS_NODE: '1' },
-    },
-  });
+  // Everything the app remembers lives under userData; local clusters (data and definitions) in
+  // userData/clusters. Members run the bundled `rafter` (dist/electron/rafter.mjs) with Electron's
+  // own Node.
+  const service = new AdminService(
+    appDataOptions(app.getPath('userData'), [process.execPath, path.join(here, 'rafter.mjs')], { ELECTRON_RUN_AS_NODE: '1' }),
+  );
   await service.open();
+  // First run: an embedded 3-member local cluster, started, saved and opened on.
+  await service.createFirstRunCluster().catch((error: unknown) => console.error('Rafter could not create the default local cluster', error));
   serveAppScheme(rendererDir);
   lockDownContents();
   installMenu(process.platform === 'darwin');
@@ -74,12 +75,21 @@ async function start(): Promise<void> {
   registerWatches(context);
   registerSnapshots(context, filePicker(() => mainWindow));
   registerLeasesAndAuth(context);
+  registerPreferences(context);
   registerEvents(ipcMain, service, isTrusted);
   mainWindow = createWindow();
   app.on('activate', () => {
     mainWindow ??= createWindow();
   });
-  app.on('before-quit', () => service.close());
+  // Members are stopped gracefully (their data stays for the next start) before the app exits.
+  let quitting = false;
+  app.on('before-quit', (event) => {
+    if (quitting) return;
+    quitting = true;
+    event.preventDefault();
+    void service.close().finally(() => app.quit());
+  });
+  process.once('exit', () => service.killLocalMembersNow());
 }
 
 registerAppScheme();
@@ -96,6 +106,8 @@ if (!app.requestSingleInstanceLock()) {
   });
   start().catch((error: unknown) => {
     console.error('Rafter failed to start', error);
+    // A damaged saved file (it is named in the message) must not fail silently.
+    dialog.showErrorBox('Rafter cannot start', error instanceof Error ? error.message : String(error));
     app.exit(1);
   });
 }

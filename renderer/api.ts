@@ -2,6 +2,7 @@
 // otherwise the web client talking to the web host that served this page. Only stores call it.
 import type { AdminApi } from './contract';
 import { createWebClient, webHostBase } from './webClient';
+import type { HostLink } from './webClient';
 
 declare global {
   interface Window {
@@ -11,16 +12,25 @@ declare global {
 }
 
 let current: AdminApi | null = null;
+const linkListeners = new Set<(link: HostLink) => void>();
 
 /** The AdminApi this page talks to, resolved once. */
 export function adminApi(): AdminApi {
-  current ??= window.rafter ?? createWebClient(webHostBase(window.location));
+  current ??=
+    window.rafter ??
+    createWebClient(webHostBase(window.location), { onLinkChange: (link) => linkListeners.forEach((listener) => listener(link)) });
   return current;
 }
 
 /** Replaces the AdminApi (component tests install a fake of the contract). */
 export function setAdminApi(api: AdminApi): void {
   current = api;
+}
+
+/** Calls `listener` when the web console's event link to its host drops or comes back. */
+export function onHostLinkChange(listener: (link: HostLink) => void): () => void {
+  linkListeners.add(listener);
+  return () => linkListeners.delete(listener);
 }
 
 /** True inside the desktop app, where native dialogs exist. */

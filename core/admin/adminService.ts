@@ -1,11 +1,11 @@
 // The AdminService: the console's back end, implementing the AdminApi over the etcd client.
 // Each method is a few lines over a feature module (connections, keys, watches, cluster status,
-// maintenance, leases, auth, raft inspection, local clusters); failures become
-// `{ ok: false, error }` at this boundary. Where the `rafter` member command is not available
-// (the packaged desktop app), local clusters answer `unavailable` with a message saying so.
-import os from 'node:os';
+// maintenance, leases, auth, raft inspection, local clusters, preferences); failures become
+// `{ ok: false, error }` at this boundary. Where no `rafter` member command is configured, local
+// clusters answer `unavailable` with a message saying so.
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import type { AdminApi, AdminError, EventListener, EventTopic, Result } from './api.js';
+import type { AdminApi, AdminError, EventListener, EventTopic, LocalClusterInfo, Result } from './api.js';
 import * as auth from './authService.js';
 import { translateClientError } from './clientErrors.js';
 import { ClusterService } from './clusterService.js';
@@ -13,32 +13,35 @@ import { ConnectionRegistry, probeConnection } from './connectionRegistry.js';
 import { EventHub } from './eventHub.js';
 import { LocalClusters } from './localClusters.js';
 import type { LocalClusterSettings } from './localClusters.js';
-import { sourceMemberCommand } from './memberCommand.js';
+import { PreferencesFile } from './preferencesFile.js';
 import * as keys from './keysService.js';
 import * as leases from './leasesService.js';
 import * as maintenance from './maintenanceService.js';
-import { mergeTermSamples, raftLogWindow, recordedLeaderHistory } from './raftInspection.js';
+import { mergeTermSamples, raftLogWindow, raftProgress, recordedLeaderHistory } from './raftInspection.js';
 import { AdminFailure, attempt, failure, ok } from './result.js';
 import { WatchSessions } from './watchSessions.js';
 
 export interface AdminServiceOptions {
   /** JSON file that keeps saved connections across restarts (without passwords); null keeps them in memory. */
   connectionsFile?: string | null;
+  /** JSON file that keeps the console's preferences; null or absent keeps them in memory. */
+  preferencesFile?: string | null;
   /**
-   * Where and how local clusters run. Absent: under the system temp directory, with the `rafter`
-   * command of this source checkout if there is one. Null: local clusters are unavailable.
+   * Where and how local clusters run; their definitions are saved in `baseDir` and the clusters
+   * come back on `open`. Null or absent: local clusters are unavailable. `appDataOptions` fills
+   * all of this for the app's data folder.
    */
   localClusters?: LocalClusterSettings | null;
 }
+
+/** Name and size of the local cluster created on the first run. */
+export const defaultLocalClusterName = 'default';
+export const defaultLocalClusterMembers = 3;
 
 /** Why local clusters are not available, as the console shows it. */
 export const localClustersUnavailable =
   'Local clusters run Rafter’s member process (`rafter`), which this build of the console does not ship. Run the console from a source checkout (npm start), or connect to a running etcd or Rafter cluster.';
 
-function defaultLocalClusterSettings(): LocalClusterSettings | null {
-  const memberCommand = sourceMemberCommand();
-  return memberCommand ? { baseDir: path.join(os.tmpdir(), 'rafter-local-clusters'), memberCommand } : null;
-}
 /** Why file dialogs are not available outside the desktop app. */
 export const fileDialogUnavailable =
   'File dialogs exist only in the desktop app; type a path on the machine that runs the console host.';
@@ -53,11 +56,15 @@ export class AdminService implements AdminApi {
   private readonly watches = new WatchSessions(this.hub);
   private readonly cluster: ClusterService;
   private readonly local: LocalClusters | null;
+  private readonly preferences: PreferencesFile;
+  /** True once `open` found no saved local clusters: this is the first run in this data folder. */
+  private firstRun = false;
 
-  constructor(options: AdminServiceOptions = {}) {
+  constructor(private readonly options: AdminServiceOptions = {}) {
     this.connections = new ConnectionRegistry(options.connectionsFile ?? null);
     this.cluster = new ClusterService(this.hub, (connectionId) => this.connections.client(connectionId));
-    const settings = options.localClusters === undefined ? defaultLocalClusterSettings() : options.localClusters;
+    this.preferences = new PreferencesFile(options.preferencesFile ?? null);
+    const settings = options.localClusters ?? null;
     this.local = settings ? new LocalClusters(settings, this.connections, this.hub) : null;
   }
 
@@ -68,17 +75,44 @@ export class AdminService implements AdminApi {
     return this.run(async () => work(local));
   }
 
-  /** Loads saved state; call once before serving. */
+  /**
+   * Loads saved connections and preferences and starts the saved local clusters' members again
+   * (their data kept from the last run); call once before serving.
+   */
   async open(): Promise<void> {
+    for (const file of [this.options.connectionsFile, this.options.preferencesFile]) {
+      if (file) await mkdir(path.dirname(file), { recursive: true });
+    }
     await this.connections.load();
+    await this.preferences.load();
+    if (this.local) this.firstRun = !(await this.local.restoreSaved());
   }
 
-  /** Stops watches, status ticks and clients. */
-  close(): void {
+  /**
+   * On the first run (no local cluster was ever saved in this data folder), creates and starts the
+   * default 3-member local cluster and makes its connection the one the console opens on.
+   * Resolves to the new cluster, or null when this is not the first run or local clusters are
+   * unavailable. Call after `open`.
+   */
+  async createFirstRunCluster(): Promise<LocalClusterInfo | null> {
+    if (!this.local || !this.firstRun) return null;
+    this.firstRun = false;
+    const cluster = await this.local.create(defaultLocalClusterName, defaultLocalClusterMembers);
+    await this.preferences.update({ connectionId: cluster.connectionId });
+    return cluster;
+  }
+
+  /** Stops watches, status ticks and clients, and stops local members (their data is kept). */
+  async close(): Promise<void> {
     this.hub.close();
     this.watches.close();
-    this.local?.close();
     this.connections.close();
+    await this.local?.close();
+  }
+
+  /** Kills local members without waiting, for a process that must exit now; data is kept. */
+  killLocalMembersNow(): void {
+    this.local?.killNow();
   }
 
   private run<T>(work: () => Promise<T>): Promise<Result<T>> {
@@ -170,6 +204,8 @@ export class AdminService implements AdminApi {
     );
   raftLogWindow: AdminApi['raftLogWindow'] = ({ connectionId, memberId, fromIndex, limit }) =>
     this.on(connectionId, (client) => raftLogWindow(client, this.connections.tls(connectionId), memberId, fromIndex, limit));
+  raftProgress: AdminApi['raftProgress'] = ({ connectionId }) =>
+    this.on(connectionId, (client) => raftProgress(client, this.connections.tls(connectionId)));
 
   // ---------------------------------------------------------------- snapshots and maintenance
   saveSnapshot: AdminApi['saveSnapshot'] = ({ connectionId, path, operationId }) =>
@@ -261,6 +297,10 @@ export class AdminService implements AdminApi {
       await auth.revokePermission(client, role, key, rangeEnd);
       return null;
     });
+
+  // ---------------------------------------------------------------- preferences
+  loadPreferences: AdminApi['loadPreferences'] = () => this.run(() => Promise.resolve(this.preferences.get()));
+  savePreferences: AdminApi['savePreferences'] = ({ changes }) => this.run(() => this.preferences.update(changes));
 
   // ---------------------------------------------------------------- events
   subscribe(topic: EventTopic, listener: EventListener): Promise<Result<{ subscriptionId: string }>> {

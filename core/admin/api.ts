@@ -258,6 +258,32 @@ export interface RaftLogWindow {
   entries: RaftLogEntry[];
 }
 
+/** The leader's view of one member's replication (Rafter's inspection endpoint). */
+export interface FollowerProgress {
+  memberId: DecimalId;
+  /** Highest log index known to be on the member. */
+  matchIndex: number;
+  /** Next log index the leader will send it. */
+  nextIndex: number;
+  /** probe: finding where logs agree; replicate: streaming; snapshot: being sent a snapshot. */
+  state: 'probe' | 'replicate' | 'snapshot';
+  /** Append messages sent and not yet acknowledged. */
+  inflight: number;
+  /** Heard from within the last election timeout. */
+  recentActive: boolean;
+  isLearner: boolean;
+}
+
+/** Replication progress as the current leader sees it. */
+export interface RaftProgress {
+  leaderId: DecimalId;
+  term: number;
+  commitIndex: number;
+  lastIndex: number;
+  /** Every member but the leader, in member id order. */
+  followers: FollowerProgress[];
+}
+
 // ---------------------------------------------------------------- snapshots and maintenance
 
 export interface SnapshotSaved {
@@ -316,6 +342,24 @@ export interface Permission {
 export interface RoleInfo {
   name: string;
   permissions: Permission[];
+}
+
+// ---------------------------------------------------------------- preferences
+
+/** The colour theme: follow the system, or a fixed one. */
+export type ThemePreference = 'system' | 'light' | 'dark';
+
+/** What the console remembers between runs; saved by the host (main process or web host). */
+export interface Preferences {
+  theme: ThemePreference;
+  /** The connection the console opens on; null until one is chosen. */
+  connectionId: string | null;
+}
+
+/** A change to some preferences; absent fields keep their value. */
+export interface PreferenceChanges {
+  theme?: ThemePreference;
+  connectionId?: string | null;
 }
 
 // ---------------------------------------------------------------- events
@@ -390,6 +434,8 @@ export interface AdminApi {
   // raft inspection
   raftTermTimeline: Call<OnConnection, TermSample[]>;
   raftLogWindow: Call<OnConnection & { memberId: DecimalId; fromIndex: number | null; limit: number }, RaftLogWindow>;
+  /** Each follower's match / next / state / in-flight from the leader; unavailable against etcd. */
+  raftProgress: Call<OnConnection, RaftProgress>;
 
   // snapshots and maintenance
   saveSnapshot: Call<OnConnection & { path: string; operationId: string }, SnapshotSaved>;
@@ -422,6 +468,11 @@ export interface AdminApi {
   deleteRole: Call<OnConnection & { name: string }, null>;
   grantPermission: Call<OnConnection & { role: string; permission: Permission }, null>;
   revokePermission: Call<OnConnection & { role: string; key: string; rangeEnd: string }, null>;
+
+  // preferences
+  loadPreferences: Call<Empty, Preferences>;
+  /** Applies `changes` and saves them; resolves to the preferences now in force. */
+  savePreferences: Call<{ changes: PreferenceChanges }, Preferences>;
 
   // events
   /** Starts delivering events for `topic` to `listener`; resolves to a subscription id. */

@@ -71,7 +71,10 @@ export class ClusterService {
         });
       }),
     );
-    const members = list.members.map((member, index) => memberStatus(member, statuses[index]!));
+    // By name, then id: the pages list members in a stable order, whichever member answered.
+    const members = list.members
+      .map((member, index) => memberStatus(member, statuses[index]!))
+      .sort((a, b) => a.name.localeCompare(b.name) || (BigInt(a.id) < BigInt(b.id) ? -1 : BigInt(a.id) > BigInt(b.id) ? 1 : 0));
     const answered = statuses.filter((status): status is ClientMemberStatus => !(status instanceof Error));
     const leaderId = answered.find((status) => status.leader !== '0')?.leader ?? null;
     const revision = Math.max(list.header.revision, ...answered.map((status) => status.header.revision));

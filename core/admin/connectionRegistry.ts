@@ -102,6 +102,16 @@ export class ConnectionRegistry {
     return summary(entry);
   }
 
+  /**
+   * The id of the saved connection `connectionId`, or of the one named like `config`, adding
+   * `config` when neither exists (a local cluster coming back after a restart).
+   */
+  async ensure(connectionId: string, config: ConnectionConfig): Promise<string> {
+    if (this.entries.has(connectionId)) return connectionId;
+    const named = [...this.entries.values()].find((entry) => entry.config.name === config.name);
+    return named ? named.id : (await this.add(config)).id;
+  }
+
   async remove(connectionId: string): Promise<void> {
     const entry = this.entry(connectionId);
     entry.client?.close();

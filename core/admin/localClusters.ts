@@ -2,14 +2,19 @@
 // loopback ports with data under one directory, each saved as a connection. Members can be
 // started, stopped, restarted, killed, added (voter or learner), promoted, removed, partitioned
 // through the member's fault hooks and healed; their logs are kept and streamed as events.
+// The clusters' definitions are saved beside their data (localClusterFile.ts), so after a restart
+// of the app `restoreSaved` starts the same members on the same data again; closing the service
+// stops the members and keeps their data, and only `destroy` removes a cluster for good.
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { rmSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { LocalClusterInfo, LocalMemberAction, LocalMemberInfo } from './api.js';
 import type { ConnectionRegistry } from './connectionRegistry.js';
 import type { EventHub } from './eventHub.js';
+import { readLocalClusters, writeLocalClusters } from './localClusterFile.js';
+import type { SavedLocalCluster, SavedLocalMember } from './localClusterFile.js';
 import { LocalMember, runMemberCommand } from './localMember.js';
 import type { MemberCommand } from './localMember.js';
 import { AdminFailure } from './result.js';
@@ -19,7 +24,10 @@ export const localClustersMax = 8;
 export const localMembersMax = 7;
 
 export interface LocalClusterSettings {
-  /** Directory under which each cluster gets its own data directory. */
+  /**
+   * Directory under which each cluster gets its own data directory, and where their definitions
+   * are saved (`clusters.json`). The app passes a folder under its data folder, never a temp dir.
+   */
   baseDir: string;
   /** The `rafter` command: executable and leading arguments. */
   memberCommand: MemberCommand;
@@ -56,6 +64,9 @@ async function memberUrls(): Promise<{ clientUrl: string; peerUrl: string }> {
 
 export class LocalClusters {
   private readonly clusters = new Map<string, LocalCluster>();
+  /** The last write of the definitions; writes run one after another. */
+  private saving: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly settings: LocalClusterSettings,
@@ -95,11 +106,38 @@ export class LocalClusters {
       const summary = await this.connections.add({ name: `local: ${name}`, endpoints: cluster.members.map((member) => member.spec.clientUrl) });
       cluster.connectionId = summary.id;
       await this.learnMemberIds(cluster);
+      await this.persist();
     } catch (error) {
       await this.destroyCluster(cluster);
       throw error;
     }
     return this.info(cluster);
+  }
+
+  /**
+   * Starts the members of every saved cluster again, on their saved ports and data, and makes sure
+   * each cluster has its connection. Resolves to false when nothing was ever saved here (the first
+   * run), true otherwise. A member that cannot start stays listed as stopped, its log saying why.
+   */
+  async restoreSaved(): Promise<boolean> {
+    const saved = await readLocalClusters(this.settings.baseDir);
+    if (saved === null) return false;
+    for (const definition of saved) {
+      const dataDir = path.join(this.settings.baseDir, definition.id);
+      if (!existsSync(dataDir) || this.clusters.has(definition.id) || this.clusters.size >= localClustersMax) continue;
+      const cluster: LocalCluster = { ...definition, dataDir, members: [] };
+      cluster.members = definition.members.map((member) => this.savedMember(cluster, member));
+      cluster.connectionId = await this.connections.ensure(definition.connectionId, {
+        name: `local: ${definition.name}`,
+        endpoints: cluster.members.map((member) => member.spec.clientUrl),
+      });
+      this.clusters.set(cluster.id, cluster);
+    }
+    await this.persist();
+    const members = [...this.clusters.values()].flatMap((cluster) => cluster.members);
+    // In parallel: a member waits for its peers to elect a leader before it reports healthy.
+    await Promise.all(members.map((member) => member.start().catch(() => undefined)));
+    return true;
   }
 
   async destroy(clusterId: string): Promise<void> {
@@ -130,6 +168,7 @@ export class LocalClusters {
     const member = this.member(cluster, name, urls, initialCluster, 'existing', asLearner);
     member.memberId = added.member.id;
     cluster.members.push(member);
+    await this.persist();
     await member.start();
     return member.info();
   }
@@ -142,6 +181,7 @@ export class LocalClusters {
     await this.connections.client(cluster.connectionId).cluster.memberRemove(member.memberId);
     await member.stop();
     cluster.members = cluster.members.filter((candidate) => candidate !== member);
+    await this.persist();
     await rm(member.spec.dataDir, { recursive: true, force: true });
   }
 
@@ -152,6 +192,7 @@ export class LocalClusters {
     if (member.memberId === null) throw new AdminFailure('failed_precondition', `${memberName} has no member id yet.`);
     await this.connections.client(cluster.connectionId).cluster.memberPromote(member.memberId);
     member.spec.isLearner = false;
+    await this.persist();
     return member.info();
   }
 
@@ -181,13 +222,36 @@ export class LocalClusters {
     return this.memberOf(this.cluster(clusterId), memberName).log.slice(-tailLines);
   }
 
-  /** Kills every member and removes the data (service shutdown). */
-  close(): void {
-    for (const cluster of this.clusters.values()) {
-      for (const member of cluster.members) member.killNow();
-      rmSync(cluster.dataDir, { recursive: true, force: true });
-    }
+  /**
+   * Stops every member (SIGTERM, then SIGKILL after the stop timeout) and keeps their data and
+   * definitions, so the next `restoreSaved` brings the clusters back (service shutdown).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.saving.catch(() => undefined);
+    await Promise.all([...this.clusters.values()].flatMap((cluster) => cluster.members.map((member) => member.stop())));
     this.clusters.clear();
+  }
+
+  /** Kills every member at once without waiting (a process exiting in a hurry); data is kept. */
+  killNow(): void {
+    for (const cluster of this.clusters.values()) for (const member of cluster.members) member.killNow();
+  }
+
+  /** Writes the definitions of the clusters now held; one write at a time, in call order. */
+  private persist(): Promise<void> {
+    if (this.closed) return this.saving;
+    const definitions = [...this.clusters.values()].filter((cluster) => cluster.connectionId !== '').map(definitionOf);
+    this.saving = this.saving.catch(() => undefined).then(() => writeLocalClusters(this.settings.baseDir, definitions));
+    return this.saving;
+  }
+
+  private savedMember(cluster: LocalCluster, saved: SavedLocalMember): LocalMember {
+    const urls = { clientUrl: saved.clientUrl, peerUrl: saved.peerUrl };
+    const member = this.member(cluster, saved.name, urls, saved.initialCluster, saved.initialState, saved.isLearner);
+    member.memberId = saved.memberId;
+    return member;
   }
 
   private member(
@@ -248,6 +312,7 @@ export class LocalClusters {
     await Promise.all(cluster.members.map((member) => member.kill()));
     if (cluster.connectionId !== '') await this.connections.remove(cluster.connectionId).catch(() => undefined);
     this.clusters.delete(cluster.id);
+    await this.persist();
     await rm(cluster.dataDir, { recursive: true, force: true });
   }
 
@@ -266,4 +331,23 @@ export class LocalClusters {
   private info(cluster: LocalCluster): LocalClusterInfo {
     return { id: cluster.id, name: cluster.name, dataDir: cluster.dataDir, connectionId: cluster.connectionId, members: cluster.members.map((member) => member.info()) };
   }
+}
+
+function definitionOf(cluster: LocalCluster): SavedLocalCluster {
+  return {
+    id: cluster.id,
+    name: cluster.name,
+    token: cluster.token,
+    connectionId: cluster.connectionId,
+    nextMemberNumber: cluster.nextMemberNumber,
+    members: cluster.members.map(({ spec, memberId }) => ({
+      name: spec.name,
+      clientUrl: spec.clientUrl,
+      peerUrl: spec.peerUrl,
+      initialCluster: spec.initialCluster,
+      initialState: spec.initialState,
+      isLearner: spec.isLearner,
+      memberId,
+    })),
+  };
 }

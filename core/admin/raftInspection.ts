@@ -4,7 +4,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { EtcdClient } from '../client/etcdClient.js';
-import type { RaftLogEntry, RaftLogWindow, TermSample, TlsConfig } from './api.js';
+import type { FollowerProgress, RaftLogEntry, RaftLogWindow, RaftProgress, TermSample, TlsConfig } from './api.js';
 import { AdminFailure } from './result.js';
 
 /** Largest inspection response read (a full window of 1,000 entries is far smaller). */
@@ -24,9 +24,23 @@ interface EntriesResponse {
   entries: { index: number; term: number; type: string; bytes: number; description: string }[];
 }
 
+interface PeerProgressResponse {
+  match: number;
+  next: number;
+  state: FollowerProgress['state'];
+  inflight: number;
+  recentActive: boolean;
+  isLearner: boolean;
+}
+
 interface StatusResponse {
+  memberId: string;
+  status: { role: string; term: number; commit: number; lastIndex: number; progress: Record<string, PeerProgressResponse> | null };
   leaderHistory: { term: number; leader: string | null; atMs: number }[];
 }
+
+/** Why replication progress is missing: no member answered as leader. */
+export const noLeaderProgressMessage = 'No member answers as leader right now, so there is no replication progress to show.';
 
 /** GETs `url` as JSON; null when the server has no such route (404). */
 export function getInspection(url: string, tls: TlsConfig | undefined): Promise<unknown> {
@@ -118,17 +132,45 @@ function decimalId(hex: string | null): string | null {
   return BigInt(`0x${hex}`).toString(10);
 }
 
+/** The inspection status of every member that answers (null for those that do not). */
+async function memberStatuses(client: EtcdClient, tls: TlsConfig | undefined): Promise<(StatusResponse | null)[]> {
+  const { members } = await client.cluster.memberList();
+  const urls = members.flatMap((member) => (member.clientUrls[0] === undefined ? [] : [member.clientUrls[0].replace(/\/+$/, '')]));
+  // Asked in parallel: an unreachable member must not hold the page up for its full deadline.
+  return Promise.all(urls.map((url) => getInspection(`${url}/rafter/v1/raft/status`, tls).catch(() => null) as Promise<StatusResponse | null>));
+}
+
+/**
+ * Each follower's replication progress as the leader of the highest term sees it (Rafter's
+ * `status.progress`, present on the leader only). Fails with `unavailable` when no member serves
+ * the inspection endpoint (real etcd), and when none answers as leader.
+ */
+export async function raftProgress(client: EtcdClient, tls: TlsConfig | undefined): Promise<RaftProgress> {
+  const responses = await memberStatuses(client, tls);
+  if (responses.every((response) => response === null)) throw new AdminFailure('unavailable', notRafterMessage);
+  const leader = responses
+    .filter((response): response is StatusResponse => response?.status.role === 'leader' && response.status.progress !== null)
+    .sort((a, b) => b.status.term - a.status.term)[0];
+  const leaderId = decimalId(leader?.memberId ?? null);
+  if (!leader?.status.progress || leaderId === null) throw new AdminFailure('unavailable', noLeaderProgressMessage);
+  const followers = Object.entries(leader.status.progress)
+    .filter(([hex]) => hex !== leader.memberId)
+    .flatMap(([hex, progress]): FollowerProgress[] => {
+      const memberId = decimalId(hex);
+      if (memberId === null) return [];
+      const { match, next, state, inflight, recentActive, isLearner } = progress;
+      return [{ memberId, matchIndex: match, nextIndex: next, state, inflight, recentActive, isLearner }];
+    })
+    .sort((a, b) => (BigInt(a.memberId) < BigInt(b.memberId) ? -1 : 1));
+  return { leaderId, term: leader.status.term, commitIndex: leader.status.commit, lastIndex: leader.status.lastIndex, followers };
+}
+
 /**
  * The leader changes a Rafter member recorded itself (from before the console connected), as
  * term samples; empty when no member serves the inspection endpoint (real etcd).
  */
 export async function recordedLeaderHistory(client: EtcdClient, tls: TlsConfig | undefined): Promise<TermSample[]> {
-  const { members } = await client.cluster.memberList();
-  const urls = members.flatMap((member) => (member.clientUrls[0] === undefined ? [] : [member.clientUrls[0].replace(/\/+$/, '')]));
-  // Asked in parallel: an unreachable member must not hold the timeline up for its full deadline.
-  const responses = await Promise.all(
-    urls.map((url) => getInspection(`${url}/rafter/v1/raft/status`, tls).catch(() => null) as Promise<StatusResponse | null>),
-  );
+  const responses = await memberStatuses(client, tls);
   const longest = responses.reduce<StatusResponse | null>(
     (best, response) => (response && (!best || response.leaderHistory.length > best.leaderHistory.length) ? response : best),
     null,

@@ -106,6 +106,7 @@ export const requestValidators: RequestValidators = {
     fromIndex: nullable(integer(1, revisionMax)),
     limit: integer(1, raftLogWindowMax),
   }),
+  raftProgress: object(onConnection),
 
   saveSnapshot: object({ connectionId, path, operationId: id }),
   snapshotStatus: object({ path }),
@@ -134,6 +135,9 @@ export const requestValidators: RequestValidators = {
   deleteRole: object({ connectionId, name }),
   grantPermission: object({ connectionId, role: name, permission }),
   revokePermission: object({ connectionId, role: name, key: string({ maxLength: keyLengthMax }), rangeEnd: prefix }),
+
+  loadPreferences: empty,
+  savePreferences: object({ changes: object({}, { theme: literal('system', 'light', 'dark'), connectionId: nullable(connectionId) }) }),
 };
 
 /** Every request-response method name, in contract order. */

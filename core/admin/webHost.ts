@@ -31,7 +31,7 @@ export interface WebHostOptions {
   host?: string;
   /** 0 picks a free port. */
   port?: number;
-  /** Fixed token, for tests; by default 32 random bytes in hex. */
+  /** A fixed token (the one saved from the last run, so open pages find the host again); by default 32 random bytes in hex. */
   token?: string;
 }
 

@@ -17,6 +17,7 @@ export const clusterMethods = [
   'memberLogs',
   'raftTermTimeline',
   'raftLogWindow',
+  'raftProgress',
 ] as const satisfies readonly AdminMethodName[];
 
 export function registerCluster(context: IpcContext): void {

@@ -1,4 +1,5 @@
-// Saved connections and the active one. Every other store works on the active connection.
+// Saved connections and the active one. Every other store works on the active connection; the
+// choice is saved as a preference so the console opens on it next time.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
 import type { ConnectionConfig, ConnectionProbe, ConnectionSummary } from '../contract';
@@ -15,12 +16,20 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   const active = computed(() => connections.value.find((connection) => connection.id === activeId.value) ?? null);
 
-  async function load(): Promise<void> {
+  /** Remembers the active connection with the host (best effort: a failure changes nothing here). */
+  function rememberActive(): void {
+    const changes = { connectionId: activeId.value };
+    void adminApi().savePreferences({ changes }).catch(() => undefined);
+  }
+
+  /** Lists the saved connections; with none active yet, activates `preferredId` if it exists, else the first. */
+  async function load(preferredId: string | null = null): Promise<void> {
     const result = await list.run(() => adminApi().listConnections({}));
     if (!result.ok) return;
     connections.value = result.value;
     if (activeId.value !== null && !result.value.some((connection) => connection.id === activeId.value)) activeId.value = null;
-    activeId.value ??= result.value[0]?.id ?? null;
+    const preferred = result.value.find((connection) => connection.id === preferredId);
+    activeId.value ??= preferred?.id ?? result.value[0]?.id ?? null;
   }
 
   async function add(config: ConnectionConfig): Promise<boolean> {
@@ -28,6 +37,7 @@ export const useConnectionsStore = defineStore('connections', () => {
     if (!result.ok) return false;
     connections.value = [...connections.value, result.value];
     activeId.value = result.value.id;
+    rememberActive();
     return true;
   }
 
@@ -35,7 +45,10 @@ export const useConnectionsStore = defineStore('connections', () => {
     const result = await change.run(() => adminApi().removeConnection({ connectionId }));
     if (!result.ok) return false;
     connections.value = connections.value.filter((connection) => connection.id !== connectionId);
-    if (activeId.value === connectionId) activeId.value = connections.value[0]?.id ?? null;
+    if (activeId.value === connectionId) {
+      activeId.value = connections.value[0]?.id ?? null;
+      rememberActive();
+    }
     return true;
   }
 
@@ -48,6 +61,7 @@ export const useConnectionsStore = defineStore('connections', () => {
 
   function select(connectionId: string): void {
     activeId.value = connectionId;
+    rememberActive();
   }
 
   return {

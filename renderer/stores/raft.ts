@@ -1,7 +1,8 @@
-// The Raft page's own data: the service's recorded term timeline and a member's log window.
+// The Raft page's own data: the service's recorded term timeline, a member's log window and the
+// leader's view of each follower's replication progress.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { RaftLogWindow, TermSample } from '../contract';
+import type { RaftLogWindow, RaftProgress, TermSample } from '../contract';
 import { adminApi } from '../api';
 import { useRequestState } from './requestState';
 
@@ -13,6 +14,8 @@ export const useRaftStore = defineStore('raft', () => {
   const logWindow = ref<RaftLogWindow | null>(null);
   const timelineState = useRequestState();
   const logState = useRequestState();
+  const progress = ref<RaftProgress | null>(null);
+  const progressState = useRequestState();
 
   async function loadTimeline(connectionId: string): Promise<void> {
     const result = await timelineState.run(() => adminApi().raftTermTimeline({ connectionId }));
@@ -27,8 +30,18 @@ export const useRaftStore = defineStore('raft', () => {
     if (result.ok) logWindow.value = result.value;
   }
 
+  /** Reads replication progress from the leader; a read already under way is not repeated. */
+  async function loadProgress(connectionId: string): Promise<void> {
+    if (progressState.loading.value) return;
+    const result = await progressState.run(() => adminApi().raftProgress({ connectionId }));
+    progress.value = result.ok ? result.value : null;
+  }
+
   return {
     timeline,
+    progress,
+    progressError: progressState.error,
+    loadProgress,
     logWindow,
     timelineError: timelineState.error,
     logLoading: logState.loading,

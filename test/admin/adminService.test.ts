@@ -31,7 +31,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  service.close();
+  await service.close();
   await etcd.stop();
   await rm(tempDir, { recursive: true, force: true });
 });

@@ -27,7 +27,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  service?.close();
+  await service?.close();
   await Promise.all([rafter?.stop(), etcd?.stop()]);
 });
 
@@ -69,6 +69,13 @@ describe('raft inspection', () => {
     const etcdMember = value(await service.clusterStatus({ connectionId: etcdConnection })).members[0]!;
     const fromEtcd = await service.raftLogWindow({ connectionId: etcdConnection, memberId: etcdMember.id, fromIndex: null, limit: 10 });
     expect(fromEtcd).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringContaining('real etcd does not expose its Raft log') as unknown } });
+  });
+
+  it('reports a lone leader with no followers, and no replication progress from real etcd', async () => {
+    const status = value(await service.clusterStatus({ connectionId: rafterConnection }));
+    const progress = value(await service.raftProgress({ connectionId: rafterConnection }));
+    expect(progress).toMatchObject({ leaderId: status.leaderId, followers: [] });
+    expect(await service.raftProgress({ connectionId: etcdConnection })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
   });
 });
 

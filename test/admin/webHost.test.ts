@@ -25,7 +25,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await host.close();
-  service.close();
+  await service.close();
   await rm(staticDir, { recursive: true, force: true });
   await rm(path.join(os.tmpdir(), 'rafter-webhost-secret.txt'), { force: true });
 });
@@ -119,6 +119,17 @@ describe('web host API', () => {
     expect(errorOf(badEndpoint).message).toContain('request.config.endpoints[0] must be host:port');
     const notBase64 = await call('putKey', { connectionId: 'c', key: 'k', value: '***' });
     expect(errorOf(notBase64).message).toBe('request.value must be base64 text.');
+  });
+
+  it('keeps preferences on the host and refuses values outside the contract', async () => {
+    expect(JSON.parse((await call('loadPreferences', {})).body)).toEqual({ ok: true, value: { theme: 'system', connectionId: null } });
+    const saved = await call('savePreferences', { changes: { theme: 'dark' } });
+    expect(JSON.parse(saved.body)).toEqual({ ok: true, value: { theme: 'dark', connectionId: null } });
+    expect(JSON.parse((await call('loadPreferences', {})).body)).toEqual({ ok: true, value: { theme: 'dark', connectionId: null } });
+    const purple = await call('savePreferences', { changes: { theme: 'purple' } });
+    expect(purple.status).toBe(400);
+    expect(errorOf(purple).message).toBe('request.changes.theme must be one of "system", "light", "dark".');
+    expect(errorOf(await call('savePreferences', { changes: { fontSize: 14 } })).message).toBe('request.changes.fontSize is not a known field.');
   });
 
   it('refuses malformed JSON, other content types, other verbs and unknown methods', async () => {

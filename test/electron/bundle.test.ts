@@ -37,7 +37,7 @@ describe('desktop bundles', () => {
       const put = await service.putKey({ connectionId: created.value.connectionId, key: '/bundled', value: Buffer.from('yes').toString('base64') });
       expect(put.ok).toBe(true);
     } finally {
-      service.close();
+      await service.close();
       await rm(baseDir, { recursive: true, force: true });
     }
   });

@@ -8,6 +8,7 @@ import { clusterMethods } from '../../electron/ipc/cluster.js';
 import { connectionMethods } from '../../electron/ipc/connections.js';
 import { keysMethods } from '../../electron/ipc/keys.js';
 import { authMethods, leaseMethods } from '../../electron/ipc/leasesAndAuth.js';
+import { preferenceMethods } from '../../electron/ipc/preferences.js';
 import { snapshotMethods } from '../../electron/ipc/snapshots.js';
 import { watchMethods } from '../../electron/ipc/watches.js';
 import { exposedGlobalName, exposedNames } from '../../electron/preloadSurface.js';
@@ -104,7 +105,7 @@ describe('preload surface', () => {
   });
 
   it('has an IPC handler group for every AdminApi method, each exactly once', () => {
-    const handled = [...connectionMethods, ...clusterMethods, ...keysMethods, ...watchMethods, ...snapshotMethods, ...leaseMethods, ...authMethods];
+    const handled = [...connectionMethods, ...clusterMethods, ...keysMethods, ...watchMethods, ...snapshotMethods, ...leaseMethods, ...authMethods, ...preferenceMethods];
     expect(new Set(handled).size).toBe(handled.length);
     expect([...handled].sort()).toEqual([...adminMethodNames].sort());
   });

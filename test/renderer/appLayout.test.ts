@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VueWrapper } from '@vue/test-utils';
 import AppLayout from '../../renderer/components/common/AppLayout.vue';
+import { useConnectionsStore } from '../../renderer/stores/connections';
 import { useUiStore } from '../../renderer/stores/ui';
 import { FakeAdminApi } from './fakeAdminApi';
 import { mountWithProviders, settle } from './mountWithProviders';
@@ -48,5 +49,38 @@ describe('console frame', () => {
     press({ key: '?', code: 'Slash', shiftKey: true });
     await settle();
     expect(document.body.textContent).toContain('Refresh the current page');
+  });
+});
+
+describe('preferences kept by the host', () => {
+  it('opens on the saved connection, on its Cluster page, in the saved theme', async () => {
+    const fake = new FakeAdminApi();
+    fake.preferences = { theme: 'dark', connectionId: 'c1' };
+    wrapper = mountWithProviders(AppLayout, fake);
+    await settle();
+    expect(wrapper.get('[data-test=page-title]').text()).toBe('Cluster');
+    expect(useUiStore().dark).toBe(true);
+  });
+
+  it('saves the theme through the AdminApi when it is switched, and nothing in localStorage', async () => {
+    const fake = new FakeAdminApi();
+    fake.preferences = { theme: 'light', connectionId: null };
+    wrapper = mountWithProviders(AppLayout, fake);
+    await settle();
+    expect(useUiStore().dark).toBe(false);
+    press({ key: 't', code: 'KeyT' });
+    await settle();
+    expect(fake.callsTo('savePreferences')).toEqual([{ changes: { theme: 'dark' } }]);
+    expect(fake.preferences.theme).toBe('dark');
+    expect(window.localStorage.length).toBe(0);
+  });
+
+  it('remembers the connection the user picks', async () => {
+    const fake = new FakeAdminApi();
+    wrapper = mountWithProviders(AppLayout, fake);
+    await settle();
+    useConnectionsStore().select('c1');
+    await settle();
+    expect(fake.preferences.connectionId).toBe('c1');
   });
 });

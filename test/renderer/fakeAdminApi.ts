@@ -9,6 +9,8 @@ import type {
   EventListener,
   EventTopic,
   KeyDetail,
+  Preferences,
+  RaftProgress,
   Result,
 } from '../../renderer/contract';
 
@@ -38,6 +40,10 @@ export class FakeAdminApi {
   readonly keys = new Map<string, StoredKey>();
   revision = 1;
   status: ClusterStatus | null = null;
+  /** What raftProgress answers; null answers `unavailable` as real etcd does. */
+  progress: RaftProgress | null = null;
+  /** The preferences the host keeps; savePreferences changes them. */
+  preferences: Preferences = { theme: 'system', connectionId: null };
   private readonly listeners = new Map<string, { topic: EventTopic; listener: EventListener }>();
   private nextSubscription = 1;
 
@@ -116,6 +122,16 @@ export class FakeAdminApi {
       clusterStatus: () =>
         this.status ? ok(this.status) : Promise.resolve({ ok: false, error: { code: 'connection_failed', message: 'No cluster.' } }),
       moveLeader: () => ok(null),
+      raftTermTimeline: () => ok([]),
+      raftProgress: () =>
+        this.progress
+          ? ok(this.progress)
+          : Promise.resolve({ ok: false, error: { code: 'unavailable', message: 'This member does not serve Rafter’s raft inspection endpoint.' } }),
+      loadPreferences: () => ok({ ...this.preferences }),
+      savePreferences: ({ changes }) => {
+        this.preferences = { ...this.preferences, ...changes };
+        return ok({ ...this.preferences });
+      },
       listLocalClusters: () => unavailable(),
       createLocalCluster: () => unavailable(),
       startWatch: (request) =>

@@ -1,0 +1,30 @@
+// Where the console keeps what it remembers: the app's data folder (the desktop app's userData,
+// or $RAFTER_HOME / ~/.rafter for the web console) holding connections.json, preferences.json and
+// clusters/ (the local clusters' data and their saved definitions). Never a temp directory: local
+// clusters and their keys must survive a restart of the app.
+import os from 'node:os';
+import path from 'node:path';
+import type { AdminServiceOptions } from './adminService.js';
+import type { MemberCommand } from './localMember.js';
+
+/** The web console's data folder: $RAFTER_HOME when set, otherwise ~/.rafter. */
+export function webDataDir(env: NodeJS.ProcessEnv = process.env): string {
+  const home = env.RAFTER_HOME;
+  return home !== undefined && home !== '' ? path.resolve(home) : path.join(os.homedir(), '.rafter');
+}
+
+/**
+ * AdminService options that keep everything under `dataDir`. With a null `memberCommand` local
+ * clusters are unavailable (a build without the member process).
+ */
+export function appDataOptions(
+  dataDir: string,
+  memberCommand: MemberCommand | null,
+  memberEnv: Readonly<Record<string, string>> = {},
+): AdminServiceOptions {
+  return {
+    connectionsFile: path.join(dataDir, 'connections.json'),
+    preferencesFile: path.join(dataDir, 'preferences.json'),
+    localClusters: memberCommand ? { baseDir: path.join(dataDir, 'clusters'), memberCommand, memberEnv } : null,
+  };
+}

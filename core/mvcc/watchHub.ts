@@ -80,14 +80,14 @@ export class WatchHub {
   private readonly unsynced = new Set<Watcher>();
   private readonly pendingMax: number;
   private readonly chunkMax: number;
-  private readonly unsubscribe: () => void;
+  private unsubscribe: () => void;
   private nextId = 1;
   private catchUpScheduled = false;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
 
   constructor(
-    private readonly store: MvccStore,
+    private store: MvccStore,
     options: WatchHubOptions = {},
   ) {
     this.pendingMax = options.watcherPendingResponsesMax ?? watcherPendingResponsesMaxDefault;
@@ -182,6 +182,28 @@ export class WatchHub {
   whenIdle(): Promise<void> {
     if (!this.hasCatchUpWork()) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  /**
+   * Moves every watcher onto `store`, which replaced the hub's store (a member installed a
+   * snapshot from its leader). Each watcher then catches up from the new store's history from the
+   * revision it had reached — or is told its revision was compacted — as a slow watcher would.
+   * Call it synchronously after closing the old store.
+   */
+  rebind(store: MvccStore): void {
+    assert(!this.closed, 'watch hub is closed');
+    this.unsubscribe();
+    this.store = store;
+    this.unsubscribe = store.onCommit((revisions) => this.onCommit(revisions));
+    for (const watcher of this.watchers.values()) {
+      if (watcher.pending.length > 0) this.desync(watcher);
+      else if (watcher.synced) {
+        watcher.synced = false;
+        this.index.remove(watcher.range, watcher);
+        this.unsynced.add(watcher);
+      }
+    }
+    this.scheduleCatchUp();
   }
 
   /** Detaches from the store and drops every watcher. */

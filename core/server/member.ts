@@ -73,7 +73,7 @@ export class Member implements EtcdBackend {
   private readonly ids: RequestIdGenerator;
   private store: MvccStore;
   private lessor: Lessor;
-  private hub: WatchHub;
+  private readonly hub: WatchHub;
   private readonly wal: Wal;
   private readonly snapshotFiles: SnapshotFiles;
   private readonly storage: RecoveredState['storage'];
@@ -297,14 +297,14 @@ export class Member implements EtcdBackend {
     await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
     await this.driver.idle();
     this.log('info', `installing a snapshot at index ${message.snapshot?.meta.index ?? 0} from ${from}`);
-    this.hub.close();
+    // Synchronous from closing the old store to rebinding the watch hub: nothing can read between.
     this.lessor.close();
     this.store.close();
     MvccStore.installSnapshot(file, this.paths.db);
     fs.rmSync(file, { force: true });
     this.store = MvccStore.open({ dir: this.paths.db, quotaBackendBytes: this.config.quotaBackendBytes, memberId: BigInt(`0x${this.memberId}`) });
     this.lessor = this.newLessor();
-    this.hub = new WatchHub(this.store);
+    this.hub.rebind(this.store);
     this.driver.step(message);
   }
 

@@ -110,6 +110,27 @@ describe('faults on a 3-member cluster', () => {
     expect(read.count).toBe(300);
   });
 
+  it('keeps a watch on a member that installs a snapshot delivering every event, in order', async () => {
+    cluster = await RafterCluster.start({ members: 3, snapshotCount: 50 });
+    const c = cluster;
+    const leader = await c.leader();
+    const lagging = c.members.find((m) => m !== leader)!;
+    const watcher = await clientOf([lagging]).watch.watch('/snapwatch/', { prefix: true });
+    const others = (await Promise.all(c.members.filter((m) => m !== lagging).map((m) => c.raftStatus(m)))).map((v) => v.memberId);
+    await c.setFaults(lagging, { dropTo: others, dropFrom: others });
+    const client = clientOf(c.members.filter((m) => m !== lagging));
+    for (let i = 0; i < 200; i++) await client.kv.put(`/snapwatch/${String(i).padStart(3, '0')}`, `v${i}`);
+    await c.setFaults(lagging, { dropTo: [], dropFrom: [] });
+    const keys: string[] = [];
+    for await (const batch of watcher) {
+      for (const event of batch.events) keys.push(event.kv.key.toString());
+      if (keys.length >= 200) break;
+    }
+    watcher.cancel();
+    expect(keys).toEqual(Array.from({ length: 200 }, (_, i) => `/snapwatch/${String(i).padStart(3, '0')}`));
+    expect(lagging.log.join('\n')).toContain('installing a snapshot');
+  });
+
   it('adds a learner that catches up, promotes it, and removes a member', async () => {
     cluster = await RafterCluster.start({ members: 3 });
     const c = cluster;

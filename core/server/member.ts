@@ -619,7 +619,10 @@ export class Member implements EtcdBackend {
 
   private async proposeConfChange(change: Omit<ConfChange, 'context'>, member: MemberRecord | null): Promise<void> {
     if (!this.driver.isLeader()) {
-      await this.forwardToLeader({ call: 'confChange', change: { type: change.type, nodeId: change.nodeId }, member });
+      // The leader answers once the change is applied there; wait until it is applied here too, so
+      // the member list this member answers with already shows it.
+      const answer = (await this.forwardToLeader({ call: 'confChange', change: { type: change.type, nodeId: change.nodeId }, member })) as { applied?: number } | null;
+      if (typeof answer?.applied === 'number') await this.driver.waitApplied(answer.applied);
       return;
     }
     const requestId = this.ids.take();
@@ -726,7 +729,7 @@ export class Member implements EtcdBackend {
         case 'confChange':
           if (!this.driver.isLeader()) throw new ServerError('NOT_LEADER');
           await this.proposeConfChange(q.change!, q.member ?? null);
-          return null;
+          return { applied: this.driver.applied };
         default:
           throw new Error(`unknown query ${String(q.call)}`);
       }

@@ -145,13 +145,13 @@ describe('faults on a 3-member cluster', () => {
       await client.cluster.memberPromote(added.member.id);
       return true;
     }, 'the learner is promoted');
-    const listed = await client.cluster.memberList();
+    const listed = await client.cluster.memberList({ linearizable: true });
     expect(listed.members).toHaveLength(4);
     expect(listed.members.every((m) => !m.isLearner)).toBe(true);
     await client.cluster.memberRemove(added.member.id);
     await eventually(async () => Promise.resolve(joining.process === undefined), 'the removed member exits');
     expect(joining.log.join('\n')).toContain('this member has been removed from the cluster');
-    expect((await client.cluster.memberList()).members).toHaveLength(3);
+    expect((await client.cluster.memberList({ linearizable: true })).members).toHaveLength(3);
     // Started again on its old data, it learns of its removal and stops rather than serving.
     await expect(c.restart(joining)).rejects.toThrow(/exited/);
     await client.kv.put('/learn/after', 'ok');

@@ -5,8 +5,8 @@ import vue from '@vitejs/plugin-vue';
 // in happy-dom with the Vue plugin, as a second project.
 export default defineConfig({
   test: {
-    testTimeout: 60_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     pool: 'forks',
     projects: [
       {

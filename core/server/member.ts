@@ -53,6 +53,8 @@ const leaseExpiryCheckMs = 500;
 const leaseCheckpointMs = 60_000;
 /** How often the leader asks the auto-compaction policy whether a compaction is due. */
 const autoCompactionPollMs = 1_000;
+/** Share of the leader's commit index a learner must have replicated before it may be promoted (etcd's). */
+const learnerReadyFraction = 0.9;
 /** Entries kept in memory behind a snapshot so slow followers catch up without a snapshot. */
 const catchUpEntries = 5_000;
 
@@ -625,6 +627,7 @@ export class Member implements EtcdBackend {
       if (typeof answer?.applied === 'number') await this.driver.waitApplied(answer.applied);
       return;
     }
+    if (change.type === 'promoteLearner') this.checkLearnerReady(change.nodeId);
     const requestId = this.ids.take();
     const context = encodeConfChangeContext({ requestId: requestId.toString(), member });
     const applied = this.waiters.wait<void>(requestId, requestTimeoutMs);
@@ -634,6 +637,16 @@ export class Member implements EtcdBackend {
       this.waiters.fail(requestId, this.confChangeError(error));
     }
     await applied;
+  }
+
+  /**
+   * etcd's rule for promotion: the learner must have replicated at least 90% of the leader's log,
+   * so promoting it never adds a voter that cannot yet take part in quorums.
+   */
+  private checkLearnerReady(id: NodeId): void {
+    const status = this.driver.status();
+    const progress = status.progress?.[id];
+    if (!progress || progress.match < learnerReadyFraction * status.commit) throw new ServerError('LEARNER_NOT_READY');
   }
 
   private confChangeError(error: unknown): Error {

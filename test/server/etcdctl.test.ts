@@ -1,6 +1,7 @@
 // A 3-member Rafter cluster started through the CLI, driven by the real etcdctl.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdctlUntil, RafterCluster } from '../support/rafterCluster.js';
+import { freePorts } from '../support/ports.js';
 
 let cluster: RafterCluster;
 
@@ -139,6 +140,20 @@ describe('etcdctl against a 3-member Rafter cluster', () => {
     const saved = await cluster.etcdctl(['snapshot', 'save', file], undefined, [cluster.endpoints[0]!]);
     expect(saved.code).toBe(0);
     expect(saved.stdout).toContain(`Snapshot saved at ${file}`);
+  });
+
+  it('adds a learner, refuses to promote it while it is behind, and removes it', async () => {
+    const [peerPort] = await freePorts(1);
+    const added = await ok(['member', 'add', 'm9', `--peer-urls=http://127.0.0.1:${peerPort!}`, '--learner']);
+    const id = /Member ([0-9a-f]+) added to cluster/.exec(added)?.[1];
+    expect(id).toBeDefined();
+    expect(added).toContain('ETCD_INITIAL_CLUSTER_STATE="existing"');
+    expect(await ok(['member', 'list'])).toMatch(new RegExp(`${id!}, unstarted, , http://127.0.0.1:${peerPort!}, , true`));
+    const promote = await cluster.etcdctl(['member', 'promote', id!]);
+    expect(promote.code).not.toBe(0);
+    expect(promote.stderr).toContain('can only promote a learner member which is in sync with leader');
+    expect(await ok(['member', 'remove', id!])).toMatch(new RegExp(`Member ${id!} removed from cluster`));
+    expect(await ok(['member', 'list'])).not.toContain(id!);
   });
 
   it('refuses bad input with etcd errors and keeps serving', async () => {

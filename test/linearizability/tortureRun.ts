@@ -1,0 +1,197 @@
+// One torture run, shared by the CI test and bench/torture.ts: a 3-member cluster of real
+// processes with a small --snapshot-count, a seeded concurrent workload, a seeded fault scheduler
+// for a given time, then every check: linearizability (per key), revision order, watches, lost
+// writes, serializable reads, hashKV equal on every member, and the time to serve again once
+// faults stop. It owns the sequence and the report; each check is in its own module.
+import { performance } from 'node:perf_hooks';
+import { EtcdClient } from '../../core/client/etcdClient.js';
+import { FaultScheduler } from '../support/faultScheduler.js';
+import type { FaultKind, FaultRecord } from '../support/faultScheduler.js';
+import { RafterCluster } from '../support/rafterCluster.js';
+import { Workload } from '../support/workload.js';
+import type { WorkloadRecord } from '../support/workload.js';
+import { resolveUnknownWrites } from './historyPatch.js';
+import { checkLinearizability } from './linearizabilityChecker.js';
+import type { LinearizabilityResult } from './linearizabilityChecker.js';
+import { checkRevisions } from './revisionChecker.js';
+import type { RevisionViolation } from './revisionChecker.js';
+import { lostWrites } from './lostWrites.js';
+import { checkSerializableReads, checkWatches } from './watchChecker.js';
+import type { WatchRecord, WatchViolation } from './watchChecker.js';
+
+/** Polls (50 ms apart) for every member to reach the same applied index and hashKV. */
+export const hashConvergencePollsMax = 600;
+const pollPauseMs = 50;
+
+export interface TortureOptions {
+  readonly seed: number;
+  /** How long faults are injected under load. */
+  readonly faultMs: number;
+  readonly clients?: number;
+  readonly keys?: number;
+  readonly snapshotCount?: number;
+  readonly faultKinds?: readonly FaultKind[];
+  readonly holdMsMin?: number;
+  readonly holdMsMax?: number;
+  readonly quietMs?: number;
+  /** Progress lines (fault injected, phase reached); default silent. */
+  readonly log?: (line: string) => void;
+}
+
+export interface TortureReport {
+  readonly seed: number;
+  readonly wallMs: number;
+  readonly operations: number;
+  readonly knownOperations: number;
+  readonly unknownOperations: number;
+  readonly serializableReads: number;
+  readonly watchEvents: number;
+  readonly faults: readonly FaultRecord[];
+  readonly linearizability: LinearizabilityResult;
+  readonly revisionViolations: readonly RevisionViolation[];
+  readonly watchViolations: readonly WatchViolation[];
+  readonly serializableViolations: readonly WatchViolation[];
+  /** Acknowledged writes whose effect no longer shows (see lostWrites.ts); 0 in a correct run. */
+  readonly lostWrites: readonly string[];
+  /** Whether one watcher saw every revision, so unknown writes and serializable values were resolved against it. */
+  readonly completeWatchStream: boolean;
+  readonly hashesEqual: boolean;
+  readonly hashes: readonly string[];
+  /** From the end of faults until every key could be read linearizably. */
+  readonly finalRecoveryMs: number;
+  readonly checkMs: number;
+  /** Last log lines of every member, for a failure report. */
+  readonly memberLogs: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** True when the watcher saw each revision from its start to `finalRevision` exactly once, in order. */
+function isComplete(watch: WatchRecord, finalRevision: number): boolean {
+  if (watch.endedBy !== null) return false;
+  return watch.events.length === finalRevision - watch.startRevision + 1 && watch.events.every((event, i) => event.revision === watch.startRevision + i);
+}
+
+/** Every violation of a report as text (empty when the run passed every check). */
+export function describeFailures(report: TortureReport): string[] {
+  return [
+    ...report.linearizability.violations.map((v) => v.text),
+    ...report.linearizability.inconclusiveKeys.map((key) => `key ${key}: the search ran out of steps (inconclusive)`),
+    ...report.revisionViolations.map((v) => `revision rule ${v.rule}: ${v.text}`),
+    ...report.watchViolations.map((v) => `watch rule ${v.rule}: ${v.text}`),
+    ...report.serializableViolations.map((v) => `serializable rule ${v.rule}: ${v.text}`),
+    ...report.lostWrites.map((text) => `lost write: ${text}`),
+    ...(report.hashesEqual ? [] : [`hashKV differs between members: ${report.hashes.join(', ')}`]),
+  ];
+}
+
+async function hashesConverge(cluster: RafterCluster): Promise<{ equal: boolean; hashes: string[] }> {
+  let hashes: string[] = [];
+  for (let poll = 0; poll < hashConvergencePollsMax; poll++) {
+    const clients = cluster.members.map((m) => new EtcdClient({ endpoints: [`127.0.0.1:${m.clientPort}`] }));
+    try {
+      const statuses = await Promise.all(clients.map((c) => c.maintenance.status({ timeoutMs: 2_000 })));
+      if (new Set(statuses.map((s) => s.raftAppliedIndex)).size === 1) {
+        const results = await Promise.all(clients.map((c) => c.maintenance.hashKV(0, { timeoutMs: 5_000 })));
+        hashes = results.map((r) => `${r.hash}@${r.header.revision}`);
+        if (new Set(hashes).size === 1) return { equal: true, hashes };
+      }
+    } catch {
+      // a member still restarting; poll again
+    } finally {
+      for (const client of clients) client.close();
+    }
+    await sleep(pollPauseMs);
+  }
+  return { equal: false, hashes };
+}
+
+/** The checks of one finished workload record; the parts of the report that judge it. */
+type RecordChecks = Pick<
+  TortureReport,
+  'linearizability' | 'revisionViolations' | 'watchViolations' | 'serializableViolations' | 'lostWrites' | 'completeWatchStream' | 'checkMs'
+>;
+
+function checkRecord(record: WorkloadRecord): RecordChecks {
+  const checkStartMs = performance.now();
+  const watchViolations = checkWatches(record.watches, record.history, record.finalRevision);
+  const reference = record.watches.find((watch) => isComplete(watch, record.finalRevision));
+  const history = reference ? resolveUnknownWrites(record.history, reference.events) : record.history;
+  return {
+    linearizability: checkLinearizability(history),
+    revisionViolations: checkRevisions(history),
+    watchViolations,
+    serializableViolations: checkSerializableReads(record.serializableReads, reference?.events ?? [], reference ? record.startRevision : Infinity),
+    lostWrites: lostWrites(history),
+    completeWatchStream: reference !== undefined,
+    checkMs: performance.now() - checkStartMs,
+  };
+}
+
+function memberLogs(cluster: RafterCluster, lines: number): string {
+  return cluster.members.map((m) => `--- ${m.name} (exit ${m.exitCode ?? 'running'})\n${m.log.slice(-lines).join('\n')}`).join('\n');
+}
+
+/** Runs the whole sequence; the cluster is always stopped and its directory removed. */
+export async function runTorture(options: TortureOptions): Promise<TortureReport> {
+  const log = options.log ?? ((): void => undefined);
+  const startedMs = performance.now();
+  const cluster = await RafterCluster.start({
+    members: 3,
+    snapshotCount: options.snapshotCount ?? 200,
+    extraArgs: ['--heartbeat-interval=100', '--election-timeout=1000'],
+  });
+  let workload: Workload | undefined;
+  const scheduler = new FaultScheduler(cluster, {
+    seed: options.seed,
+    ...(options.faultKinds === undefined ? {} : { kinds: options.faultKinds }),
+    holdMsMin: options.holdMsMin ?? 2_500,
+    holdMsMax: options.holdMsMax ?? 5_000,
+    quietMs: options.quietMs ?? 1_000,
+    log,
+  });
+  try {
+    workload = await Workload.start({
+      members: cluster.members.map((m) => ({ name: m.name, endpoint: `127.0.0.1:${m.clientPort}` })),
+      seed: options.seed,
+      clients: options.clients ?? 6,
+      keys: options.keys ?? 5,
+    });
+    log(`workload started at revision ${workload.startRevision}`);
+    const faults = scheduler.run();
+    await Promise.race([sleep(options.faultMs), faults]);
+    scheduler.stop();
+    await faults;
+    log(`faults stopped after ${scheduler.records.length}; stopping the workload`);
+    const faultsEndedMs = performance.now();
+    await workload.stop();
+    log('workload stopped; final reads');
+    const record = await workload.finish();
+    log(`workload finished: ${record.history.length} linearizable operations, final revision ${record.finalRevision}`);
+    const checks = checkRecord(record);
+    const hashes = await hashesConverge(cluster);
+    return {
+      ...checks,
+      seed: options.seed,
+      wallMs: performance.now() - startedMs,
+      operations: record.history.length + record.serializableReads.length,
+      knownOperations: workload.counts.known,
+      unknownOperations: workload.counts.unknown,
+      serializableReads: record.serializableReads.length,
+      watchEvents: Math.max(...record.watches.map((w) => w.events.length)),
+      faults: scheduler.records,
+      hashesEqual: hashes.equal,
+      hashes: hashes.hashes,
+      finalRecoveryMs: record.finalReadsDoneMs - faultsEndedMs,
+      memberLogs: memberLogs(cluster, 30),
+    };
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new Error(`torture run with seed ${options.seed} failed: ${message}\nmember logs:\n${memberLogs(cluster, 60)}`, { cause: error });
+  } finally {
+    scheduler.stop();
+    await scheduler.heal(false).catch(() => undefined);
+    workload?.abort();
+    await cluster.stop();
+  }
+}

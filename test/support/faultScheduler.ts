@@ -1,0 +1,269 @@
+// A seeded fault scheduler over a RafterCluster: one fault at a time, held for a drawn duration,
+// then healed, and the time until the cluster serves a linearizable read again measured. Faults:
+// SIGKILL and restart of the leader, a follower or a majority, SIGSTOP/SIGCONT pauses longer than
+// the election timeout, partitions through the transport fault hooks (a follower or the leader
+// isolated, a bridge topology, one-way loss from the leader to a follower), delayed peer messages
+// from the leader, and leader transfer. Snapshots are forced by starting the cluster with a small --snapshot-count.
+// It owns injecting and healing faults; checking what clients saw is the workload's and
+// checkers' job.
+import { performance } from 'node:perf_hooks';
+import { EtcdClient } from '../../core/client/etcdClient.js';
+import { assert } from '../../core/raft/assert.js';
+import { Random } from '../../core/raft/random.js';
+import type { RafterCluster, RafterMember } from './rafterCluster.js';
+
+export type FaultKind =
+  | 'kill-leader'
+  | 'kill-follower'
+  | 'kill-majority'
+  | 'pause-leader'
+  | 'pause-follower'
+  | 'isolate-follower'
+  | 'isolate-leader'
+  | 'bridge'
+  | 'one-way-loss'
+  | 'delay-leader'
+  | 'move-leader';
+
+export const faultKinds: readonly FaultKind[] = [
+  'kill-leader',
+  'kill-follower',
+  'kill-majority',
+  'pause-leader',
+  'pause-follower',
+  'isolate-follower',
+  'isolate-leader',
+  'bridge',
+  'one-way-loss',
+  'delay-leader',
+  'move-leader',
+];
+
+/** Delay added to every peer message the leader sends in a `delay-leader` fault. */
+export const peerDelayMs = 300;
+
+/** Attempts (50 ms apart, each with its own deadline) to serve a read after a fault healed. */
+export const recoveryAttemptsMax = 600;
+const recoveryCallTimeoutMs = 2_000;
+const pollPauseMs = 50;
+
+export interface FaultSchedulerOptions {
+  readonly seed: number;
+  /** Faults to draw from; default every kind. */
+  readonly kinds?: readonly FaultKind[];
+  /** How long a fault is held (drawn uniformly); pauses should exceed the election timeout. */
+  readonly holdMsMin?: number;
+  readonly holdMsMax?: number;
+  /** Quiet time between a recovery and the next fault. */
+  readonly quietMs?: number;
+  /** Progress lines (fault injected, healed, recovered); default silent. */
+  readonly log?: (line: string) => void;
+}
+
+/** One injected fault: when it started and healed, and how long the cluster took to serve. */
+export interface FaultRecord {
+  readonly kind: FaultKind;
+  readonly member: string;
+  readonly startMs: number;
+  readonly healedMs: number;
+  /** From healing until a linearizable read succeeded. */
+  readonly recoveryMs: number;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Injects faults until stop() is called. Every fault is healed before the next starts and before
+ * run() resolves; heal() undoes a fault left by an error (continues paused members, clears
+ * transport faults, restarts killed members).
+ */
+export class FaultScheduler {
+  readonly records: FaultRecord[] = [];
+  private readonly random: Random;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private readonly paused = new Set<RafterMember>();
+  private readonly killed = new Set<RafterMember>();
+  /** Members whose transport fault hooks are set. */
+  private readonly transportFaulted = new Set<RafterMember>();
+
+  constructor(
+    private readonly cluster: RafterCluster,
+    private readonly options: FaultSchedulerOptions,
+  ) {
+    this.random = new Random(options.seed);
+  }
+
+  /** Runs faults one after another until stop(); resolves once the last one healed. */
+  async run(): Promise<void> {
+    while (!this.stopping) {
+      const kind = this.random.pick(this.options.kinds ?? faultKinds);
+      const holdMsMin = this.options.holdMsMin ?? 1_000;
+      const holdMs = holdMsMin + this.random.nextInt(Math.max(1, (this.options.holdMsMax ?? 4_000) - holdMsMin));
+      const startMs = performance.now();
+      const member = await this.inject(kind);
+      this.log(`fault ${kind} on ${member.name}, held ${holdMs} ms`);
+      await this.pause(holdMs);
+      await this.heal();
+      const healedMs = performance.now();
+      await this.waitServing();
+      const record = { kind, member: member.name, startMs, healedMs, recoveryMs: performance.now() - healedMs };
+      this.records.push(record);
+      this.log(`healed ${kind} on ${member.name}; serving again after ${record.recoveryMs.toFixed(0)} ms`);
+      await this.pause(this.options.quietMs ?? 1_000);
+    }
+  }
+
+  private log(line: string): void {
+    this.options.log?.(line);
+  }
+
+  /** Asks run() to finish after healing the current fault. */
+  stop(): void {
+    this.stopping = true;
+    this.wake?.();
+  }
+
+  /** A wait that stop() cuts short (the fault is then healed at once). */
+  private pause(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+  }
+
+  private async inject(kind: FaultKind): Promise<RafterMember> {
+    const leader = await this.cluster.leader();
+    const followers = this.cluster.members.filter((m) => m !== leader && m.process !== undefined);
+    assert(followers.length > 0, 'a fault needs a follower');
+    const follower = this.random.pick(followers);
+    switch (kind) {
+      case 'kill-leader':
+      case 'kill-follower': {
+        const target = kind === 'kill-leader' ? leader : follower;
+        this.killed.add(target);
+        await this.cluster.kill(target, 'SIGKILL');
+        return target;
+      }
+      case 'kill-majority': {
+        this.killed.add(leader);
+        this.killed.add(follower);
+        await Promise.all([this.cluster.kill(leader, 'SIGKILL'), this.cluster.kill(follower, 'SIGKILL')]);
+        return leader;
+      }
+      case 'bridge': {
+        // Two members cannot reach each other; the third (the bridge) reaches both.
+        const ends = this.cluster.members.filter((m) => m !== follower && m.process !== undefined);
+        const [left, right] = ends;
+        if (left !== undefined && right !== undefined) {
+          const [leftId, rightId] = await Promise.all([this.memberId(left), this.memberId(right)]);
+          await this.setFaults(left, { dropTo: [rightId], dropFrom: [rightId] });
+          await this.setFaults(right, { dropTo: [leftId], dropFrom: [leftId] });
+        }
+        return follower;
+      }
+      case 'one-way-loss': {
+        await this.setFaults(leader, { dropTo: [await this.memberId(follower)], dropFrom: [] });
+        return follower;
+      }
+      case 'delay-leader': {
+        await this.setFaults(leader, { dropTo: [], dropFrom: [], delayMs: peerDelayMs });
+        return leader;
+      }
+      case 'pause-leader':
+      case 'pause-follower': {
+        const target = kind === 'pause-leader' ? leader : follower;
+        this.paused.add(target);
+        target.process?.kill('SIGSTOP');
+        return target;
+      }
+      case 'isolate-leader':
+      case 'isolate-follower': {
+        const target = kind === 'isolate-leader' ? leader : follower;
+        await this.isolate(target);
+        return target;
+      }
+      case 'move-leader': {
+        const targetId = (await this.cluster.raftStatus(follower)).memberId;
+        const client = new EtcdClient({ endpoints: [`127.0.0.1:${leader.clientPort}`] });
+        try {
+          await client.maintenance.moveLeader(BigInt(`0x${targetId}`), { endpoint: `127.0.0.1:${leader.clientPort}`, timeoutMs: 5_000 });
+        } catch (error) {
+          // Leadership may have moved on its own since it was looked up; the transfer is then moot.
+          this.log(`leader transfer to ${follower.name} refused: ${error instanceof Error ? error.message : String(error)}`);
+        } finally {
+          client.close();
+        }
+        return follower;
+      }
+    }
+  }
+
+  private async memberId(member: RafterMember): Promise<string> {
+    return (await this.cluster.raftStatus(member)).memberId;
+  }
+
+  private async setFaults(member: RafterMember, faults: { dropTo: string[]; dropFrom: string[]; delayMs?: number }): Promise<void> {
+    this.transportFaulted.add(member);
+    await this.cluster.setFaults(member, faults);
+  }
+
+  private async isolate(target: RafterMember): Promise<void> {
+    const running = this.cluster.members.filter((m) => m.process !== undefined);
+    const ids = await Promise.all(running.map((m) => this.memberId(m)));
+    const targetId = await this.memberId(target);
+    const others = ids.filter((id) => id !== targetId);
+    await this.setFaults(target, { dropTo: others, dropFrom: others });
+  }
+
+  /**
+   * Undoes every fault in place: continue paused members, clear transport faults and, unless
+   * `restart` is false (the cluster is being stopped), restart killed members. A member is
+   * restarted at most once per fault, and never while it still runs.
+   */
+  async heal(restart = true): Promise<void> {
+    for (const member of this.paused) member.process?.kill('SIGCONT');
+    this.paused.clear();
+    const faulted = [...this.transportFaulted];
+    this.transportFaulted.clear();
+    for (const member of faulted) {
+      if (member.process !== undefined) await this.cluster.setFaults(member, { dropTo: [], dropFrom: [] });
+    }
+    const killed = [...this.killed];
+    this.killed.clear();
+    if (!restart) return;
+    for (const member of killed) if (member.process === undefined) await this.cluster.restart(member);
+  }
+
+  /**
+   * Waits (bounded) until a linearizable read succeeds: it needs a leader that can confirm its
+   * leadership with a quorum. (A read, not a write: the probe must not create revisions that the
+   * workload's watchers, which cover only its own keys, would see as gaps.)
+   */
+  private async waitServing(): Promise<void> {
+    const endpoints = this.cluster.endpoints;
+    if (endpoints.length === 0) {
+      const exits = this.cluster.members.map((m) => `${m.name} exited with ${m.exitCode}`).join(', ');
+      throw new Error(`no member is running after healing a fault: ${exits}`);
+    }
+    const client = new EtcdClient({ endpoints });
+    try {
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await client.kv.get('/faults/probe', { timeoutMs: recoveryCallTimeoutMs });
+          return;
+        } catch (error) {
+          if (attempt + 1 >= recoveryAttemptsMax) throw new Error(`the cluster did not serve again after a fault: ${error instanceof Error ? error.message : String(error)}`);
+          await sleep(pollPauseMs);
+        }
+      }
+    } finally {
+      client.close();
+    }
+  }
+}

@@ -42,6 +42,25 @@ describe('a member with a damaged disk', () => {
     expect((await c.etcdctl(['get', '/disk/after', '--print-value-only'])).stdout).toBe('ok\n');
   });
 
+  it('sets a damaged snapshot file aside and recovers from the previous one and the WAL', async () => {
+    cluster = await RafterCluster.start({ members: 3, snapshotCount: 20 });
+    const c = cluster;
+    await writeKeys(c, '/snapfile/', 70);
+    const victim = c.members[2]!;
+    await c.kill(victim, 'SIGTERM');
+    const snapDir = path.join(victim.dataDir, 'member', 'snap');
+    const files = (await fs.readdir(snapDir)).filter((name) => name.endsWith('.snap')).sort();
+    expect(files.length).toBeGreaterThan(1);
+    const newest = path.join(snapDir, files[files.length - 1]!);
+    const bytes = await fs.readFile(newest);
+    bytes[bytes.length - 3] = bytes[bytes.length - 3]! ^ 0x01;
+    await fs.writeFile(newest, bytes);
+    await c.restart(victim);
+    expect(victim.log.join('\n')).toContain(`snapshot ${newest} is damaged`);
+    const read = await c.etcdctl(['get', '/snapfile/', '--prefix', '--keys-only', '--consistency=s'], undefined, [`127.0.0.1:${victim.clientPort}`]);
+    expect(read.stdout.trim().split('\n').filter((l) => l !== '')).toHaveLength(70);
+  });
+
   it('cuts a torn WAL tail and rejoins with every acknowledged key', async () => {
     cluster = await RafterCluster.start({ members: 3 });
     const c = cluster;

@@ -13,7 +13,6 @@ import { MvccStore } from '../mvcc/mvccStore.js';
 import { WatchHub } from '../mvcc/watchHub.js';
 import { PeriodicCompactionPolicy, RevisionCompactionPolicy, type CompactionPolicy } from '../mvcc/compactionPolicy.js';
 import { Lessor } from '../lease/lessor.js';
-import { LeaseNotFoundError } from '../mvcc/errors.js';
 import type { AlarmMember, CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, HashKvResult, PutRequest, PutResponse, RangeRequest, RangeResponse, RequestOp, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { PeerTransport, QueryError } from '../transport/peerTransport.js';
 import { ConfChangeRefusedError, ProposalDroppedError, TransferRefusedError } from '../raft/errors.js';
@@ -21,10 +20,12 @@ import type { ConfChange } from '../raft/confChange.js';
 import type { Entry, NodeId, Snapshot } from '../raft/types.js';
 import { index } from '../raft/types.js';
 import { applyEntries, encodeConfChangeContext, type ConfChangeContext } from './applier.js';
-import { bootstrapJoin, bootstrapNew, dataPaths, decodeSnapshotState, encodeSnapshotState, hasWal, recover, DataDirError, type DataPaths, type RecoveredState } from './dataDir.js';
+import { dataPaths, decodeSnapshotState, encodeSnapshotState, type DataPaths, type RecoveredState } from './dataDir.js';
+import { openDurableState, toServerError } from './memberBootstrap.js';
+import { watchThroughHub } from './watchAdapter.js';
 import { ServerError } from './errors.js';
 import { encodeRequest, type InternalRequest } from './internalRequest.js';
-import { clusterIdFor, memberIdFor, Membership, normaliseUrls, type Member as MemberRecord } from './membership.js';
+import { memberIdFor, Membership, normaliseUrls, type Member as MemberRecord } from './membership.js';
 import { decodeMessage, encodeMessage } from './messageCodec.js';
 import { RaftDriver } from './raftDriver.js';
 import { MemberMetrics } from './metrics.js';
@@ -155,43 +156,7 @@ export class Member implements EtcdBackend {
   static async start(options: MemberOptions): Promise<Member> {
     const config = options.config;
     const log: Logger = options.log ?? ((level, message) => process.stderr.write(`${level}: ${message}\n`));
-    const paths = dataPaths(config.dataDir);
-    try {
-      fs.mkdirSync(paths.root, { recursive: true });
-      fs.accessSync(paths.root, fs.constants.R_OK | fs.constants.W_OK);
-    } catch (error) {
-      throw new DataDirError(`cannot use data directory ${paths.root}: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    const storageOptions = { unsafeNoFsync: options.unsafeNoFsync ?? false, log: (message: string) => log('warn', message) };
-    let recovered: RecoveredState;
-    const selfPeerUrls = normaliseUrls(config.initialAdvertisePeerUrls.map(String));
-    if (hasWal(paths)) {
-      recovered = await recover(paths, storageOptions);
-      if (recovered.membership.isRemoved(recovered.memberId)) {
-        await recovered.wal.close();
-        throw new DataDirError(`member ${recovered.memberId} was removed from cluster ${recovered.clusterId}; start it with a new data directory to join again`);
-      }
-      log('info', `restarted member ${recovered.memberId} of cluster ${recovered.clusterId} from ${paths.root}`);
-    } else if (config.initialClusterState === 'new') {
-      const members: MemberRecord[] = [...config.initialCluster].map(([name, urls]) => {
-        const peerUrls = normaliseUrls(urls.map(String));
-        return { id: memberIdFor(peerUrls, config.initialClusterToken), name, peerUrls, clientUrls: [], isLearner: false };
-      });
-      const self = members.find((m) => m.name === config.name)!;
-      if (self.peerUrls.join(',') !== selfPeerUrls.join(',')) {
-        throw new DataDirError(`--initial-cluster gives ${config.name} the peer URLs ${self.peerUrls.join(',')} but --initial-advertise-peer-urls says ${selfPeerUrls.join(',')}`);
-      }
-      const membership = new Membership(clusterIdFor(members.map((m) => m.id)));
-      for (const member of members) membership.add(member);
-      recovered = await bootstrapNew(paths, membership, self.id, storageOptions);
-      log('info', `started member ${self.id} of new cluster ${membership.clusterId}`);
-    } else {
-      const lookup = await lookupCluster(config, selfPeerUrls);
-      recovered = await bootstrapJoin(paths, lookup.clusterId, lookup.memberId, storageOptions);
-      log('info', `joining cluster ${lookup.clusterId} as member ${lookup.memberId}`);
-      // Until the leader's snapshot brings the membership, reach the peers the lookup named.
-      for (const peer of lookup.members) recovered.membership.add({ ...peer, id: peer.id as NodeId });
-    }
+    const recovered = await openDurableState(config, options.unsafeNoFsync ?? false, log);
     const member = new Member(config, recovered, options, log);
     await member.listen();
     return member;
@@ -567,45 +532,7 @@ export class Member implements EtcdBackend {
   // ---- Watches ----------------------------------------------------------------------------
 
   watch(options: WatchOptions, sink: WatchSink): WatchRegistration {
-    const hub = this.hub;
-    let synced = true;
-    let progressWanted = false;
-    const filters: ('NOPUT' | 'NODELETE')[] = [];
-    if (options.noPut) filters.push('NOPUT');
-    if (options.noDelete) filters.push('NODELETE');
-    const id = hub.watch(
-      { key: options.key, ...(options.rangeEnd ? { rangeEnd: options.rangeEnd } : {}), startRevision: options.startRevision, prevKv: options.prevKv, filters },
-      {
-        send: (response) => {
-          if (response.canceled) {
-            sink.compacted(response.compactRevision ?? 0);
-            return true;
-          }
-          if (response.events.length === 0) {
-            sink.progress(response.revision);
-            return true;
-          }
-          synced = response.revision >= this.store.revision;
-          const flowing = sink.events(response.revision, response.events);
-          if (synced && progressWanted) {
-            progressWanted = false;
-            sink.progress(this.store.revision);
-          }
-          return flowing;
-        },
-      },
-    );
-    return {
-      cancel: () => void hub.cancel(id),
-      requestProgress: () => {
-        if (synced) hub.progress([id]);
-        else progressWanted = true;
-      },
-      resume: () => hub.ready(id),
-      get synced() {
-        return synced;
-      },
-    };
+    return watchThroughHub(this.hub, () => this.store.revision, options, sink);
   }
 
   // ---- Membership ---------------------------------------------------------------------------
@@ -889,39 +816,4 @@ export class Member implements EtcdBackend {
     this.store.close();
     this.resolveStopped(reason);
   }
-}
-
-/** Rebuilds the typed error a leader answered a forwarded call with, from etcd's message. */
-function toServerError(message: string): Error {
-  for (const code of ['NO_LEADER', 'NOT_LEADER', 'LEARNER_NOT_READY', 'MEMBER_NOT_LEARNER', 'MEMBER_NOT_FOUND', 'TIMEOUT', 'STOPPED'] as const) {
-    const probe = new ServerError(code);
-    if (probe.message === message) return probe;
-  }
-  if (message === new LeaseNotFoundError(0n).message) return new LeaseNotFoundError(0n);
-  return new ServerError('INVALID_ARGUMENT', message);
-}
-
-/** Asks the members of an existing cluster for its id and this member's id (by peer URLs). */
-async function lookupCluster(config: MemberConfig, selfPeerUrls: readonly string[]): Promise<{ clusterId: string; memberId: NodeId; members: MemberInfo[] }> {
-  const probe = new PeerTransport({ clusterId: '', memberId: '', onMessage: () => undefined, onSnapshot: () => Promise.resolve() });
-  const errors: string[] = [];
-  try {
-    for (const [name, urls] of config.initialCluster) {
-      if (name === config.name) continue;
-      for (const url of urls) {
-        try {
-          const answer = (await probe.query(url.origin, '', { call: 'members' })) as { clusterId: string; members: MemberInfo[] };
-          const self = answer.members.find((m) => m.peerUrls.join(',') === selfPeerUrls.join(','));
-          if (!self) throw new DataDirError(`cluster ${answer.clusterId} has no member with peer URLs ${selfPeerUrls.join(',')}: add it first (etcdctl member add)`);
-          return { clusterId: answer.clusterId, memberId: self.id as NodeId, members: answer.members };
-        } catch (error) {
-          if (error instanceof DataDirError) throw error;
-          errors.push(`${url.origin}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-    }
-  } finally {
-    await probe.close();
-  }
-  throw new DataDirError(`cannot reach the existing cluster to join it (${errors.join('; ') || 'no other member in --initial-cluster'})`);
 }

@@ -64,6 +64,29 @@ describe('Cluster page', () => {
     expect(page.get('[data-test=member-m2]').text()).toContain('leader');
   });
 
+  it('does not call an unreachable member a follower, and offers it no leader transfer', async () => {
+    const fake = new FakeAdminApi();
+    const killed: MemberStatus = {
+      ...member('101', 'm1', false),
+      healthy: false,
+      error: 'connect ECONNREFUSED',
+      version: null,
+      term: null,
+      raftIndex: null,
+      raftAppliedIndex: null,
+      dbSizeBytes: null,
+      dbSizeInUseBytes: null,
+    };
+    fake.status = { ...status('102', 4), members: [killed, member('102', 'm2', true, 4), member('103', 'm3', false, 4)] };
+    const page = await open(fake);
+    const row = page.get('[data-test=member-m1]');
+    expect(row.text()).toContain('unknown');
+    expect(row.text()).toContain('unreachable');
+    expect(row.text()).not.toContain('follower');
+    expect(row.findAll('button').some((button) => button.text() === 'Make leader')).toBe(false);
+    expect(page.get('[data-test=member-m3]').text()).toContain('follower');
+  });
+
   it('asks to move leadership to the chosen follower', async () => {
     const fake = new FakeAdminApi();
     fake.status = status('101');

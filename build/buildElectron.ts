@@ -20,56 +20,27 @@ function isExternal(id: string, allowed: readonly string[]): boolean {
   return allowed.some((name) => id === name || id.startsWith(`${name}/`));
 }
 
+/** One Node-targeted bundle of `input` into dist/electron. */
+async function bundle(input: string, fileName: string, format: 'es' | 'cjs', external: (id: string) => boolean, emptyOutDir: boolean): Promise<void> {
+  await build({
+    configFile: false,
+    logLevel: 'warn',
+    build: {
+      outDir,
+      emptyOutDir,
+      ssr: true,
+      target: 'node20',
+      minify: false,
+      rollupOptions: { input: path.join(root, input), external, output: { format, entryFileNames: fileName } },
+    },
+  });
+}
+
 /** Builds main.mjs, rafter.mjs and preload.cjs into dist/electron. */
 export async function buildElectron(): Promise<void> {
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      outDir,
-      emptyOutDir: true,
-      ssr: true,
-      target: 'node20',
-      minify: false,
-      rollupOptions: {
-        input: path.join(root, 'electron', 'main.ts'),
-        external: (id) => isExternal(id, ['electron', ...builtins, ...dependencies]),
-        output: { format: 'es', entryFileNames: 'main.mjs' },
-      },
-    },
-  });
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      outDir,
-      emptyOutDir: false,
-      ssr: true,
-      target: 'node20',
-      minify: false,
-      rollupOptions: {
-        input: path.join(root, 'core', 'cli', 'main.ts'),
-        external: (id) => isExternal(id, [...builtins, ...dependencies]),
-        output: { format: 'es', entryFileNames: 'rafter.mjs' },
-      },
-    },
-  });
-  await build({
-    configFile: false,
-    logLevel: 'warn',
-    build: {
-      outDir,
-      emptyOutDir: false,
-      ssr: true,
-      target: 'node20',
-      minify: false,
-      rollupOptions: {
-        input: path.join(root, 'electron', 'preload.ts'),
-        external: ['electron'],
-        output: { format: 'cjs', entryFileNames: 'preload.cjs' },
-      },
-    },
-  });
+  await bundle('electron/main.ts', 'main.mjs', 'es', (id) => isExternal(id, ['electron', ...builtins, ...dependencies]), true);
+  await bundle('core/cli/main.ts', 'rafter.mjs', 'es', (id) => isExternal(id, [...builtins, ...dependencies]), false);
+  await bundle('electron/preload.ts', 'preload.cjs', 'cjs', (id) => id === 'electron', false);
   const protoDirectory = path.join(root, 'core', 'api', 'proto');
   for (const file of await readdir(protoDirectory)) {
     if (file.endsWith('.proto')) await copyFile(path.join(protoDirectory, file), path.join(outDir, file));

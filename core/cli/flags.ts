@@ -32,6 +32,8 @@ export interface MemberConfig {
   readonly maxRequestBytes: number;
   readonly maxTxnOps: number;
   readonly logLevel: LogLevel;
+  /** Log entries kept behind a snapshot so a follower a little behind catches up without one. */
+  readonly snapshotCatchupEntries: number;
   /** Enables the transport fault hooks on the client port (/rafter/v1/faults). Tests and local clusters only. */
   readonly unsafeFaultInjection: boolean;
 }
@@ -61,6 +63,7 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'max-request-bytes': { kind: 'integer', help: 'Largest client request accepted, in bytes.' },
   'max-txn-ops': { kind: 'integer', help: 'Most operations in one transaction.' },
   'log-level': { kind: 'string', help: "'debug', 'info', 'warn' or 'error'." },
+  'experimental-snapshot-catchup-entries': { kind: 'integer', help: 'Log entries kept after a snapshot for slow followers (etcd 3.5 name).' },
   'unsafe-fault-injection': { kind: 'boolean', help: 'Serve /rafter/v1/faults to drop or delay peer messages (local test clusters only).' },
   help: { kind: 'boolean', help: 'Print this help.' },
 };
@@ -200,6 +203,7 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
     maxRequestBytes,
     maxTxnOps: parseInteger('max-txn-ops', get('max-txn-ops', '128'), 1, 100_000),
     logLevel: oneOf('log-level', get('log-level', 'info'), ['debug', 'info', 'warn', 'error'] as const),
+    snapshotCatchupEntries: parseInteger('experimental-snapshot-catchup-entries', get('experimental-snapshot-catchup-entries', '5000'), 1, 1e9),
     unsafeFaultInjection: oneOf('unsafe-fault-injection', get('unsafe-fault-injection', 'false'), ['true', 'false'] as const) === 'true',
   };
 }

@@ -56,8 +56,6 @@ const leaseCheckpointMs = 60_000;
 const autoCompactionPollMs = 1_000;
 /** Share of the leader's commit index a learner must have replicated before it may be promoted (etcd's). */
 const learnerReadyFraction = 0.9;
-/** Entries kept in memory behind a snapshot so slow followers catch up without a snapshot. */
-const catchUpEntries = 5_000;
 
 /** Whether a transaction only reads (then it is served like a range, without a log entry). */
 function readOnly(ops: readonly RequestOp[] | undefined): boolean {
@@ -242,7 +240,15 @@ export class Member implements EtcdBackend {
     try {
       await this.store.snapshotTo(file);
       this.log('info', `sending a snapshot at index ${message.snapshot?.meta.index ?? 0} to ${message.to} (${fs.statSync(file).size} bytes)`);
-      await this.transport.sendSnapshot(message.to, encodeMessage(message), fs.createReadStream(file));
+      const stream = fs.createReadStream(file);
+      // If the peer drops the transfer early, the stream may still open or fail after `finally`
+      // removed the file; its errors must never become uncaught.
+      stream.on('error', () => undefined);
+      try {
+        await this.transport.sendSnapshot(message.to, encodeMessage(message), stream);
+      } finally {
+        stream.destroy();
+      }
       this.driver.withNode((node) => node.reportSnapshot(message.to, true));
     } catch (error) {
       this.log('warn', `sending a snapshot to ${message.to} failed: ${error instanceof Error ? error.message : String(error)}`);
@@ -378,7 +384,7 @@ export class Member implements EtcdBackend {
       await this.wal.saveSnapshotMarker({ index: snapshot.meta.index, term: snapshot.meta.term });
       await this.wal.releaseTo(snapshot.meta.index);
       await this.snapshotFiles.purge();
-      const compactTo = applied - Math.min(catchUpEntries, this.config.snapshotCount);
+      const compactTo = applied - this.config.snapshotCatchupEntries;
       if (compactTo > this.storage.firstIndex()) this.storage.compact(index(compactTo));
       this.snapshotIndex = applied;
       this.metrics.snapshots++;

@@ -139,6 +139,8 @@ export async function runTorture(options: TortureOptions): Promise<TortureReport
   const cluster = await RafterCluster.start({
     members: 3,
     snapshotCount: options.snapshotCount ?? 200,
+    // Keep few entries behind each snapshot so lagging members need (and exercise) snapshot installs.
+    snapshotCatchupEntries: options.snapshotCount ?? 200,
     extraArgs: ['--heartbeat-interval=100', '--election-timeout=1000'],
   });
   let workload: Workload | undefined;

@@ -31,7 +31,7 @@ async function eventually(check: () => boolean, pollsMax = 200): Promise<boolean
 }
 
 beforeAll(async () => {
-  cluster = await RafterCluster.start({ members: 3, snapshotCount: 50 });
+  cluster = await RafterCluster.start({ members: 3, snapshotCount: 50, snapshotCatchupEntries: 50 });
   const c = cluster;
   const leader = await c.leader();
   const lagging = c.members.find((m) => m !== leader)!;

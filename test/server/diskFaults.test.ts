@@ -43,7 +43,7 @@ describe('a member with a damaged disk', () => {
   });
 
   it('sets a damaged snapshot file aside and recovers from the previous one and the WAL', async () => {
-    cluster = await RafterCluster.start({ members: 3, snapshotCount: 20 });
+    cluster = await RafterCluster.start({ members: 3, snapshotCount: 20, snapshotCatchupEntries: 20 });
     const c = cluster;
     await writeKeys(c, '/snapfile/', 70);
     const victim = c.members[2]!;

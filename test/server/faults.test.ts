@@ -96,7 +96,7 @@ describe('faults on a 3-member cluster', () => {
   });
 
   it('catches a member up from a streamed snapshot after it missed more than --snapshot-count entries', async () => {
-    cluster = await RafterCluster.start({ members: 3, snapshotCount: 50 });
+    cluster = await RafterCluster.start({ members: 3, snapshotCount: 50, snapshotCatchupEntries: 50 });
     const c = cluster;
     const leader = await c.leader();
     const lagging = c.members.find((m) => m !== leader)!;
@@ -111,7 +111,7 @@ describe('faults on a 3-member cluster', () => {
   });
 
   it('keeps a watch on a member that installs a snapshot delivering every event, in order', async () => {
-    cluster = await RafterCluster.start({ members: 3, snapshotCount: 50 });
+    cluster = await RafterCluster.start({ members: 3, snapshotCount: 50, snapshotCatchupEntries: 50 });
     const c = cluster;
     const leader = await c.leader();
     const lagging = c.members.find((m) => m !== leader)!;

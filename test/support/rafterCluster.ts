@@ -32,6 +32,8 @@ export interface RafterMember {
 export interface RafterClusterOptions {
   readonly members?: number;
   readonly snapshotCount?: number;
+  /** Log entries the leader keeps behind a snapshot (etcd's default 5000). */
+  readonly snapshotCatchupEntries?: number;
   readonly extraArgs?: readonly string[];
 }
 
@@ -147,6 +149,7 @@ export class RafterCluster {
       `--initial-cluster-state=${member.initialState}`,
       '--initial-cluster-token=rafter-test',
       `--snapshot-count=${this.options.snapshotCount ?? 10_000}`,
+      `--experimental-snapshot-catchup-entries=${this.options.snapshotCatchupEntries ?? 5_000}`,
       '--unsafe-fault-injection',
       '--log-level=info',
       ...(this.options.extraArgs ?? []),

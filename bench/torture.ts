@@ -1,7 +1,8 @@
 // The long torture run: a 3-member Rafter cluster of real processes under a seeded concurrent
-// workload while a seeded scheduler kills, pauses, isolates and moves the leader, then every
-// check of test/linearizability (linearizability, revision order, watches, lost writes,
-// serializable reads, hashKV). Prints a summary table; exits 1 on any violation.
+// workload while a seeded scheduler kills, pauses, isolates, moves the leader and changes
+// membership (one fault or two at once), then every check of test/linearizability
+// (linearizability, revision order, watches, lost writes, serializable reads, hashKV). Prints a
+// summary table; exits 1 on any violation.
 //
 //   npx tsx bench/torture.ts --minutes 30 [--seed 42] [--clients 6] [--keys 5] [--faults kill-leader,pause-follower]
 import { faultKinds } from '../test/support/faultScheduler.js';
@@ -49,7 +50,10 @@ function percentile(sorted: readonly number[], fraction: number): number {
 function table(report: TortureReport, minutes: number): string {
   const recoveries = report.faults.map((f) => f.recoveryMs).sort((a, b) => a - b);
   const byKind = new Map<string, number>();
-  for (const fault of report.faults) byKind.set(fault.kind, (byKind.get(fault.kind) ?? 0) + 1);
+  for (const fault of report.faults) {
+    const kind = fault.kind.includes('+') ? 'double (two faults at once)' : fault.kind;
+    byKind.set(kind, (byKind.get(kind) ?? 0) + 1);
+  }
   const violations = describeFailures(report).length;
   const rows: [string, string][] = [
     ['seed', String(report.seed)],

@@ -1,11 +1,12 @@
 // A short seeded torture run in every CI run: a 3-member cluster of real processes under a
 // concurrent workload while faults (SIGKILL and restart of one member or a majority, SIGSTOP
 // pauses past the election timeout, isolation, bridge, one-way loss, delayed peer messages,
-// leader transfer) hit it, with snapshots forced by a small --snapshot-count.
-// One fixed seed and one random seed (printed; replay with TORTURE_SEED=<seed>).
+// leader transfer, membership changes, two faults at once) hit it, with snapshots forced by a
+// small --snapshot-count. One fixed seed and one random seed (printed; replay with
+// TORTURE_SEED=<seed>), and a run that takes every membership change and a double fault in turn.
 import { describe, expect, it } from 'vitest';
 import { describeFailures, runTorture } from './tortureRun.js';
-import type { TortureReport } from './tortureRun.js';
+import type { TortureOptions, TortureReport } from './tortureRun.js';
 
 const fixedSeed = 20_261_124;
 const randomSeed = Number(process.env['TORTURE_SEED'] ?? 1 + Math.floor(Math.random() * 2 ** 31));
@@ -20,9 +21,9 @@ function summary(report: TortureReport): string {
   return `seed ${report.seed}: ${report.operations} operations (${report.unknownOperations} unknown), faults: ${kinds}`;
 }
 
-async function tortureRunPasses(seed: number): Promise<void> {
+async function tortureRunPasses(seed: number, options: Partial<TortureOptions> = {}): Promise<TortureReport> {
   console.log(`torture seed ${seed} (replay: TORTURE_SEED=${seed} npx vitest run test/linearizability/torture.test.ts)`);
-  const report = await runTorture({ seed, faultMs, holdMsMin, holdMsMax });
+  const report = await runTorture({ seed, faultMs, holdMsMin, holdMsMax, ...options });
   console.log(summary(report));
   const failures = describeFailures(report);
   if (failures.length > 0) console.log(`seed ${seed}:\n${failures.join('\n\n')}\n${report.memberLogs}`);
@@ -38,6 +39,7 @@ async function tortureRunPasses(seed: number): Promise<void> {
   expect(report.hashesEqual, `${summary(report)}: ${report.hashes.join(', ')}`).toBe(true);
   // The run reached its final reads, so the cluster served every key again once faults stopped.
   expect(Number.isFinite(report.finalRecoveryMs)).toBe(true);
+  return report;
 }
 
 describe('torture under faults', () => {
@@ -47,5 +49,11 @@ describe('torture under faults', () => {
 
   it('stays linearizable, loses no acknowledged write and converges under faults with a random seed', async () => {
     await tortureRunPasses(randomSeed);
+  }, runTimeoutMs);
+
+  it('stays linearizable and converges while members are removed and re-added, wiped and replaced, re-added as learners and promoted, and while two faults hit at once', async () => {
+    const kinds = ['remove-readd', 'wipe-readd', 'learner-promote', 'double'] as const;
+    const report = await tortureRunPasses(fixedSeed, { faultKinds: kinds, faultOrder: 'cycle', faultsMax: kinds.length, faultMs: 100_000 });
+    expect(report.faults.map((f) => f.kind.includes('+') ? 'double' : f.kind)).toEqual(kinds);
   }, runTimeoutMs);
 });

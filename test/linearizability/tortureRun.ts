@@ -31,6 +31,10 @@ export interface TortureOptions {
   readonly keys?: number;
   readonly snapshotCount?: number;
   readonly faultKinds?: readonly FaultKind[];
+  /** Take the fault kinds in order instead of drawing them. */
+  readonly faultOrder?: 'random' | 'cycle';
+  /** End the fault phase after this many faults, even before `faultMs`. */
+  readonly faultsMax?: number;
   readonly holdMsMin?: number;
   readonly holdMsMax?: number;
   readonly quietMs?: number;
@@ -147,10 +151,13 @@ export async function runTorture(options: TortureOptions): Promise<TortureReport
   const scheduler = new FaultScheduler(cluster, {
     seed: options.seed,
     ...(options.faultKinds === undefined ? {} : { kinds: options.faultKinds }),
+    ...(options.faultOrder === undefined ? {} : { order: options.faultOrder }),
+    ...(options.faultsMax === undefined ? {} : { faultsMax: options.faultsMax }),
     holdMsMin: options.holdMsMin ?? 2_500,
     holdMsMax: options.holdMsMax ?? 5_000,
     quietMs: options.quietMs ?? 1_000,
     log,
+    onMemberReplaced: (name) => workload?.replaced(name),
   });
   try {
     workload = await Workload.start({

@@ -1,15 +1,18 @@
-// A seeded fault scheduler over a RafterCluster: one fault at a time, held for a drawn duration,
-// then healed, and the time until the cluster serves a linearizable read again measured. Faults:
-// SIGKILL and restart of the leader, a follower or a majority, SIGSTOP/SIGCONT pauses longer than
-// the election timeout, partitions through the transport fault hooks (a follower or the leader
-// isolated, a bridge topology, one-way loss from the leader to a follower), delayed peer messages
-// from the leader, and leader transfer. Snapshots are forced by starting the cluster with a small --snapshot-count.
-// It owns injecting and healing faults; checking what clients saw is the workload's and
-// checkers' job.
+// A seeded fault scheduler over a RafterCluster: a fault (or two at once) held for a drawn
+// duration, then healed, and the time until the cluster serves a linearizable read again
+// measured. Faults: SIGKILL and restart of the leader, a follower or a majority, SIGSTOP/SIGCONT
+// pauses longer than the election timeout, partitions through the transport fault hooks (a
+// follower or the leader isolated, a bridge topology, one-way loss from the leader to a follower),
+// delayed peer messages from the leader, leader transfer, and membership changes under load (a
+// member removed and added back, a member's disk wiped and the member replaced, a member re-added
+// as a learner and promoted). Snapshots are forced by starting the cluster with a small
+// --snapshot-count. It owns injecting and healing faults; checking what clients saw is the
+// workload's and checkers' job.
 import { performance } from 'node:perf_hooks';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { assert } from '../../core/raft/assert.js';
 import { Random } from '../../core/raft/random.js';
+import { addBack, memberIdOf, removeMember, wipe } from './memberReplacement.js';
 import type { RafterCluster, RafterMember } from './rafterCluster.js';
 
 export type FaultKind =
@@ -23,7 +26,11 @@ export type FaultKind =
   | 'bridge'
   | 'one-way-loss'
   | 'delay-leader'
-  | 'move-leader';
+  | 'move-leader'
+  | 'remove-readd'
+  | 'wipe-readd'
+  | 'learner-promote'
+  | 'double';
 
 export const faultKinds: readonly FaultKind[] = [
   'kill-leader',
@@ -37,7 +44,19 @@ export const faultKinds: readonly FaultKind[] = [
   'one-way-loss',
   'delay-leader',
   'move-leader',
+  'remove-readd',
+  'wipe-readd',
+  'learner-promote',
+  'double',
 ];
+
+/** Whether a fault kills or pauses a process (after which it answers nothing). */
+function stopsProcess(kind: FaultKind): boolean {
+  return kind.startsWith('kill-') || kind.startsWith('pause-');
+}
+
+/** Faults that change membership; they run alone, never as half of a `double`. */
+const membershipKinds: readonly FaultKind[] = ['remove-readd', 'wipe-readd', 'learner-promote'];
 
 /** Delay added to every peer message the leader sends in a `delay-leader` fault. */
 export const peerDelayMs = 300;
@@ -51,6 +70,10 @@ export interface FaultSchedulerOptions {
   readonly seed: number;
   /** Faults to draw from; default every kind. */
   readonly kinds?: readonly FaultKind[];
+  /** `cycle` takes the kinds in their order, round and round, instead of drawing them. */
+  readonly order?: 'random' | 'cycle';
+  /** Stop after this many faults (default: only stop()). */
+  readonly faultsMax?: number;
   /** How long a fault is held (drawn uniformly); pauses should exceed the election timeout. */
   readonly holdMsMin?: number;
   readonly holdMsMax?: number;
@@ -58,11 +81,17 @@ export interface FaultSchedulerOptions {
   readonly quietMs?: number;
   /** Progress lines (fault injected, healed, recovered); default silent. */
   readonly log?: (line: string) => void;
+  /**
+   * Called before a member is removed or its disk wiped: what it served from then on comes from
+   * a new member with an empty store (so, for example, its serializable reads start over).
+   */
+  readonly onMemberReplaced?: (name: string) => void;
 }
 
 /** One injected fault: when it started and healed, and how long the cluster took to serve. */
 export interface FaultRecord {
-  readonly kind: FaultKind;
+  /** The fault's kind; for `double`, both kinds joined by "+". */
+  readonly kind: string;
   readonly member: string;
   readonly startMs: number;
   readonly healedMs: number;
@@ -71,6 +100,13 @@ export interface FaultRecord {
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+interface Targets {
+  readonly leader: RafterMember;
+  readonly follower: RafterMember;
+  /** Another follower where there is one, else `follower` again. */
+  readonly otherFollower: RafterMember;
+}
 
 /**
  * Injects faults until stop() is called. Every fault is healed before the next starts and before
@@ -86,6 +122,8 @@ export class FaultScheduler {
   private readonly killed = new Set<RafterMember>();
   /** Members whose transport fault hooks are set. */
   private readonly transportFaulted = new Set<RafterMember>();
+  /** A member taken out by a membership fault, to add back (after removing its stale id, if set). */
+  private pendingRejoin: { member: RafterMember; staleIdHex: string | null; learner: boolean } | undefined;
 
   constructor(
     private readonly cluster: RafterCluster,
@@ -96,22 +134,52 @@ export class FaultScheduler {
 
   /** Runs faults one after another until stop(); resolves once the last one healed. */
   async run(): Promise<void> {
-    while (!this.stopping) {
-      const kind = this.random.pick(this.options.kinds ?? faultKinds);
+    const kinds = this.options.kinds ?? faultKinds;
+    while (!this.stopping && this.records.length < (this.options.faultsMax ?? Infinity)) {
+      const kind = this.options.order === 'cycle' ? kinds[this.records.length % kinds.length]! : this.random.pick(kinds);
       const holdMsMin = this.options.holdMsMin ?? 1_000;
       const holdMs = holdMsMin + this.random.nextInt(Math.max(1, (this.options.holdMsMax ?? 4_000) - holdMsMin));
       const startMs = performance.now();
-      const member = await this.inject(kind);
-      this.log(`fault ${kind} on ${member.name}, held ${holdMs} ms`);
+      const { name, members } = await this.injectDrawn(kind);
+      this.log(`fault ${name} on ${members}, held ${holdMs} ms`);
       await this.pause(holdMs);
       await this.heal();
       const healedMs = performance.now();
       await this.waitServing();
-      const record = { kind, member: member.name, startMs, healedMs, recoveryMs: performance.now() - healedMs };
+      const record = { kind: name, member: members, startMs, healedMs, recoveryMs: performance.now() - healedMs };
       this.records.push(record);
-      this.log(`healed ${kind} on ${member.name}; serving again after ${record.recoveryMs.toFixed(0)} ms`);
+      this.log(`healed ${name} on ${members}; serving again after ${record.recoveryMs.toFixed(0)} ms`);
       await this.pause(this.options.quietMs ?? 1_000);
     }
+  }
+
+  /** Injects `kind` (for `double`, two other kinds drawn together); returns what it hit. */
+  private async injectDrawn(kind: FaultKind): Promise<{ name: string; members: string }> {
+    const targets = await this.targets();
+    if (kind !== 'double') return { name: kind, members: (await this.inject(kind, targets)).name };
+    const isSimple = (k: FaultKind): boolean => k !== 'double' && !membershipKinds.includes(k);
+    const chosen = (this.options.kinds ?? faultKinds).filter(isSimple);
+    // Two different kinds from those chosen, or from every simple kind when fewer than two are.
+    const pool = chosen.length >= 2 ? chosen : faultKinds.filter(isSimple);
+    const first = this.random.pick(pool);
+    const second = this.random.pick(pool.filter((k) => k !== first));
+    // The second fault aims at the other follower where there is one, from the same view of who leads.
+    const swapped = { ...targets, follower: targets.otherFollower, otherFollower: targets.follower };
+    // Faults that need the member to answer (transport hooks, leader transfer) go in before a kill
+    // or pause could leave it unable to.
+    const [a, b] = stopsProcess(first) && !stopsProcess(second) ? [second, first] : [first, second];
+    const hit = [await this.inject(a, targets), await this.inject(b, swapped)];
+    return { name: `${a}+${b}`, members: [...new Set(hit.map((m) => m.name))].join('+') };
+  }
+
+  /** The leader and two followers (the same one twice in a 2-member cluster), read once per fault. */
+  private async targets(): Promise<Targets> {
+    const leader = await this.cluster.leader();
+    const followers = this.cluster.members.filter((m) => m !== leader && m.process !== undefined);
+    assert(followers.length > 0, 'a fault needs a follower');
+    const follower = this.random.pick(followers);
+    const otherFollower = followers.find((m) => m !== follower) ?? follower;
+    return { leader, follower, otherFollower };
   }
 
   private log(line: string): void {
@@ -137,11 +205,8 @@ export class FaultScheduler {
     });
   }
 
-  private async inject(kind: FaultKind): Promise<RafterMember> {
-    const leader = await this.cluster.leader();
-    const followers = this.cluster.members.filter((m) => m !== leader && m.process !== undefined);
-    assert(followers.length > 0, 'a fault needs a follower');
-    const follower = this.random.pick(followers);
+  private async inject(kind: FaultKind, targets: Targets): Promise<RafterMember> {
+    const { leader, follower } = targets;
     switch (kind) {
       case 'kill-leader':
       case 'kill-follower': {
@@ -201,6 +266,37 @@ export class FaultScheduler {
         }
         return follower;
       }
+      case 'remove-readd':
+      case 'learner-promote':
+      case 'wipe-readd': {
+        // Any member, the leader included: removing the leader makes the others elect a new one.
+        const target = this.random.pick([leader, follower, targets.otherFollower]);
+        await this.replace(kind, target);
+        return target;
+      }
+      case 'double':
+        throw new Error('a double fault is drawn by injectDrawn');
+    }
+  }
+
+  /**
+   * The first half of a membership fault: `remove-readd` and `learner-promote` remove the running
+   * member through the Cluster API (it shuts down) and wipe its disk; `wipe-readd` kills it and
+   * wipes its disk while it is still a member. heal() adds it back.
+   */
+  private async replace(kind: 'remove-readd' | 'wipe-readd' | 'learner-promote', target: RafterMember): Promise<void> {
+    const idHex = await memberIdOf(this.cluster, target);
+    this.options.onMemberReplaced?.(target.name);
+    if (kind === 'wipe-readd') {
+      await this.cluster.kill(target, 'SIGKILL');
+      await wipe(target);
+      this.pendingRejoin = { member: target, staleIdHex: idHex, learner: false };
+    } else {
+      // Marked before the removal so that a failure half-way is still healed by adding it back.
+      this.pendingRejoin = { member: target, staleIdHex: idHex, learner: kind === 'learner-promote' };
+      await removeMember(this.cluster, target, idHex);
+      this.pendingRejoin = { ...this.pendingRejoin, staleIdHex: null };
+      await wipe(target);
     }
   }
 
@@ -238,6 +334,14 @@ export class FaultScheduler {
     this.killed.clear();
     if (!restart) return;
     for (const member of killed) if (member.process === undefined) await this.cluster.restart(member);
+    const rejoin = this.pendingRejoin;
+    if (rejoin !== undefined) {
+      if (rejoin.member.process !== undefined) await this.cluster.kill(rejoin.member, 'SIGKILL');
+      await wipe(rejoin.member);
+      if (rejoin.staleIdHex !== null) await removeMember(this.cluster, rejoin.member, rejoin.staleIdHex);
+      await addBack(this.cluster, rejoin.member, { learner: rejoin.learner });
+      this.pendingRejoin = undefined;
+    }
   }
 
   /**

@@ -22,8 +22,9 @@ export interface RafterMember {
   readonly clientUrl: string;
   readonly peerUrl: string;
   readonly dataDir: string;
-  readonly initialCluster: string;
-  readonly initialState: 'new' | 'existing';
+  /** Rewritten when the member is removed and added back (test/support/memberReplacement.ts). */
+  initialCluster: string;
+  initialState: 'new' | 'existing';
   process: ChildProcess | undefined;
   readonly log: string[];
   exitCode: number | null;
@@ -35,6 +36,8 @@ export interface RafterClusterOptions {
   /** Log entries the leader keeps behind a snapshot (etcd's default 5000). */
   readonly snapshotCatchupEntries?: number;
   readonly extraArgs?: readonly string[];
+  /** Directory under which the cluster's temporary directory is made (default the OS temp dir), e.g. a small tmpfs. */
+  readonly parentDir?: string;
 }
 
 export interface CommandResult {
@@ -100,7 +103,7 @@ export class RafterCluster {
 
   static async start(options: RafterClusterOptions = {}): Promise<RafterCluster> {
     const count = options.members ?? 3;
-    const baseDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rafter-cluster-'));
+    const baseDir = await fs.mkdtemp(path.join(options.parentDir ?? os.tmpdir(), 'rafter-cluster-'));
     const ports = await freePorts(count * 2);
     const names = Array.from({ length: count }, (_, i) => `m${i + 1}`);
     const initialCluster = names.map((name, i) => `${name}=http://127.0.0.1:${ports[i * 2 + 1]!}`).join(',');

@@ -87,6 +87,8 @@ export class Workload {
   private readonly watches: WatchState[] = [];
   private nextOperationId = 0;
   private stopping = false;
+  /** How many times each member was replaced by a new one with an empty store (absent: never). */
+  private readonly incarnations = new Map<string, number>();
   /** Linearizable operations with a known outcome, writes of unknown outcome, and failed reads. */
   readonly counts = { known: 0, unknown: 0, failedReads: 0 };
 
@@ -231,15 +233,31 @@ export class Workload {
 
   private async serializableGet(client: EtcdClient, clientId: number, key: string, member: WorkloadMember): Promise<boolean> {
     const callMs = performance.now();
+    const memberName = this.incarnationName(member.name);
     try {
       const result = await client.kv.get(key, { serializable: true, endpoint: member.endpoint, timeoutMs: this.timeoutMs });
       const returnMs = performance.now();
-      this.serializableReads.push({ clientId, member: member.name, key, callMs, returnMs, found: toValue(result.kvs[0]), revision: result.header.revision });
+      this.serializableReads.push({ clientId, member: memberName, key, callMs, returnMs, found: toValue(result.kvs[0]), revision: result.header.revision });
       return true;
     } catch {
       this.counts.failedReads++;
       return true; // the pinned member is down; the client's own endpoint is not to blame
     }
+  }
+
+  /**
+   * Marks that `name`'s member is being replaced (removed, or its disk wiped) by a new one with an
+   * empty store: serializable reads from then on are judged as another member's, since the new
+   * one starts from scratch. Call it before the old member stops serving.
+   */
+  replaced(name: string): void {
+    this.incarnations.set(name, (this.incarnations.get(name) ?? 0) + 1);
+  }
+
+  /** The name serializable reads are recorded under: `m2`, then `m2#1` after a replacement… */
+  private incarnationName(name: string): string {
+    const incarnation = this.incarnations.get(name);
+    return incarnation === undefined ? name : `${name}#${incarnation}`;
   }
 
   /** Stops the clients after their operation in flight. */

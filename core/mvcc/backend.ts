@@ -1,13 +1,30 @@
 // The LMDB environment under the store and the lessor: one database file, a fixed set of named
 // tables with binary keys and values, synchronous write transactions, consistent copies,
-// defragmentation by compacting copy and swap, and size figures. LMDB is opened without fsync per
-// commit: the write-ahead log is the durability point, and `sync()` flushes at snapshot time.
+// defragmentation by compacting copy and swap, and size figures. LMDB flushes its data pages at
+// every commit but not its meta page (MDB_NOMETASYNC): a power loss may undo the last commit, which
+// the write-ahead log (the durability point) replays, but never leaves the file inconsistent —
+// without any flush (MDB_NOSYNC) a power loss can corrupt the database on a filesystem that
+// reorders writes. `sync()` flushes everything, at snapshot time. Files swapped in (a compacted
+// copy, an installed snapshot) are flushed before the rename that makes them live.
 // What the tables hold is decided by their owners (mvccStore.ts, core/lease).
 import fs from 'node:fs';
 import path from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import { assert } from '../raft/assert.js';
+
+/**
+ * Flushes a file or directory to disk. A copy is flushed before the rename that makes it live, and
+ * the directory after, so a power loss leaves either the old file or the whole new one.
+ */
+export function syncFile(filePath: string): void {
+  const fd = fs.openSync(filePath, 'r');
+  try {
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /** Every table in the store's database. */
 export const tableNames = ['live', 'history', 'revisions', 'meta', 'alarms', 'leases'] as const;
@@ -59,7 +76,9 @@ export class Backend {
       path: filePath,
       noSubdir: true,
       maxDbs: tableNames.length + 2,
-      noSync: true,
+      noMetaSync: true,
+      // lmdb-js flushes synchronous transactions in the commit either way; the overlapping mode
+      // pays off only for its asynchronous batches, which the store does not use.
       overlappingSync: false,
       keyEncoding: 'binary',
       encoding: 'binary',
@@ -102,7 +121,9 @@ export class Backend {
       if (this.writeCount !== writesBefore) continue;
       // Everything from here to the reopen is synchronous: no write can interleave.
       this.closeRoot();
+      syncFile(copyPath);
       fs.renameSync(copyPath, this.filePath);
+      syncFile(path.dirname(this.filePath));
       fs.rmSync(`${this.filePath}-lock`, { force: true });
       this.root = Backend.openRoot(this.filePath);
       this.closed = false;

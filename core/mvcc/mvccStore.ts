@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { assert } from '../raft/assert.js';
 import { AlarmRegistry } from './alarms.js';
-import { Backend, databaseFileName } from './backend.js';
+import { Backend, databaseFileName, syncFile } from './backend.js';
 import type { Table, TableName } from './backend.js';
 import { CompactedError, FutureRevisionError, StoreError } from './errors.js';
 import { decodeKvRecord, decodeNumberRecord, encodeNumberRecord, encodeRevision } from './encoding.js';
@@ -147,7 +147,9 @@ export class MvccStore {
     const target = path.join(dir, databaseFileName);
     fs.rmSync(`${target}-lock`, { force: true });
     fs.copyFileSync(snapshotPath, `${target}.installing`);
+    syncFile(`${target}.installing`);
     fs.renameSync(`${target}.installing`, target);
+    syncFile(dir);
   }
 
   /** The current revision: the last one any write produced (`initialRevision` for a new store). */
@@ -357,7 +359,7 @@ export class MvccStore {
     return swapped;
   }
 
-  /** Flushes committed batches to disk (the store does not fsync per batch). */
+  /** Flushes committed batches to disk, meta page included (each commit flushes only its data pages). */
   sync(): Promise<void> {
     return this.backend.sync();
   }

@@ -36,6 +36,10 @@ export interface MemberConfig {
   readonly snapshotCatchupEntries: number;
   /** Enables the transport fault hooks on the client port (/rafter/v1/faults). Tests and local clusters only. */
   readonly unsafeFaultInjection: boolean;
+  /** UNSAFE: no fsync of the WAL and snapshot files (etcd 3.5's --unsafe-no-fsync); fault tests only. */
+  readonly unsafeNoFsync: boolean;
+  /** WAL segment size; only tests set it (small segments, to damage one). */
+  readonly walSegmentBytes: number;
 }
 
 interface FlagSpec {
@@ -65,12 +69,17 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'log-level': { kind: 'string', help: "'debug', 'info', 'warn' or 'error'." },
   'experimental-snapshot-catchup-entries': { kind: 'integer', help: 'Log entries kept after a snapshot for slow followers (etcd 3.5 name).' },
   'unsafe-fault-injection': { kind: 'boolean', help: 'Serve /rafter/v1/faults to drop or delay peer messages (local test clusters only).' },
+  'unsafe-no-fsync': { kind: 'boolean', help: 'Disables fsync, unsafe, will cause data loss (tests only).' },
+  'unsafe-wal-segment-bytes': { kind: 'integer', help: 'WAL segment size in bytes (default 64 MiB; tests only).' },
   help: { kind: 'boolean', help: 'Print this help.' },
 };
 
 export const defaultClientUrl = 'http://localhost:2379';
 export const defaultPeerUrl = 'http://localhost:2380';
 const requestBytesCeiling = 64 * 1024 * 1024;
+const walSegmentBytesDefault = 64 * 1024 * 1024;
+/** Small enough for a test to fill several segments, large enough for any single record batch header. */
+const walSegmentBytesMin = 4096;
 
 /** The raw values given, flags over environment; `help` requested separately. */
 export function collectFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Map<string, string> {
@@ -205,6 +214,8 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
     logLevel: oneOf('log-level', get('log-level', 'info'), ['debug', 'info', 'warn', 'error'] as const),
     snapshotCatchupEntries: parseInteger('experimental-snapshot-catchup-entries', get('experimental-snapshot-catchup-entries', '5000'), 1, 1e9),
     unsafeFaultInjection: oneOf('unsafe-fault-injection', get('unsafe-fault-injection', 'false'), ['true', 'false'] as const) === 'true',
+    unsafeNoFsync: oneOf('unsafe-no-fsync', get('unsafe-no-fsync', 'false'), ['true', 'false'] as const) === 'true',
+    walSegmentBytes: parseInteger('unsafe-wal-segment-bytes', get('unsafe-wal-segment-bytes', String(walSegmentBytesDefault)), walSegmentBytesMin, 1024 ** 3),
   };
 }
 

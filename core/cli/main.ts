@@ -30,7 +30,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const log = (level: LogLevel, message: string): void => {
     if (levels[level] >= threshold) process.stderr.write(`${new Date().toISOString()} ${level} ${config.name}: ${message}\n`);
   };
-  const member = await Member.start({ config, log });
+  if (config.unsafeNoFsync) log('warn', 'UNSAFE: --unsafe-no-fsync is set: nothing is flushed to disk, and a power loss will lose acknowledged writes');
+  const member = await Member.start({ config, log, unsafeNoFsync: config.unsafeNoFsync });
   log('info', `ready to serve client requests on ${member.clientUrls.join(',')} (peer port ${member.peerPort})`);
   let stopping = false;
   const shutdown = (signal: string): void => {

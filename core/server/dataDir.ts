@@ -64,6 +64,8 @@ export interface RecoveredState {
 
 export interface StorageOptions {
   readonly unsafeNoFsync?: boolean;
+  /** WAL segment size (default the WAL's 64 MiB). */
+  readonly walSegmentBytes?: number;
   readonly log: (message: string) => void;
 }
 
@@ -94,6 +96,10 @@ export function hasWal(paths: DataPaths): boolean {
  * `startIndex` holding the initial membership: 1 for an empty store, or the applied index of a
  * store restored from a snapshot file (so no new entry is mistaken for one it already holds).
  */
+function walSegment(options: StorageOptions): { segmentBytes?: number } {
+  return options.walSegmentBytes === undefined ? {} : { segmentBytes: options.walSegmentBytes };
+}
+
 export async function bootstrapNew(paths: DataPaths, membership: Membership, self: NodeId, options: StorageOptions, startIndex = 1): Promise<RecoveredState> {
   const conf: ConfState = {
     voters: membership.list().filter((m) => !m.isLearner).map((m) => m.id),
@@ -103,7 +109,7 @@ export async function bootstrapNew(paths: DataPaths, membership: Membership, sel
   const data = encodeSnapshotState({ membership: membership.image() });
   const snapshotFiles = await SnapshotFiles.open(paths.snap, { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: snapLogger(options.log) });
   await snapshotFiles.save(meta, { membership: membership.image() } as unknown as JsonValue);
-  const wal = await Wal.create(paths.wal, { clusterId: membership.clusterId, memberId: self }, { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) });
+  const wal = await Wal.create(paths.wal, { clusterId: membership.clusterId, memberId: self }, { ...walSegment(options), unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) });
   await wal.saveSnapshotMarker({ index: meta.index, term: meta.term });
   const hardState: HardState = { term: term(1), vote: null, commit: index(startIndex) };
   await wal.save(hardState, []);
@@ -116,7 +122,7 @@ export async function bootstrapNew(paths: DataPaths, membership: Membership, sel
 /** Creates the durable state of a member joining an existing cluster (it will receive a snapshot). */
 export async function bootstrapJoin(paths: DataPaths, clusterId: string, self: NodeId, options: StorageOptions): Promise<RecoveredState> {
   const snapshotFiles = await SnapshotFiles.open(paths.snap, { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: snapLogger(options.log) });
-  const wal = await Wal.create(paths.wal, { clusterId, memberId: self }, { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) });
+  const wal = await Wal.create(paths.wal, { clusterId, memberId: self }, { ...walSegment(options), unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) });
   return { wal, snapshotFiles, storage: new MemoryStorage(), membership: new Membership(clusterId), memberId: self, clusterId, snapshotIndex: 0, joining: true };
 }
 
@@ -127,7 +133,7 @@ export async function bootstrapJoin(paths: DataPaths, clusterId: string, self: N
  */
 export async function recover(paths: DataPaths, options: StorageOptions): Promise<RecoveredState> {
   const snapshotFiles = await SnapshotFiles.open(paths.snap, { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: snapLogger(options.log) });
-  const walOptions = { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) };
+  const walOptions = { ...walSegment(options), unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) };
   const candidates = (await snapshotFiles.list()).sort((a, b) => b.index - a.index);
   let opened: Awaited<ReturnType<typeof Wal.open>> | null = null;
   let newest: Awaited<ReturnType<SnapshotFiles['loadNewest']>> = null;

@@ -137,6 +137,10 @@ export class Member implements EtcdBackend {
         applyEntries: (entries) => this.apply(entries),
         softStateChanged: (soft, term) => this.onSoftState(soft.leader, soft.role, term),
         afterReady: (applied) => this.maybeSnapshot(applied),
+        fatal: (error) => {
+          this.log('error', `stopping: ${error.message}`);
+          void this.stop(`fatal: ${error.message}`);
+        },
       },
     });
     this.clusterMembers = this.newClusterMembers(recovered);

@@ -23,7 +23,7 @@ export async function openDurableState(config: MemberConfig, unsafeNoFsync: bool
   } catch (error) {
     throw new DataDirError(`cannot use data directory ${paths.root}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const storageOptions = { unsafeNoFsync, log: (message: string) => log('warn', message) };
+  const storageOptions = { unsafeNoFsync, walSegmentBytes: config.walSegmentBytes, log: (message: string) => log('warn', message) };
   let recovered: RecoveredState;
   const selfPeerUrls = normaliseUrls(config.initialAdvertisePeerUrls.map(String));
   if (hasWal(paths)) {

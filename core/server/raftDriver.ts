@@ -26,6 +26,11 @@ export interface DriverHooks {
   softStateChanged(soft: SoftState, term: number): void;
   /** Called after each Ready: a chance to take a snapshot. */
   afterReady(appliedIndex: Index): Promise<void>;
+  /**
+   * Called once when persisting or applying failed (a full disk, an I/O error): the driver has
+   * stopped and nothing after the failure was acknowledged; the member must stop too.
+   */
+  fatal(error: Error): void;
 }
 
 export interface DriverOptions {
@@ -214,7 +219,8 @@ export class RaftDriver {
     } catch (error) {
       this.failure = error instanceof Error ? error : new Error(String(error));
       this.stop();
-      throw this.failure;
+      this.hooks.fatal(this.failure);
+      return;
     } finally {
       this.processing = false;
     }

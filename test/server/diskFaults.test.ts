@@ -1,9 +1,12 @@
 // Disk damage on a stopped member of a 3-member cluster: a flipped bit inside the WAL is refused
-// with the file and offset named (the others keep serving); a torn WAL tail is cut and the member
-// rejoins with nothing acknowledged lost.
+// with the file and offset named (the others keep serving); a missing WAL segment is refused with
+// the segments around the hole named, and the operator's way back (remove, wipe, add) restores
+// every key; a torn WAL tail is cut and the member rejoins with nothing acknowledged lost. A full
+// disk is fullDisk.test.ts's.
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { addBack, memberIdOf, removeMember, wipe } from '../support/memberReplacement.js';
 import { RafterCluster, type RafterMember } from '../support/rafterCluster.js';
 
 let cluster: RafterCluster | undefined;
@@ -76,5 +79,30 @@ describe('a member with a damaged disk', () => {
     expect(victim.log.join('\n')).toContain(`cut a torn record at ${last}:${size} (6 bytes`);
     const read = await c.etcdctl(['get', '/torn/', '--prefix', '--keys-only', '--consistency=s'], undefined, [`127.0.0.1:${victim.clientPort}`]);
     expect(read.stdout.trim().split('\n').filter((l) => l !== '')).toHaveLength(30);
+  });
+
+  it('refuses to start with a WAL segment missing, naming the gap, and comes back with every key once removed, wiped and added again', async () => {
+    cluster = await RafterCluster.start({ members: 3, extraArgs: ['--unsafe-wal-segment-bytes=8192'] });
+    const c = cluster;
+    await writeKeys(c, '/gap/', 120);
+    const victim = c.members[2]!;
+    const victimId = await memberIdOf(c, victim);
+    await c.kill(victim, 'SIGTERM');
+    const segments = await walSegments(victim);
+    expect(segments.length).toBeGreaterThanOrEqual(3);
+    const missing = segments[1]!;
+    await fs.rm(missing);
+    await expect(c.restart(victim)).rejects.toThrow(/exited/);
+    const log = victim.log.join('\n');
+    expect(log).toContain('WAL segment missing');
+    expect(log).toContain(path.basename(segments[0]!));
+    expect(log).toContain(path.basename(segments[2]!));
+    expect((await c.etcdctl(['put', '/gap/after', 'ok'])).code).toBe(0);
+    // The operator's way back, as etcd documents it for a member whose data is lost.
+    await removeMember(c, victim, victimId);
+    await wipe(victim);
+    await addBack(c, victim, { learner: false });
+    const read = await c.etcdctl(['get', '/gap/', '--prefix', '--keys-only', '--consistency=s'], undefined, [`127.0.0.1:${victim.clientPort}`]);
+    expect(read.stdout.trim().split('\n').filter((l) => l !== '')).toHaveLength(121);
   });
 });

@@ -53,8 +53,11 @@ export class Backend {
   private writeCount = 0;
   private closed = false;
 
-  private constructor(readonly filePath: string) {
-    this.root = Backend.openRoot(filePath);
+  private constructor(
+    readonly filePath: string,
+    private readonly unsafeNoSync: boolean,
+  ) {
+    this.root = Backend.openRoot(filePath, unsafeNoSync);
     this.openTables();
   }
 
@@ -65,18 +68,21 @@ export class Backend {
     }
   }
 
-  /** Opens (creating if needed) the database in directory `dir`. */
-  static open(dir: string): Backend {
+  /**
+   * Opens (creating if needed) the database in directory `dir`. `unsafeNoSync` (fault tests only,
+   * behind --unsafe-no-fsync) flushes nothing, like etcd's backend under that flag.
+   */
+  static open(dir: string, unsafeNoSync = false): Backend {
     fs.mkdirSync(dir, { recursive: true });
-    return new Backend(path.join(dir, databaseFileName));
+    return new Backend(path.join(dir, databaseFileName), unsafeNoSync);
   }
 
-  private static openRoot(filePath: string): RootDatabase<Buffer, Buffer> {
+  private static openRoot(filePath: string, unsafeNoSync: boolean): RootDatabase<Buffer, Buffer> {
     return open<Buffer, Buffer>({
       path: filePath,
       noSubdir: true,
       maxDbs: tableNames.length + 2,
-      noMetaSync: true,
+      ...(unsafeNoSync ? { noSync: true } : { noMetaSync: true }),
       // lmdb-js flushes synchronous transactions in the commit either way; the overlapping mode
       // pays off only for its asynchronous batches, which the store does not use.
       overlappingSync: false,
@@ -125,7 +131,7 @@ export class Backend {
       fs.renameSync(copyPath, this.filePath);
       syncFile(path.dirname(this.filePath));
       fs.rmSync(`${this.filePath}-lock`, { force: true });
-      this.root = Backend.openRoot(this.filePath);
+      this.root = Backend.openRoot(this.filePath, this.unsafeNoSync);
       this.closed = false;
       this.openTables();
       return true;

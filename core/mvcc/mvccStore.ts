@@ -55,6 +55,8 @@ export interface MvccStoreOptions {
   readonly quotaBackendBytes?: number;
   /** This member's id, recorded on the NOSPACE alarm the quota raises. */
   readonly memberId?: bigint;
+  /** UNSAFE, fault tests only (--unsafe-no-fsync): never flush the database file. */
+  readonly unsafeNoFsync?: boolean;
 }
 
 /** The last Raft entry whose effects are in the store. */
@@ -105,7 +107,7 @@ export class MvccStore {
   private inBatch = false;
 
   private constructor(options: MvccStoreOptions) {
-    this.backend = Backend.open(options.dir);
+    this.backend = Backend.open(options.dir, options.unsafeNoFsync ?? false);
     this.reader = new StoreReader(this.backend);
     const meta = this.backend.table('meta');
     const readNumber = (key: Buffer): number => {

@@ -64,6 +64,7 @@ export class Member implements EtcdBackend {
   readonly clusterId: string;
   readonly metrics = new MemberMetrics();
   private readonly paths: DataPaths;
+  private readonly unsafeNoFsync: boolean;
   private readonly log: Logger;
   private readonly waiters = new Waiters();
   private readonly ids: RequestIdGenerator;
@@ -97,6 +98,7 @@ export class Member implements EtcdBackend {
     log: Logger,
   ) {
     this.log = log;
+    this.unsafeNoFsync = options.unsafeNoFsync ?? false;
     this.paths = dataPaths(config.dataDir);
     this.maxRequestBytes = config.maxRequestBytes;
     this.maxTxnOps = config.maxTxnOps;
@@ -107,7 +109,7 @@ export class Member implements EtcdBackend {
     this.storage = recovered.storage;
     this.snapshotIndex = recovered.snapshotIndex;
     this.ids = new RequestIdGenerator(BigInt(`0x${this.memberId}`), Date.now());
-    this.store = MvccStore.open({ dir: this.paths.db, quotaBackendBytes: config.quotaBackendBytes, memberId: BigInt(`0x${this.memberId}`) });
+    this.store = this.openStore();
     this.lessor = this.newLessor();
     this.hub = new WatchHub(this.store);
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
@@ -160,7 +162,6 @@ export class Member implements EtcdBackend {
       copyStore: (file) => this.store.snapshotTo(file),
       installStore: (file) => this.installStore(file),
     });
-    void options;
   }
 
   private newClusterMembers(recovered: RecoveredState): ClusterMembers {
@@ -251,6 +252,10 @@ export class Member implements EtcdBackend {
     this.metrics.messagesSent += messages.length;
   }
 
+  private openStore(): MvccStore {
+    return MvccStore.open({ dir: this.paths.db, quotaBackendBytes: this.config.quotaBackendBytes, memberId: BigInt(`0x${this.memberId}`), unsafeNoFsync: this.unsafeNoFsync });
+  }
+
   /**
    * Swaps in the database file of a received snapshot as the store. Synchronous from closing the
    * old store to rebinding the watch hub: nothing can read in between.
@@ -259,7 +264,7 @@ export class Member implements EtcdBackend {
     this.lessor.close();
     this.store.close();
     MvccStore.installSnapshot(file, this.paths.db);
-    this.store = MvccStore.open({ dir: this.paths.db, quotaBackendBytes: this.config.quotaBackendBytes, memberId: BigInt(`0x${this.memberId}`) });
+    this.store = this.openStore();
     this.lessor = this.newLessor();
     this.hub.rebind(this.store);
   }

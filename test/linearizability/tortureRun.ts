@@ -77,7 +77,7 @@ function isComplete(watch: WatchRecord, finalRevision: number): boolean {
 }
 
 /** Every violation of a report as text (empty when the run passed every check). */
-export function describeFailures(report: TortureReport): string[] {
+export function describeFailures(report: RecordChecks & Pick<TortureReport, 'hashesEqual' | 'hashes'>): string[] {
   return [
     ...report.linearizability.violations.map((v) => v.text),
     ...report.linearizability.inconclusiveKeys.map((key) => `key ${key}: the search ran out of steps (inconclusive)`),
@@ -89,7 +89,7 @@ export function describeFailures(report: TortureReport): string[] {
   ];
 }
 
-async function hashesConverge(cluster: RafterCluster): Promise<{ equal: boolean; hashes: string[] }> {
+export async function hashesConverge(cluster: RafterCluster): Promise<{ equal: boolean; hashes: string[] }> {
   let hashes: string[] = [];
   for (let poll = 0; poll < hashConvergencePollsMax; poll++) {
     const clients = cluster.members.map((m) => new EtcdClient({ endpoints: [`127.0.0.1:${m.clientPort}`] }));
@@ -111,12 +111,12 @@ async function hashesConverge(cluster: RafterCluster): Promise<{ equal: boolean;
 }
 
 /** The checks of one finished workload record; the parts of the report that judge it. */
-type RecordChecks = Pick<
+export type RecordChecks = Pick<
   TortureReport,
   'linearizability' | 'revisionViolations' | 'watchViolations' | 'serializableViolations' | 'lostWrites' | 'completeWatchStream' | 'checkMs'
 >;
 
-function checkRecord(record: WorkloadRecord): RecordChecks {
+export function checkRecord(record: WorkloadRecord): RecordChecks {
   const checkStartMs = performance.now();
   const watchViolations = checkWatches(record.watches, record.history, record.finalRevision);
   const reference = record.watches.find((watch) => isComplete(watch, record.finalRevision));

@@ -249,6 +249,12 @@ export class RafterCluster {
     await this.waitHealthy(member);
   }
 
+  /** Starts several stopped members together (none is healthy alone when they are a majority). */
+  async restartAll(members: readonly RafterMember[]): Promise<void> {
+    for (const member of members) this.spawn(member);
+    await Promise.all(members.map((member) => this.waitHealthy(member)));
+  }
+
   /** Addresses for a member that will join with --initial-cluster-state existing. */
   async reserveMember(name: string): Promise<RafterMember> {
     const [clientPort, peerPort] = await freePorts(2);

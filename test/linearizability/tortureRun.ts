@@ -2,7 +2,8 @@
 // processes with a small --snapshot-count, a seeded concurrent workload, a seeded fault scheduler
 // for a given time, then every check: linearizability (per key), revision order, watches, lost
 // writes, serializable reads, hashKV equal on every member, and the time to serve again once
-// faults stop. It owns the sequence and the report; each check is in its own module.
+// faults stop; a long run is checked in segments of its workload. It owns the sequence and the
+// report; each check is in its own module.
 import { performance } from 'node:perf_hooks';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { FaultScheduler } from '../support/faultScheduler.js';
@@ -35,6 +36,8 @@ export interface TortureOptions {
   readonly faultOrder?: 'random' | 'cycle';
   /** End the fault phase after this many faults, even before `faultMs`. */
   readonly faultsMax?: number;
+  /** Check the run in segments of this length, each with its own workload (default one segment). */
+  readonly segmentMs?: number;
   readonly holdMsMin?: number;
   readonly holdMsMax?: number;
   readonly quietMs?: number;
@@ -45,6 +48,8 @@ export interface TortureOptions {
 export interface TortureReport {
   readonly seed: number;
   readonly wallMs: number;
+  /** Workload segments, each checked on its own (see runTorture). */
+  readonly segments: number;
   readonly operations: number;
   readonly knownOperations: number;
   readonly unknownOperations: number;
@@ -136,20 +141,26 @@ function memberLogs(cluster: RafterCluster, lines: number): string {
   return cluster.members.map((m) => `--- ${m.name} (exit ${m.exitCode ?? 'running'})\n${m.log.slice(-lines).join('\n')}`).join('\n');
 }
 
-/** Runs the whole sequence; the cluster is always stopped and its directory removed. */
-export async function runTorture(options: TortureOptions): Promise<TortureReport> {
-  const log = options.log ?? ((): void => undefined);
-  const startedMs = performance.now();
-  const cluster = await RafterCluster.start({
-    members: 3,
-    snapshotCount: options.snapshotCount ?? 200,
-    // Keep few entries behind each snapshot so lagging members need (and exercise) snapshot installs.
-    snapshotCatchupEntries: options.snapshotCount ?? 200,
-    extraArgs: ['--heartbeat-interval=100', '--election-timeout=1000'],
-  });
+/** What one segment of a run adds to the report. */
+interface SegmentResult {
+  readonly checks: RecordChecks;
+  readonly operations: number;
+  readonly known: number;
+  readonly unknown: number;
+  readonly serializableReads: number;
+  readonly watchEvents: number;
+  readonly faults: readonly FaultRecord[];
+  readonly recoveryMs: number;
+}
+
+/**
+ * One segment: a fresh workload on its own key prefix under faults for `faultMs`, then stopped,
+ * finished and checked. The cluster carries on to the next segment.
+ */
+async function runSegment(cluster: RafterCluster, options: TortureOptions, segment: number, faultMs: number, log: (line: string) => void): Promise<SegmentResult> {
   let workload: Workload | undefined;
   const scheduler = new FaultScheduler(cluster, {
-    seed: options.seed,
+    seed: options.seed + segment * 7_919,
     ...(options.faultKinds === undefined ? {} : { kinds: options.faultKinds }),
     ...(options.faultOrder === undefined ? {} : { order: options.faultOrder }),
     ...(options.faultsMax === undefined ? {} : { faultsMax: options.faultsMax }),
@@ -162,13 +173,14 @@ export async function runTorture(options: TortureOptions): Promise<TortureReport
   try {
     workload = await Workload.start({
       members: cluster.members.map((m) => ({ name: m.name, endpoint: `127.0.0.1:${m.clientPort}` })),
-      seed: options.seed,
+      seed: options.seed + segment,
       clients: options.clients ?? 6,
       keys: options.keys ?? 5,
+      keyPrefix: segment === 0 ? '/lin/' : `/lin/s${segment}/`,
     });
-    log(`workload started at revision ${workload.startRevision}`);
+    log(`segment ${segment + 1}: workload started at revision ${workload.startRevision}`);
     const faults = scheduler.run();
-    await Promise.race([sleep(options.faultMs), faults]);
+    await Promise.race([sleep(faultMs), faults]);
     scheduler.stop();
     await faults;
     log(`faults stopped after ${scheduler.records.length}; stopping the workload`);
@@ -177,30 +189,88 @@ export async function runTorture(options: TortureOptions): Promise<TortureReport
     log('workload stopped; final reads');
     const record = await workload.finish();
     log(`workload finished: ${record.history.length} linearizable operations, final revision ${record.finalRevision}`);
-    const checks = checkRecord(record);
-    const hashes = await hashesConverge(cluster);
     return {
-      ...checks,
-      seed: options.seed,
-      wallMs: performance.now() - startedMs,
+      checks: checkRecord(record),
       operations: record.history.length + record.serializableReads.length,
-      knownOperations: workload.counts.known,
-      unknownOperations: workload.counts.unknown,
+      known: workload.counts.known,
+      unknown: workload.counts.unknown,
       serializableReads: record.serializableReads.length,
       watchEvents: Math.max(...record.watches.map((w) => w.events.length)),
       faults: scheduler.records,
+      recoveryMs: record.finalReadsDoneMs - faultsEndedMs,
+    };
+  } finally {
+    scheduler.stop();
+    await scheduler.heal(false).catch(() => undefined);
+    workload?.abort();
+  }
+}
+
+/** The checks of several segments as one. */
+function mergeChecks(all: readonly RecordChecks[]): RecordChecks {
+  const violations = all.flatMap((c) => c.linearizability.violations);
+  const inconclusiveKeys = all.flatMap((c) => c.linearizability.inconclusiveKeys);
+  return {
+    linearizability: {
+      ok: violations.length === 0 && inconclusiveKeys.length === 0,
+      violations,
+      inconclusiveKeys,
+      operationsChecked: all.reduce((n, c) => n + c.linearizability.operationsChecked, 0),
+      keysChecked: all.reduce((n, c) => n + c.linearizability.keysChecked, 0),
+    },
+    revisionViolations: all.flatMap((c) => c.revisionViolations),
+    watchViolations: all.flatMap((c) => c.watchViolations),
+    serializableViolations: all.flatMap((c) => c.serializableViolations),
+    lostWrites: all.flatMap((c) => c.lostWrites),
+    completeWatchStream: all.every((c) => c.completeWatchStream),
+    checkMs: all.reduce((n, c) => n + c.checkMs, 0),
+  };
+}
+
+/**
+ * Runs the whole sequence; the cluster is always stopped and its directory removed. A long run
+ * is cut into segments of `segmentMs` (default: one segment): the cluster and its faults carry on
+ * throughout, while each segment's workload writes its own keys and its history is checked on its
+ * own, which keeps every history small enough to check exactly.
+ */
+export async function runTorture(options: TortureOptions): Promise<TortureReport> {
+  const log = options.log ?? ((): void => undefined);
+  const startedMs = performance.now();
+  const cluster = await RafterCluster.start({
+    members: 3,
+    snapshotCount: options.snapshotCount ?? 200,
+    // Keep few entries behind each snapshot so lagging members need (and exercise) snapshot installs.
+    snapshotCatchupEntries: options.snapshotCount ?? 200,
+    extraArgs: ['--heartbeat-interval=100', '--election-timeout=1000'],
+  });
+  try {
+    const segmentMs = options.segmentMs ?? options.faultMs;
+    const segments: SegmentResult[] = [];
+    for (let done = 0, segment = 0; done < options.faultMs; done += segmentMs, segment++) {
+      segments.push(await runSegment(cluster, options, segment, Math.min(segmentMs, options.faultMs - done), log));
+    }
+    const hashes = await hashesConverge(cluster);
+    const sum = (pick: (s: SegmentResult) => number): number => segments.reduce((n, s) => n + pick(s), 0);
+    return {
+      ...mergeChecks(segments.map((s) => s.checks)),
+      seed: options.seed,
+      wallMs: performance.now() - startedMs,
+      segments: segments.length,
+      operations: sum((s) => s.operations),
+      knownOperations: sum((s) => s.known),
+      unknownOperations: sum((s) => s.unknown),
+      serializableReads: sum((s) => s.serializableReads),
+      watchEvents: sum((s) => s.watchEvents),
+      faults: segments.flatMap((s) => s.faults),
       hashesEqual: hashes.equal,
       hashes: hashes.hashes,
-      finalRecoveryMs: record.finalReadsDoneMs - faultsEndedMs,
+      finalRecoveryMs: segments.at(-1)?.recoveryMs ?? 0,
       memberLogs: memberLogs(cluster, 30),
     };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     throw new Error(`torture run with seed ${options.seed} failed: ${message}\nmember logs:\n${memberLogs(cluster, 60)}`, { cause: error });
   } finally {
-    scheduler.stop();
-    await scheduler.heal(false).catch(() => undefined);
-    workload?.abort();
     await cluster.stop();
   }
 }

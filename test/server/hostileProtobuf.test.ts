@@ -1,0 +1,96 @@
+// Seeded malformed protobuf on every method of every etcd service a member serves — the writing
+// ones, the streams and the Auth, Lock and Election services included: random bytes, valid-looking
+// requests with a flipped bit, truncated requests and absurd length prefixes. Input that does not
+// decode as the method's request is refused with a gRPC error (never a hang, never UNKNOWN, never a
+// stack trace), the member keeps serving, and nothing stored changes. Random input that happens to
+// decode as a valid request is not malformed: it is sent only to methods that cannot write (nor
+// wait, as Observe does for a leader).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Client, credentials, status } from '@grpc/grpc-js';
+import { etcdServiceNames, serviceDefinition } from '../../core/api/proto/load.js';
+import { EtcdClient } from '../../core/client/etcdClient.js';
+import { Random } from '../../core/raft/random.js';
+import { callStream, callUnary, hostileInput } from '../support/hostileCalls.js';
+import { RafterCluster } from '../support/rafterCluster.js';
+
+const seed = Number(process.env['RAFTER_FUZZ_SEED'] ?? 4242);
+/** Inputs tried per method. */
+const inputsPerMethod = 40;
+
+/** Methods that may change the store, the membership, the alarms or the auth state. */
+const writing = new Set([
+  'etcdserverpb.KV/Put', 'etcdserverpb.KV/DeleteRange', 'etcdserverpb.KV/Txn', 'etcdserverpb.KV/Compact',
+  'etcdserverpb.Lease/LeaseGrant', 'etcdserverpb.Lease/LeaseRevoke',
+  'etcdserverpb.Cluster/MemberAdd', 'etcdserverpb.Cluster/MemberRemove', 'etcdserverpb.Cluster/MemberUpdate', 'etcdserverpb.Cluster/MemberPromote',
+  'etcdserverpb.Maintenance/Alarm', 'etcdserverpb.Maintenance/MoveLeader',
+  'v3lockpb.Lock/Lock', 'v3lockpb.Lock/Unlock',
+  'v3electionpb.Election/Campaign', 'v3electionpb.Election/Proclaim', 'v3electionpb.Election/Resign',
+]);
+
+/** Methods whose valid requests legitimately wait without an answer (Observe waits for a leader). */
+const waiting = new Set(['v3electionpb.Election/Observe']);
+
+let cluster: RafterCluster;
+let client: EtcdClient;
+
+beforeAll(async () => {
+  cluster = await RafterCluster.start({ members: 1 });
+  client = new EtcdClient({ endpoints: cluster.endpoints });
+  for (let i = 0; i < 20; i++) await client.kv.put(`/kept/${i}`, `value-${i}`);
+}, 120_000);
+
+afterAll(async () => {
+  client?.close();
+  await cluster?.stop();
+});
+
+async function kept(): Promise<string[]> {
+  const result = await client.kv.get(Buffer.from([0]), { fromKey: true });
+  return result.kvs.map((kv) => `${kv.key.toString('hex')}=${kv.value.toString('hex')}@${kv.modRevision}`);
+}
+
+describe('malformed protobuf on every method', () => {
+  it(`refuses what does not decode on every method, stays up and changes nothing (seed ${seed})`, async () => {
+    const before = await kept();
+    const random = new Random(seed);
+    const raw = new Client(cluster.endpoints[0]!, credentials.createInsecure());
+    const refusedCodes = new Map<string, number>();
+    let malformed = 0;
+    let validSkipped = 0;
+    try {
+      for (const service of etcdServiceNames) {
+        for (const [name, method] of Object.entries(serviceDefinition(service))) {
+          const path = `${service}/${name}`;
+          for (let i = 0; i < inputsPerMethod; i++) {
+            const input = hostileInput(random);
+            let decodes = true;
+            try {
+              method.requestDeserialize(input);
+            } catch {
+              decodes = false;
+            }
+            if (decodes && (writing.has(path) || waiting.has(path))) {
+              validSkipped++;
+              continue;
+            }
+            const answer = method.requestStream || method.responseStream ? await callStream(raw, method.path, input, method.requestStream) : await callUnary(raw, method.path, input);
+            expect(answer.code, `${path} hung on ${input.toString('hex')}`).not.toBe(status.DEADLINE_EXCEEDED);
+            expect(answer.code, `${path} answered UNKNOWN to ${input.toString('hex')}: ${answer.details}`).not.toBe(status.UNKNOWN);
+            expect(answer.details, `${path} leaked a stack trace`).not.toMatch(/\n\s+at /);
+            if (!decodes) {
+              malformed++;
+              expect(answer.code, `${path} accepted undecodable ${input.toString('hex')}`).not.toBe(status.OK);
+              refusedCodes.set(status[answer.code] ?? String(answer.code), (refusedCodes.get(status[answer.code] ?? String(answer.code)) ?? 0) + 1);
+            }
+          }
+        }
+      }
+    } finally {
+      raw.close();
+    }
+    console.log(`malformed inputs refused: ${malformed} (${[...refusedCodes].map(([code, n]) => `${code} ${n}`).join(', ')}); decodable inputs kept from writing methods: ${validSkipped}`);
+    expect(malformed).toBeGreaterThan(200);
+    expect(await kept()).toEqual(before);
+    expect((await fetch(`${cluster.members[0]!.clientUrl}/health`)).status).toBe(200);
+  }, 240_000);
+});

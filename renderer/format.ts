@@ -12,6 +12,11 @@ export function formatBytes(bytes: number | null): string {
   return `${unit === 0 ? value : value.toFixed(1)} ${units[unit]}`;
 }
 
+/** A count with the thousands grouped as the user's locale groups them (100,000; 100 000). */
+export function formatCount(count: number): string {
+  return count.toLocaleString();
+}
+
 export function formatTime(ms: number): string {
   return new Date(ms).toLocaleTimeString();
 }

@@ -3,12 +3,22 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { ClusterStatus, LocalClusterInfo, LocalMemberAction, TermSample } from '../contract';
+
+/** What the charts need of one status tick. */
+export interface StatusSample {
+  readonly takenAtMs: number;
+  readonly revision: number;
+  /** Each member's applied index by name (null when its status could not be read). */
+  readonly applied: Readonly<Record<string, number | null>>;
+}
 import { adminApi } from '../api';
 import { useConnectionsStore } from './connections';
 import { useRequestState } from './requestState';
 
 /** Most term samples the renderer keeps for the timeline chart. */
 export const termSamplesMax = 500;
+/** Most status samples kept for the write-rate and index charts (a few minutes of ticks). */
+export const statusSamplesMax = 300;
 /** Lines of a member's log shown, and fetched when the log opens. */
 export const memberLogLinesShown = 500;
 
@@ -17,6 +27,8 @@ export const useClusterStore = defineStore('cluster', () => {
   const localClusters = ref<LocalClusterInfo[]>([]);
   /** Term and leader changes seen live, oldest first (merged into the service's timeline). */
   const liveTerms = ref<TermSample[]>([]);
+  /** Status ticks seen live, oldest first, at most statusSamplesMax (the charts' data). */
+  const samples = ref<StatusSample[]>([]);
   const statusState = useRequestState();
   const localState = useRequestState();
   const actionState = useRequestState();
@@ -30,6 +42,10 @@ export const useClusterStore = defineStore('cluster', () => {
 
   function recordStatus(next: ClusterStatus): void {
     status.value = next;
+    if ((samples.value.at(-1)?.takenAtMs ?? -1) < next.takenAtMs) {
+      const applied = Object.fromEntries(next.members.map((member) => [member.name || member.id, member.raftAppliedIndex]));
+      samples.value = [...samples.value, { takenAtMs: next.takenAtMs, revision: next.revision, applied }].slice(-statusSamplesMax);
+    }
     const term = Math.max(0, ...next.members.map((member) => member.term ?? 0));
     const last = liveTerms.value[liveTerms.value.length - 1];
     if (!last || last.term !== term || last.leaderId !== next.leaderId) {
@@ -48,6 +64,7 @@ export const useClusterStore = defineStore('cluster', () => {
     await unfollow();
     followedConnectionId = connectionId;
     liveTerms.value = [];
+    samples.value = [];
     status.value = null;
     const result = await adminApi().subscribe({ kind: 'clusterStatus', connectionId }, (event) => {
       if (event.kind !== 'clusterStatus' || event.connectionId !== followedConnectionId) return;
@@ -163,6 +180,7 @@ export const useClusterStore = defineStore('cluster', () => {
     status,
     localClusters,
     liveTerms,
+    samples,
     loading: statusState.loading,
     error: statusState.error,
     localLoading: localState.loading,

@@ -66,7 +66,7 @@ export async function startConsole(): Promise<Console> {
       args: ['--no-sandbox', '--disable-background-networking', '--disable-gpu', '--disable-dev-shm-usage'],
     });
     cleanups.push(() => browser.close());
-    const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, locale: 'en-US' });
     page.setDefaultTimeout(uiTimeoutMs);
     const pageErrors: string[] = [];
     page.on('pageerror', (error) => pageErrors.push(error.message));

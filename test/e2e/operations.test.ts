@@ -139,7 +139,7 @@ describe('a snapshot saved and restored from the Snapshots page', () => {
     await page.locator('[data-test=active-connection]').getByText('local: restored', { exact: true }).waitFor({ timeout: 45_000 });
 
     await openPage(page, 'Keys');
-    await page.locator('[data-test=keys-footer]').getByText(`${seeded.length} of ${seeded.length} key(s) loaded`).waitFor();
+    await page.locator('[data-test=keys-footer]').getByText(`${seeded.length.toLocaleString('en-US')} of ${seeded.length.toLocaleString('en-US')} key(s) loaded`).waitFor();
     const shown = await page.locator('[data-test=key-row] .key-list__key').allTextContents();
     expect(shown.map((key) => key.trim())).toEqual(seeded.map(([key]) => key).sort());
     const [sampleKey, sampleText] = seeded[7]!;
@@ -204,7 +204,7 @@ describe('100,000 keys in the Keys page', () => {
       await selectConnection(page, 'local: bulk');
       await openPage(page, 'Keys');
       const footer = page.locator('[data-test=keys-footer]');
-      await footer.getByText(`${keyPageSize} of ${bulkKeyCount} key(s) loaded`).waitFor();
+      await footer.getByText(`${keyPageSize.toLocaleString('en-US')} of ${bulkKeyCount.toLocaleString('en-US')} key(s) loaded`).waitFor();
       await page.locator('[data-test=key-row]').filter({ hasText: bulkKey(0) }).waitFor();
       await expect.poll(fetchedKeys, { timeout: uiTimeoutMs }).toBe(keyPageSize);
       expect(fetched.every((answer) => answer.limit <= keyPageSize && answer.items <= keyPageSize)).toBe(true);
@@ -216,7 +216,7 @@ describe('100,000 keys in the Keys page', () => {
       const pagesLoaded = 4;
       for (let pages = 2; pages <= pagesLoaded; pages++) {
         expect(await list.evaluate(scrollToEnd)).toBeGreaterThan(0);
-        await footer.getByText(`${pages * keyPageSize} of ${bulkKeyCount} key(s) loaded`).waitFor();
+        await footer.getByText(`${(pages * keyPageSize).toLocaleString('en-US')} of ${bulkKeyCount.toLocaleString('en-US')} key(s) loaded`).waitFor();
       }
       await page.locator('[data-test=key-row]').filter({ hasText: bulkKey((pagesLoaded - 1) * keyPageSize - 1) }).waitFor();
       await page.locator('[data-test=key-row]').filter({ hasText: bulkKey((pagesLoaded - 1) * keyPageSize) }).waitFor();

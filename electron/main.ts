@@ -62,7 +62,14 @@ async function start(): Promise<void> {
   const service = new AdminService(
     appDataOptions(app.getPath('userData'), [process.execPath, path.join(here, 'rafter.mjs')], { ELECTRON_RUN_AS_NODE: '1' }),
   );
-  await service.open();
+  try {
+    await service.open();
+  } catch (error) {
+    // Another console (a web console, or another user session) holds the data folder.
+    dialog.showErrorBox('Rafter cannot start', error instanceof Error ? error.message : String(error));
+    app.exit(1);
+    return;
+  }
   // First run: an embedded 3-member local cluster, started, saved and opened on.
   await service.createFirstRunCluster().catch((error: unknown) => console.error('Rafter could not create the default local cluster', error));
   serveAppScheme(rendererDir);

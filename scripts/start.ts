@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdminService } from '../core/admin/adminService.js';
 import { appDataOptions, webDataDir } from '../core/admin/appData.js';
+import { FolderLockedError } from '../core/admin/folderLock.js';
 import { sourceMemberCommand } from '../core/admin/memberCommand.js';
 import { startWebHost } from '../core/admin/webHost.js';
 import type { WebHost } from '../core/admin/webHost.js';
@@ -86,7 +87,13 @@ async function startWeb(): Promise<void> {
   const service = new AdminService(appDataOptions(dataDir, sourceMemberCommand()));
   process.once('exit', () => service.killLocalMembersNow());
   console.log(`Console data: ${dataDir}`);
-  await service.open();
+  try {
+    await service.open();
+  } catch (error) {
+    if (!(error instanceof FolderLockedError)) throw error;
+    console.error(error.message);
+    process.exit(1);
+  }
   const created = await service.createFirstRunCluster().catch((error: unknown) => {
     console.error(`The default local cluster could not be created: ${error instanceof Error ? error.message : String(error)}`);
     return null;

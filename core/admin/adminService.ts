@@ -11,6 +11,7 @@ import { translateClientError } from './clientErrors.js';
 import { ClusterService } from './clusterService.js';
 import { ConnectionRegistry, probeConnection } from './connectionRegistry.js';
 import { EventHub } from './eventHub.js';
+import { FolderLock } from './folderLock.js';
 import { LocalClusters } from './localClusters.js';
 import type { LocalClusterSettings } from './localClusters.js';
 import { PreferencesFile } from './preferencesFile.js';
@@ -32,6 +33,11 @@ export interface AdminServiceOptions {
    * all of this for the app's data folder.
    */
   localClusters?: LocalClusterSettings | null;
+  /**
+   * The data folder to lock while the service is open (see folderLock.ts), so two consoles never
+   * share it; `open` throws FolderLockedError when another console holds it. Absent: no lock.
+   */
+  lockFolder?: string | null;
 }
 
 /** Name and size of the local cluster created on the first run. */
@@ -59,6 +65,7 @@ export class AdminService implements AdminApi {
   private readonly preferences: PreferencesFile;
   /** True once `open` found no saved local clusters: this is the first run in this data folder. */
   private firstRun = false;
+  private lock: FolderLock | null = null;
 
   constructor(private readonly options: AdminServiceOptions = {}) {
     this.connections = new ConnectionRegistry(options.connectionsFile ?? null);
@@ -80,6 +87,10 @@ export class AdminService implements AdminApi {
    * (their data kept from the last run); call once before serving.
    */
   async open(): Promise<void> {
+    if (this.options.lockFolder) {
+      await mkdir(this.options.lockFolder, { recursive: true });
+      this.lock = await FolderLock.acquire(this.options.lockFolder);
+    }
     for (const file of [this.options.connectionsFile, this.options.preferencesFile]) {
       if (file) await mkdir(path.dirname(file), { recursive: true });
     }
@@ -108,6 +119,8 @@ export class AdminService implements AdminApi {
     this.watches.close();
     this.connections.close();
     await this.local?.close();
+    await this.lock?.release();
+    this.lock = null;
   }
 
   /** Kills local members without waiting, for a process that must exit now; data is kept. */

@@ -26,5 +26,6 @@ export function appDataOptions(
     connectionsFile: path.join(dataDir, 'connections.json'),
     preferencesFile: path.join(dataDir, 'preferences.json'),
     localClusters: memberCommand ? { baseDir: path.join(dataDir, 'clusters'), memberCommand, memberEnv } : null,
+    lockFolder: dataDir,
   };
 }

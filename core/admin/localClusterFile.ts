@@ -24,6 +24,8 @@ export interface SavedLocalMember {
   initialState: 'new' | 'existing';
   isLearner: boolean;
   memberId: string | null;
+  /** The user stopped it: it stays stopped when the app starts again (absent in older files: false). */
+  stoppedByUser?: boolean;
 }
 
 /** One cluster as saved. Invariant: its data lives in `<baseDir>/<id>/<member name>`. */
@@ -45,7 +47,7 @@ const savedMember: Validator<SavedLocalMember> = object({
   initialState: literal('new', 'existing'),
   isLearner: boolean,
   memberId: nullable(string({ minLength: 1, maxLength: 20, pattern: /^[0-9]+$/ })),
-});
+}, { stoppedByUser: boolean });
 const savedCluster: Validator<SavedLocalCluster> = object({
   id: string({ minLength: 1, maxLength: 255, pattern: /^[A-Za-z0-9_-]+$/, patternText: 'a directory name' }),
   name: text,

@@ -134,7 +134,8 @@ export class LocalClusters {
       this.clusters.set(cluster.id, cluster);
     }
     await this.persist();
-    const members = [...this.clusters.values()].flatMap((cluster) => cluster.members);
+    // Members the user stopped stay stopped; killed or crashed ones come back.
+    const members = [...this.clusters.values()].flatMap((cluster) => cluster.members).filter((member) => !member.stoppedByUser);
     // In parallel: a member waits for its peers to elect a leader before it reports healthy.
     await Promise.all(members.map((member) => member.start().catch(() => undefined)));
     return true;
@@ -152,6 +153,11 @@ export class LocalClusters {
     if (action === 'restart') {
       await member.stop();
       await member.start();
+    }
+    const stoppedByUser = action === 'stop';
+    if (member.stoppedByUser !== stoppedByUser && action !== 'kill') {
+      member.stoppedByUser = stoppedByUser;
+      await this.persist();
     }
     return member.info();
   }
@@ -251,6 +257,7 @@ export class LocalClusters {
     const urls = { clientUrl: saved.clientUrl, peerUrl: saved.peerUrl };
     const member = this.member(cluster, saved.name, urls, saved.initialCluster, saved.initialState, saved.isLearner);
     member.memberId = saved.memberId;
+    member.stoppedByUser = saved.stoppedByUser ?? false;
     return member;
   }
 
@@ -340,7 +347,7 @@ function definitionOf(cluster: LocalCluster): SavedLocalCluster {
     token: cluster.token,
     connectionId: cluster.connectionId,
     nextMemberNumber: cluster.nextMemberNumber,
-    members: cluster.members.map(({ spec, memberId }) => ({
+    members: cluster.members.map(({ spec, memberId, stoppedByUser }) => ({
       name: spec.name,
       clientUrl: spec.clientUrl,
       peerUrl: spec.peerUrl,
@@ -348,6 +355,7 @@ function definitionOf(cluster: LocalCluster): SavedLocalCluster {
       initialState: spec.initialState,
       isLearner: spec.isLearner,
       memberId,
+      stoppedByUser,
     })),
   };
 }

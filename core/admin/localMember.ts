@@ -32,6 +32,8 @@ export class LocalMember {
   process: ChildProcess | null = null;
   state: LocalMemberState = 'stopped';
   memberId: string | null = null;
+  /** Set when the user stopped the member and cleared when they start it: the app leaves it stopped on launch. */
+  stoppedByUser = false;
   readonly log: string[] = [];
   private exited: Promise<void> = Promise.resolve();
 

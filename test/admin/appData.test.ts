@@ -23,12 +23,13 @@ describe('the app data folder', () => {
     expect(webDataDir({ RAFTER_HOME: '' })).toBe(path.join(os.homedir(), '.rafter'));
   });
 
-  it('keeps connections, preferences and local clusters under the folder', () => {
+  it('keeps connections, preferences and local clusters under the folder, and locks it', () => {
     const options = appDataOptions('/data', ['rafter'], { A: '1' });
     expect(options).toEqual({
       connectionsFile: '/data/connections.json',
       preferencesFile: '/data/preferences.json',
       localClusters: { baseDir: '/data/clusters', memberCommand: ['rafter'], memberEnv: { A: '1' } },
+      lockFolder: '/data',
     });
     expect(appDataOptions('/data', null).localClusters).toBeNull();
   });

@@ -1,6 +1,7 @@
 // Local clusters remembered across restarts of the app: the first run creates the default
 // 3-member cluster and opens on it; a key put through the service survives closing the service
-// and opening a new one on the same data folder, whose members are started again on their data.
+// and opening a new one on the same data folder, whose members are started again on their data —
+// except those the user stopped.
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -97,6 +98,23 @@ describe('local clusters across restarts', () => {
     );
     expect(value(await reopened.loadPreferences({}))).toEqual({ theme: 'dark', connectionId: first.connectionId });
     expect(await readEventually(reopened, first.connectionId, '/kept/across/restart')).toBe('still here');
+  }, 180_000);
+
+  it('leaves a member the user stopped stopped when the app starts again, and starts it once the user did', async () => {
+    const service = services.at(-1)!;
+    value(await service.controlMember({ clusterId: first.id, memberName: 'm3', action: 'stop' }));
+    await service.close();
+
+    const reopened = await openService();
+    const [cluster] = value(await reopened.listLocalClusters({}));
+    expect(cluster!.members.map((member) => [member.name, member.state])).toEqual([['m1', 'running'], ['m2', 'running'], ['m3', 'stopped']]);
+    expect(await readEventually(reopened, first.connectionId, '/kept/across/restart')).toBe('still here');
+    value(await reopened.controlMember({ clusterId: first.id, memberName: 'm3', action: 'start' }));
+    await reopened.close();
+
+    const again = await openService();
+    const [restarted] = value(await again.listLocalClusters({}));
+    expect(restarted!.members.map((member) => member.state)).toEqual(['running', 'running', 'running']);
   }, 180_000);
 
   it('gives a restored cluster its connection again when the saved connections were lost', async () => {

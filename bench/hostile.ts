@@ -4,8 +4,11 @@
 // mid-way) and gateway requests with broken JSON; after each round the member's resident memory
 // (VmRSS from /proc) is printed, so a leak shows as a column that keeps growing.
 //
-//   npx tsx bench/hostile.ts [--rounds 10] [--seed 1] [--only malformed|watch|keepalive|gateway]
+//   npx tsx bench/hostile.ts [--rounds 10] [--seed 1] [--only malformed|streams|gateway]
+import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Client, credentials, Metadata } from '@grpc/grpc-js';
 import { etcdServiceNames, serviceDefinition } from '../core/api/proto/load.js';
 import { EtcdClient } from '../core/client/etcdClient.js';
@@ -35,6 +38,24 @@ async function rssMiB(pid: number): Promise<number> {
   return kib / 1024;
 }
 
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+/** Runs bench/abandonedStreams.ts until its streams are open, then kills it with SIGKILL. */
+function abandonStreams(endpoint: string, count: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'abandonedStreams.ts'), endpoint, String(count)], { stdio: ['ignore', 'pipe', 'inherit'] });
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (chunk.toString().includes('ready')) child.kill('SIGKILL');
+    });
+    child.once('exit', (_code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error('the stream client exited before its streams were open'))));
+  });
+}
+
+async function metric(clientUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${clientUrl}/metrics`)).text();
+  return Number(text.split('\n').find((line) => line.startsWith(`${name} `))?.split(' ')[1] ?? NaN);
+}
+
 async function round(endpoint: string, clientUrl: string, random: Random): Promise<number> {
   const raw = new Client(endpoint, credentials.createInsecure());
   let calls = 0;
@@ -54,16 +75,10 @@ async function round(endpoint: string, clientUrl: string, random: Random): Promi
         }
       }
     }
-    // Streams opened and abandoned without a word.
-    for (let i = 0; i < abandonedStreams; i++) {
-      if (!doing('watch') && !doing('keepalive')) break;
-      const watch = raw.makeBidiStreamRequest('/etcdserverpb.Watch/Watch', (b: Buffer) => b, (b: Buffer) => b, new Metadata());
-      watch.on('error', () => undefined);
-      if (doing('watch')) watch.write(Buffer.from([0x0a, 0x04, 0x0a, 0x02, 0x2f, 0x61]));
-      const keepAlive = raw.makeBidiStreamRequest('/etcdserverpb.Lease/LeaseKeepAlive', (b: Buffer) => b, (b: Buffer) => b, new Metadata());
-      keepAlive.on('error', () => undefined);
-      if (doing('keepalive')) keepAlive.write(Buffer.from([0x08, 0x01 + random.nextInt(100)]));
-      calls += 2;
+    // Streams opened and abandoned: a separate client process opens them, then is killed.
+    if (doing('streams')) {
+      await abandonStreams(endpoint, abandonedStreams);
+      calls += 2 * abandonedStreams;
     }
     const snapshot = raw.makeServerStreamRequest('/etcdserverpb.Maintenance/Snapshot', (b: Buffer) => b, (b: Buffer) => b, Buffer.alloc(0), new Metadata());
     snapshot.on('data', () => snapshot.cancel());
@@ -88,13 +103,17 @@ async function main(): Promise<void> {
     const client = new EtcdClient({ endpoints: cluster.endpoints });
     for (let i = 0; i < 1000; i++) await client.kv.put(`/kept/${i}`, 'v'.repeat(100));
     client.close();
-    console.log('| round | hostile calls | member RSS (MiB) |');
-    console.log('| --- | --- | --- |');
-    console.log(`| before | 0 | ${(await rssMiB(pid)).toFixed(1)} |`);
+    const row = async (label: string, total: number): Promise<string> => {
+      const heapMiB = (await metric(member.clientUrl, 'nodejs_heap_size_used_bytes')) / 1024 / 1024;
+      return `| ${label} | ${total} | ${(await rssMiB(pid)).toFixed(1)} | ${heapMiB.toFixed(1)} | ${await metric(member.clientUrl, 'etcd_debugging_mvcc_watcher_total')} |`;
+    };
+    console.log('| round | hostile calls | member RSS (MiB) | member heap used (MiB) | watchers left |');
+    console.log('| --- | --- | --- | --- | --- |');
+    console.log(await row('before', 0));
     let total = 0;
     for (let r = 1; r <= rounds; r++) {
       total += await round(cluster.endpoints[0]!, member.clientUrl, random);
-      console.log(`| ${r} | ${total} | ${(await rssMiB(pid)).toFixed(1)} |`);
+      console.log(await row(String(r), total));
     }
     const health = await fetch(`${member.clientUrl}/health`);
     console.log(`member healthy after ${total} hostile calls: ${health.ok}`);

@@ -41,6 +41,7 @@ export function inspectionRoutes(member: Member): HttpEndpoints {
       return renderMetrics(member.metrics, {
         hasLeader: status.leader !== null, isLeader: status.role === 'leader', term: status.term, commitIndex: status.commit,
         appliedIndex: status.applied, revision: member.header().revision, dbSizeBytes: sizes.dbSizeBytes, dbSizeInUseBytes: sizes.dbSizeInUseBytes,
+        watchers: member.watcherCount,
       });
     },
     rafter: (method, path, query, body) => {

@@ -450,6 +450,11 @@ export class Member implements EtcdBackend {
 
   // ---- Watches ----------------------------------------------------------------------------
 
+  /** Watchers registered now, over every stream (a metric, and a leak check). */
+  get watcherCount(): number {
+    return this.hub.size;
+  }
+
   watch(options: WatchOptions, sink: WatchSink): WatchRegistration {
     return watchThroughHub(this.hub, () => this.store.revision, options, sink);
   }

@@ -48,6 +48,8 @@ export interface MetricsSnapshot {
   readonly revision: number;
   readonly dbSizeBytes: number;
   readonly dbSizeInUseBytes: number;
+  /** Watchers registered in the watch hub, over every stream. */
+  readonly watchers: number;
 }
 
 function gauge(name: string, help: string, value: number, type = 'gauge'): string {
@@ -66,6 +68,9 @@ export function renderMetrics(metrics: MemberMetrics, now: MetricsSnapshot): str
     gauge('etcd_mvcc_db_total_size_in_bytes', 'Total size of the underlying database physically allocated in bytes.', now.dbSizeBytes),
     gauge('etcd_mvcc_db_total_size_in_use_in_bytes', 'Total size of the underlying database logically in use in bytes.', now.dbSizeInUseBytes),
     gauge('etcd_debugging_mvcc_current_revision', 'The current revision of store.', now.revision),
+    gauge('etcd_debugging_mvcc_watcher_total', 'Total number of watchers.', now.watchers),
+    gauge('process_resident_memory_bytes', 'Resident memory size in bytes.', process.memoryUsage.rss()),
+    gauge('nodejs_heap_size_used_bytes', 'Process heap size used from Node.js in bytes.', process.memoryUsage().heapUsed),
     gauge('rafter_raft_term', 'The current Raft term of this member.', now.term),
     gauge('rafter_raft_commit_index', 'The Raft commit index of this member.', now.commitIndex),
     gauge('rafter_raft_applied_index', 'The Raft applied index of this member.', now.appliedIndex),

@@ -32,7 +32,8 @@ function sentence(message: string): string {
 export function translateClientError(error: unknown): AdminError | null {
   if (error instanceof EtcdError) {
     if (isCompacted(error.message)) return { code: 'compacted', message: sentence(error.message) };
-    const code = codes.get(error.code) ?? 'internal';
+    // etcd answers a wrong user or password with INVALID_ARGUMENT; it is an authentication failure.
+    const code = error.is('etcdserver: authentication failed, invalid user ID or password') ? 'unauthenticated' : (codes.get(error.code) ?? 'internal');
     const where = code === 'connection_failed' || code === 'deadline_exceeded' ? '' : ` (${error.endpoint})`;
     return { code, message: `${sentence(error.message).slice(0, -1)}${where}.` };
   }

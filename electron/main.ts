@@ -3,7 +3,7 @@
 // does is in core/admin; this file only wires Electron to it.
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { app, BrowserWindow, dialog, ipcMain, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, safeStorage, session, shell } from 'electron';
 import type { IpcMainInvokeEvent } from 'electron';
 import { AdminService } from '../core/admin/adminService.js';
 import { appDataOptions } from '../core/admin/appData.js';
@@ -59,8 +59,12 @@ async function start(): Promise<void> {
   // Everything the app remembers lives under userData; local clusters (data and definitions) in
   // userData/clusters. Members run the bundled `rafter` (dist/electron/rafter.mjs) with Electron's
   // own Node.
+  // Saved passwords are encrypted with the operating system's keychain, where there is one.
+  const cipher = safeStorage.isEncryptionAvailable()
+    ? { encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (cipherText: Buffer) => safeStorage.decryptString(cipherText) }
+    : null;
   const service = new AdminService(
-    appDataOptions(app.getPath('userData'), [process.execPath, path.join(here, 'rafter.mjs')], { ELECTRON_RUN_AS_NODE: '1' }),
+    appDataOptions(app.getPath('userData'), [process.execPath, path.join(here, 'rafter.mjs')], { ELECTRON_RUN_AS_NODE: '1' }, cipher),
   );
   try {
     await service.open();

@@ -11,6 +11,7 @@ export interface ConnectionFields {
   skipVerify: boolean;
   username: string;
   password: string;
+  rememberPassword: boolean;
 }
 
 export type FieldErrors = Partial<Record<keyof ConnectionFields, string>>;
@@ -18,7 +19,7 @@ export type FieldErrors = Partial<Record<keyof ConnectionFields, string>>;
 const endpointPattern = /^(https?:\/\/)?[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}\/?$/;
 
 export function emptyConnectionFields(): ConnectionFields {
-  return { name: '', endpoints: '127.0.0.1:2379', tlsEnabled: false, caPem: '', certPem: '', keyPem: '', skipVerify: false, username: '', password: '' };
+  return { name: '', endpoints: '127.0.0.1:2379', tlsEnabled: false, caPem: '', certPem: '', keyPem: '', skipVerify: false, username: '', password: '', rememberPassword: false };
 }
 
 /** The config the fields describe, or the errors to show beside each field. */
@@ -45,6 +46,9 @@ export function buildConnectionConfig(fields: ConnectionFields): { config: Conne
     if (fields.keyPem.trim() !== '') config.tls.keyPem = fields.keyPem;
   }
   if (fields.username.trim() !== '') config.username = fields.username.trim();
-  if (fields.password !== '') config.password = fields.password;
+  if (fields.password !== '') {
+    config.password = fields.password;
+    if (fields.rememberPassword) config.rememberPassword = true;
+  }
   return { config };
 }

@@ -12,6 +12,7 @@ import { ClusterService } from './clusterService.js';
 import { ConnectionRegistry, probeConnection } from './connectionRegistry.js';
 import { EventHub } from './eventHub.js';
 import { FolderLock } from './folderLock.js';
+import { SecretFile, type SecretCipher } from './secretFile.js';
 import { LocalClusters } from './localClusters.js';
 import type { LocalClusterSettings } from './localClusters.js';
 import { PreferencesFile } from './preferencesFile.js';
@@ -38,6 +39,11 @@ export interface AdminServiceOptions {
    * share it; `open` throws FolderLockedError when another console holds it. Absent: no lock.
    */
   lockFolder?: string | null;
+  /**
+   * File for saved connection passwords and the host's cipher for them (the desktop app's
+   * keychain). Absent: passwords are kept for the session only.
+   */
+  secrets?: { file: string; cipher: SecretCipher } | null;
 }
 
 /** Name and size of the local cluster created on the first run. */
@@ -68,7 +74,7 @@ export class AdminService implements AdminApi {
   private lock: FolderLock | null = null;
 
   constructor(private readonly options: AdminServiceOptions = {}) {
-    this.connections = new ConnectionRegistry(options.connectionsFile ?? null);
+    this.connections = new ConnectionRegistry(options.connectionsFile ?? null, options.secrets ? new SecretFile(options.secrets.file, options.secrets.cipher) : null);
     this.cluster = new ClusterService(this.hub, (connectionId) => this.connections.client(connectionId));
     this.preferences = new PreferencesFile(options.preferencesFile ?? null);
     const settings = options.localClusters ?? null;

@@ -59,6 +59,11 @@ export interface ConnectionConfig {
   tls?: TlsConfig;
   username?: string;
   password?: string;
+  /**
+   * Keep the password across restarts, encrypted by the host's secret store (the desktop app's
+   * keychain). Ignored where the host has none (the web console): see `passwordSaved`.
+   */
+  rememberPassword?: boolean;
 }
 
 /** A saved connection as shown to the renderer. Secrets never leave the service. */
@@ -70,6 +75,8 @@ export interface ConnectionSummary {
   skipVerify: boolean;
   username: string | null;
   hasPassword: boolean;
+  /** The password survives a restart of the app (false: it must be entered again). */
+  passwordSaved: boolean;
 }
 
 /** What a successful connection test learned about the cluster. */

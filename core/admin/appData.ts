@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AdminServiceOptions } from './adminService.js';
 import type { MemberCommand } from './localMember.js';
+import type { SecretCipher } from './secretFile.js';
 
 /** The web console's data folder: $RAFTER_HOME when set, otherwise ~/.rafter. */
 export function webDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -15,17 +16,20 @@ export function webDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 /**
  * AdminService options that keep everything under `dataDir`. With a null `memberCommand` local
- * clusters are unavailable (a build without the member process).
+ * clusters are unavailable (a build without the member process); with a null `secretCipher`
+ * passwords are never saved (the web console).
  */
 export function appDataOptions(
   dataDir: string,
   memberCommand: MemberCommand | null,
   memberEnv: Readonly<Record<string, string>> = {},
+  secretCipher: SecretCipher | null = null,
 ): AdminServiceOptions {
   return {
     connectionsFile: path.join(dataDir, 'connections.json'),
     preferencesFile: path.join(dataDir, 'preferences.json'),
     localClusters: memberCommand ? { baseDir: path.join(dataDir, 'clusters'), memberCommand, memberEnv } : null,
     lockFolder: dataDir,
+    secrets: secretCipher ? { file: path.join(dataDir, 'secrets.json'), cipher: secretCipher } : null,
   };
 }

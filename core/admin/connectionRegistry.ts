@@ -1,13 +1,15 @@
 // The saved connections and their etcd clients. A client is created on first use and closed when
 // its connection is removed or the service closes. Secrets (password, client key) stay here and
 // never appear in a ConnectionSummary. Optionally persisted to a JSON file (mode 0600), without
-// passwords: a connection with a user needs its password entered again after a restart.
+// passwords; a password is kept across restarts only when the user asked and the host provides a
+// secret store (secretFile.ts), otherwise it must be entered again after a restart.
 import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { EtcdClient } from '../client/etcdClient.js';
 import type { EtcdClientOptions } from '../client/etcdClient.js';
 import type { ConnectionConfig, ConnectionProbe, ConnectionSummary } from './api.js';
 import { AdminFailure } from './result.js';
+import type { SecretFile } from './secretFile.js';
 
 /** Most saved connections. */
 export const connectionsMax = 100;
@@ -36,7 +38,7 @@ export function clientOptions(config: ConnectionConfig, callTimeoutMs: number): 
   return { endpoints: config.endpoints, callTimeoutMs, ...(tls ? { tls } : {}), ...(auth ? { auth } : {}) };
 }
 
-function summary(entry: Entry): ConnectionSummary {
+function summary(entry: Entry, secrets: SecretFile | null): ConnectionSummary {
   const { config } = entry;
   return {
     id: entry.id,
@@ -46,6 +48,7 @@ function summary(entry: Entry): ConnectionSummary {
     skipVerify: config.tls?.skipVerify ?? false,
     username: config.username ?? null,
     hasPassword: config.password !== undefined,
+    passwordSaved: config.password !== undefined && secrets?.get(entry.id) !== undefined,
   };
 }
 
@@ -71,7 +74,15 @@ export async function probeConnection(config: ConnectionConfig): Promise<Connect
 export class ConnectionRegistry {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(private readonly stateFile: string | null = null) {}
+  constructor(
+    private readonly stateFile: string | null = null,
+    private readonly secrets: SecretFile | null = null,
+  ) {}
+
+  /** Whether a password can be kept across restarts here. */
+  get canSavePasswords(): boolean {
+    return this.secrets !== null;
+  }
 
   /** Loads saved connections from the state file, if there is one. */
   async load(): Promise<void> {
@@ -81,12 +92,16 @@ export class ConnectionRegistry {
       throw error;
     });
     if (text === null) return;
+    await this.secrets?.load();
     const saved = JSON.parse(text) as { id: string; config: ConnectionConfig }[];
-    for (const { id, config } of saved.slice(0, connectionsMax)) this.entries.set(id, { id, config, client: null });
+    for (const { id, config } of saved.slice(0, connectionsMax)) {
+      const password = this.secrets?.get(id);
+      this.entries.set(id, { id, config: password === undefined ? config : { ...config, password }, client: null });
+    }
   }
 
   list(): ConnectionSummary[] {
-    return [...this.entries.values()].map(summary);
+    return [...this.entries.values()].map((entry) => summary(entry, this.secrets));
   }
 
   async add(config: ConnectionConfig): Promise<ConnectionSummary> {
@@ -99,7 +114,8 @@ export class ConnectionRegistry {
     const entry: Entry = { id: randomUUID(), config, client: null };
     this.entries.set(entry.id, entry);
     await this.save();
-    return summary(entry);
+    if (config.rememberPassword && config.password !== undefined) await this.secrets?.set(entry.id, config.password);
+    return summary(entry, this.secrets);
   }
 
   /**
@@ -117,6 +133,7 @@ export class ConnectionRegistry {
     entry.client?.close();
     this.entries.delete(connectionId);
     await this.save();
+    await this.secrets?.set(connectionId, null);
   }
 
   /** The client of a saved connection, created on first use. */
@@ -147,7 +164,7 @@ export class ConnectionRegistry {
   private async save(): Promise<void> {
     if (this.stateFile === null) return;
     const saved = [...this.entries.values()].map(({ id, config }) => {
-      const { password: _password, ...kept } = config;
+      const { password: _password, rememberPassword: _remember, ...kept } = config;
       return { id, config: kept };
     });
     const temporary = `${this.stateFile}.tmp`;

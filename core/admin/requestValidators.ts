@@ -50,7 +50,7 @@ const tls = object(
 );
 const connectionConfig = object(
   { name, endpoints: array(endpoint, endpointsMax, 1) },
-  { tls, username: string({ minLength: 1, maxLength: 128 }), password: string({ maxLength: 1024 }) },
+  { tls, username: string({ minLength: 1, maxLength: 128 }), password: string({ maxLength: 1024 }), rememberPassword: boolean },
 );
 const permission = object({ type: literal('read', 'write', 'readwrite'), key: string({ maxLength: keyLengthMax }), rangeEnd: prefix });
 const keyExport = object({

@@ -67,6 +67,19 @@ describe('Connection form', () => {
     expect(page.find('[data-test=connection-staging]').exists()).toBe(true);
   });
 
+  it('offers to remember a typed password and asks the host to when ticked', async () => {
+    const fake = new FakeAdminApi();
+    const page = await open(fake);
+    expect(page.find('[data-test=field-remember-password]').exists()).toBe(false);
+    await page.get('[data-test=field-name] input').setValue('staging');
+    await page.get('[data-test=field-username] input').setValue('root');
+    await page.get('[data-test=field-password] input').setValue('pw');
+    await page.get('[data-test=field-remember-password]').trigger('click');
+    await page.get('[data-test=save-connection]').trigger('click');
+    await settle();
+    expect(fake.callsTo('addConnection')).toEqual([{ config: { name: 'staging', endpoints: ['127.0.0.1:2379'], username: 'root', password: 'pw', rememberPassword: true } }]);
+  });
+
   it('removes a connection only after confirmation', async () => {
     const fake = new FakeAdminApi();
     const page = await open(fake);

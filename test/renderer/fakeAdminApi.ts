@@ -87,9 +87,9 @@ export class FakeAdminApi {
   /** The fake as an AdminApi, recording every call. */
   api(): AdminApi {
     const implementation: Partial<AdminApi> = {
-      listConnections: () => ok([{ id: 'c1', name: 'test', endpoints: ['127.0.0.1:2379'], tlsEnabled: false, skipVerify: false, username: null, hasPassword: false }]),
+      listConnections: () => ok([{ id: 'c1', name: 'test', endpoints: ['127.0.0.1:2379'], tlsEnabled: false, skipVerify: false, username: null, hasPassword: false, passwordSaved: false }]),
       addConnection: ({ config }) =>
-        ok({ id: 'c2', name: config.name, endpoints: config.endpoints, tlsEnabled: false, skipVerify: false, username: null, hasPassword: false }),
+        ok({ id: 'c2', name: config.name, endpoints: config.endpoints, tlsEnabled: false, skipVerify: false, username: null, hasPassword: false, passwordSaved: false }),
       testConnection: () => ok({ version: '3.4.0', clusterId: '1', leaderId: '2', memberCount: 1, revision: this.revision, endpoint: '127.0.0.1:2379' }),
       listKeys: ({ prefix, cursor, limit }) => {
         const all = this.sortedKeys().filter((key) => key.startsWith(prefix) && (cursor === null || key >= cursor));

@@ -30,8 +30,11 @@ describe('the app data folder', () => {
       preferencesFile: '/data/preferences.json',
       localClusters: { baseDir: '/data/clusters', memberCommand: ['rafter'], memberEnv: { A: '1' } },
       lockFolder: '/data',
+      secrets: null,
     });
     expect(appDataOptions('/data', null).localClusters).toBeNull();
+    const cipher = { encrypt: (plain: string) => Buffer.from(plain), decrypt: (data: Buffer) => data.toString() };
+    expect(appDataOptions('/data', null, {}, cipher).secrets).toEqual({ file: '/data/secrets.json', cipher });
   });
 });
 

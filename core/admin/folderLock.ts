@@ -5,6 +5,7 @@
 import { open, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { isProcessAlive } from '../util/processAlive.js';
 
 /** Name of the lock file inside the data folder. */
 export const folderLockFileName = 'console.lock';
@@ -25,15 +26,6 @@ export class FolderLockedError extends Error {
   override readonly name = 'FolderLockedError';
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists but belongs to someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function readOwner(file: string): Promise<LockOwner | null> {
   try {
@@ -68,7 +60,7 @@ export class FolderLock {
       }
       const owner = await readOwner(file);
       const sameHost = owner === null || owner.host === '' || owner.host === os.hostname();
-      if (owner !== null && (!sameHost || isAlive(owner.pid))) {
+      if (owner !== null && (!sameHost || isProcessAlive(owner.pid))) {
         const since = owner.startedAtMs > 0 ? ` since ${new Date(owner.startedAtMs).toLocaleString()}` : '';
         throw new FolderLockedError(
           `Another Rafter console (pid ${owner.pid}${sameHost ? '' : ` on ${owner.host}`}${since}) is using ${folder}. Close it first, or give this console another folder (RAFTER_HOME for the web console).`,

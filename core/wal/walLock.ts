@@ -4,6 +4,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { WalLockedError } from './walErrors.js';
+import { isProcessAlive } from '../util/processAlive.js';
 
 export const lockFileName = 'wal.lock';
 /** Attempts to take over a stale lock before giving up (another process may race for it). */
@@ -41,7 +42,7 @@ export async function acquireWalLock(dir: string): Promise<WalLock> {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
       const owner = Number.parseInt(await fs.readFile(file, 'utf8').catch(() => ''), 10);
-      if (Number.isSafeInteger(owner) && owner !== process.pid && isAlive(owner)) {
+      if (Number.isSafeInteger(owner) && owner !== process.pid && isProcessAlive(owner)) {
         throw new WalLockedError(`WAL in ${dir} is in use by process ${owner}`);
       }
       await fs.rm(file, { force: true });
@@ -52,11 +53,3 @@ export async function acquireWalLock(dir: string): Promise<WalLock> {
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

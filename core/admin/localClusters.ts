@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import path from 'node:path';
 import type { LocalClusterInfo, LocalMemberAction, LocalMemberInfo } from './api.js';
 import type { ConnectionRegistry } from './connectionRegistry.js';
@@ -17,6 +16,7 @@ import { readLocalClusters, writeLocalClusters } from './localClusterFile.js';
 import type { SavedLocalCluster, SavedLocalMember } from './localClusterFile.js';
 import { LocalMember, runMemberCommand } from './localMember.js';
 import type { MemberCommand } from './localMember.js';
+import { localPorts } from './localPorts.js';
 import { AdminFailure } from './result.js';
 
 /** Most local clusters at once, and most members in one. */
@@ -43,23 +43,6 @@ interface LocalCluster {
   connectionId: string;
   members: LocalMember[];
   nextMemberNumber: number;
-}
-
-/** A free loopback port, found by binding port 0 (the OS picks) and releasing it. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-async function memberUrls(): Promise<{ clientUrl: string; peerUrl: string }> {
-  const [client, peer] = [await freePort(), await freePort()];
-  return { clientUrl: `http://127.0.0.1:${client}`, peerUrl: `http://127.0.0.1:${peer}` };
 }
 
 export class LocalClusters {
@@ -96,7 +79,7 @@ export class LocalClusters {
       nextMemberNumber: memberCount + 1,
     };
     try {
-      const urls = await Promise.all(Array.from({ length: memberCount }, () => memberUrls()));
+      const urls = await this.memberUrls(memberCount);
       const names = urls.map((_, index) => `m${index + 1}`);
       const initialCluster = names.map((memberName, index) => `${memberName}=${urls[index]!.peerUrl}`).join(',');
       cluster.members = names.map((memberName, index) => this.member(cluster, memberName, urls[index]!, initialCluster, 'new', false));
@@ -167,7 +150,7 @@ export class LocalClusters {
     const cluster = this.cluster(clusterId);
     if (cluster.members.length >= localMembersMax) throw new AdminFailure('resource_exhausted', `At most ${localMembersMax} members per local cluster.`);
     const name = `m${cluster.nextMemberNumber++}`;
-    const urls = await memberUrls();
+    const urls = (await this.memberUrls(1))[0]!;
     const client = this.connections.client(cluster.connectionId);
     const added = await client.cluster.memberAdd([urls.peerUrl], { isLearner: asLearner });
     const initialCluster = [...cluster.members.map((member) => `${member.spec.name}=${member.spec.peerUrl}`), `${name}=${urls.peerUrl}`].join(',');
@@ -243,6 +226,16 @@ export class LocalClusters {
   /** Kills every member at once without waiting (a process exiting in a hurry); data is kept. */
   killNow(): void {
     for (const cluster of this.clusters.values()) for (const member of cluster.members) member.killNow();
+  }
+
+  /** Client and peer URLs for `count` new members, on ports no local member owns. */
+  private async memberUrls(count: number): Promise<{ clientUrl: string; peerUrl: string }[]> {
+    const taken = new Set<number>();
+    for (const cluster of this.clusters.values()) {
+      for (const member of cluster.members) for (const url of [member.spec.clientUrl, member.spec.peerUrl]) taken.add(Number(new URL(url).port));
+    }
+    const ports = await localPorts(count * 2, taken);
+    return Array.from({ length: count }, (_, i) => ({ clientUrl: `http://127.0.0.1:${ports[i * 2]!}`, peerUrl: `http://127.0.0.1:${ports[i * 2 + 1]!}` }));
   }
 
   /** Writes the definitions of the clusters now held; one write at a time, in call order. */

@@ -29,7 +29,28 @@ export interface RequestEnvelope {
   readonly request: InternalRequest;
 }
 
-const formatVersion = 1;
+/**
+ * Version 2 writes etcd's int64 counts, revisions, compare values and TTLs signed (zig-zag): a
+ * negative one (etcd accepts them) written unsigned by version 1 made an entry no member could
+ * decode, and every member stopped on applying it. Version 1 entries are still read.
+ */
+const formatVersion = 2;
+const formatVersionsRead = [1, 2];
+
+/** A reader that knows which version wrote the entry, for the numbers version 2 signs. */
+class EntryReader extends ByteReader {
+  constructor(
+    data: Uint8Array,
+    private readonly signedNumbers: boolean,
+  ) {
+    super(data);
+  }
+
+  /** A count, revision, compare value or TTL: signed from version 2 on. */
+  num(): number {
+    return this.signedNumbers ? this.int() : this.uint();
+  }
+}
 /** Nesting limit for transactions inside transactions; deeper requests are refused at the API edge too. */
 export const txnDepthMax = 16;
 
@@ -59,24 +80,24 @@ function readOptionalBytes(r: ByteReader): Uint8Array | undefined {
 function writeRange(w: ByteWriter, q: RangeRequest): void {
   w.bytes(q.key);
   writeOptionalBytes(w, q.rangeEnd);
-  w.uint(q.limit ?? 0).uint(q.revision ?? 0);
+  w.int(q.limit ?? 0).int(q.revision ?? 0);
   w.u8(sortOrders.indexOf(q.sortOrder ?? 'NONE')).u8(sortTargets.indexOf(q.sortTarget ?? 'KEY'));
   w.u8((q.serializable ? 1 : 0) | (q.keysOnly ? 2 : 0) | (q.countOnly ? 4 : 0));
-  w.uint(q.minModRevision ?? 0).uint(q.maxModRevision ?? 0).uint(q.minCreateRevision ?? 0).uint(q.maxCreateRevision ?? 0);
+  w.int(q.minModRevision ?? 0).int(q.maxModRevision ?? 0).int(q.minCreateRevision ?? 0).int(q.maxCreateRevision ?? 0);
 }
 
-function readRange(r: ByteReader): RangeRequest {
+function readRange(r: EntryReader): RangeRequest {
   const key = r.bytes();
   const rangeEnd = readOptionalBytes(r);
-  const limit = r.uint();
-  const revision = r.uint();
+  const limit = r.num();
+  const revision = r.num();
   const sortOrder = pick(sortOrders, r.u8(), 'sort order');
   const sortTarget = pick(sortTargets, r.u8(), 'sort target');
   const flags = r.u8();
   return {
     key, ...(rangeEnd ? { rangeEnd } : {}), limit, revision, sortOrder, sortTarget,
     serializable: (flags & 1) !== 0, keysOnly: (flags & 2) !== 0, countOnly: (flags & 4) !== 0,
-    minModRevision: r.uint(), maxModRevision: r.uint(), minCreateRevision: r.uint(), maxCreateRevision: r.uint(),
+    minModRevision: r.num(), maxModRevision: r.num(), minCreateRevision: r.num(), maxCreateRevision: r.num(),
   };
 }
 
@@ -109,24 +130,24 @@ function writeCompare(w: ByteWriter, c: Compare): void {
   w.u8(compareTargets.indexOf(c.target)).u8(compareResults.indexOf(c.result)).bytes(c.key);
   writeOptionalBytes(w, c.rangeEnd);
   switch (c.target) {
-    case 'VERSION': w.uint(c.version); break;
-    case 'CREATE': w.uint(c.createRevision); break;
-    case 'MOD': w.uint(c.modRevision); break;
+    case 'VERSION': w.int(c.version); break;
+    case 'CREATE': w.int(c.createRevision); break;
+    case 'MOD': w.int(c.modRevision); break;
     case 'VALUE': w.bytes(c.value); break;
     case 'LEASE': w.bigint(c.lease); break;
   }
 }
 
-function readCompare(r: ByteReader): Compare {
+function readCompare(r: EntryReader): Compare {
   const target = pick(compareTargets, r.u8(), 'compare target');
   const result = pick(compareResults, r.u8(), 'compare result');
   const key = r.bytes();
   const rangeEnd = readOptionalBytes(r);
   const common = { result, key, ...(rangeEnd ? { rangeEnd } : {}) };
   switch (target) {
-    case 'VERSION': return { ...common, target, version: r.uint() };
-    case 'CREATE': return { ...common, target, createRevision: r.uint() };
-    case 'MOD': return { ...common, target, modRevision: r.uint() };
+    case 'VERSION': return { ...common, target, version: r.num() };
+    case 'CREATE': return { ...common, target, createRevision: r.num() };
+    case 'MOD': return { ...common, target, modRevision: r.num() };
     case 'VALUE': return { ...common, target, value: r.bytes() };
     case 'LEASE': return { ...common, target, lease: r.bigint() };
   }
@@ -142,7 +163,7 @@ function writeOps(w: ByteWriter, ops: readonly RequestOp[], depth: number): void
   }
 }
 
-function readOps(r: ByteReader, depth: number): RequestOp[] {
+function readOps(r: EntryReader, depth: number): RequestOp[] {
   const count = r.uint();
   const ops: RequestOp[] = [];
   for (let i = 0; i < count; i++) {
@@ -165,7 +186,7 @@ function writeTxn(w: ByteWriter, t: TxnRequest, depth: number): void {
   writeOps(w, t.failure ?? [], depth);
 }
 
-function readTxn(r: ByteReader, depth: number): TxnRequest {
+function readTxn(r: EntryReader, depth: number): TxnRequest {
   if (depth > txnDepthMax) throw new DecodeError(`transactions nest deeper than ${txnDepthMax}`);
   const count = r.uint();
   const compare: Compare[] = [];
@@ -182,12 +203,12 @@ export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
     case 'put': writePut(w, q.put); break;
     case 'deleteRange': writeDelete(w, q.deleteRange); break;
     case 'txn': writeTxn(w, q.txn, 0); break;
-    case 'compaction': w.uint(q.compaction.revision).bool(q.compaction.physical ?? false); break;
-    case 'leaseGrant': w.bigint(q.id).uint(q.ttlSeconds); break;
+    case 'compaction': w.int(q.compaction.revision).bool(q.compaction.physical ?? false); break;
+    case 'leaseGrant': w.bigint(q.id).int(q.ttlSeconds); break;
     case 'leaseRevoke': w.bigint(q.id); break;
     case 'leaseCheckpoint':
       w.uint(q.checkpoints.length);
-      for (const c of q.checkpoints) w.bigint(c.id).uint(c.remainingTtlSeconds);
+      for (const c of q.checkpoints) w.bigint(c.id).int(c.remainingTtlSeconds);
       break;
     case 'alarm': w.bool(q.action === 'activate').bigint(q.memberId).u8(alarms.indexOf(q.alarm)); break;
     case 'memberAttributes':
@@ -204,9 +225,10 @@ export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
 
 /** Decodes an entry payload. Throws DecodeError on malformed input. */
 export function decodeRequest(data: Uint8Array): RequestEnvelope {
-  const r = new ByteReader(data);
-  const version = r.u8();
-  if (version !== formatVersion) throw new DecodeError(`unknown request format version ${version}`);
+  const version = data[0] ?? -1;
+  if (!formatVersionsRead.includes(version)) throw new DecodeError(`unknown request format version ${version}`);
+  const r = new EntryReader(data, version >= 2);
+  r.u8();
   const id = r.bigint();
   const kind = pick(kinds, r.u8(), 'request kind');
   let request: InternalRequest;
@@ -214,13 +236,13 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
     case 'put': request = { kind, put: readPut(r) }; break;
     case 'deleteRange': request = { kind, deleteRange: readDelete(r) }; break;
     case 'txn': request = { kind, txn: readTxn(r, 0) }; break;
-    case 'compaction': request = { kind, compaction: { revision: r.uint(), physical: r.bool() } }; break;
-    case 'leaseGrant': request = { kind, id: r.bigint(), ttlSeconds: r.uint() }; break;
+    case 'compaction': request = { kind, compaction: { revision: r.num(), physical: r.bool() } }; break;
+    case 'leaseGrant': request = { kind, id: r.bigint(), ttlSeconds: r.num() }; break;
     case 'leaseRevoke': request = { kind, id: r.bigint() }; break;
     case 'leaseCheckpoint': {
       const count = r.uint();
       const checkpoints: LeaseCheckpoint[] = [];
-      for (let i = 0; i < count; i++) checkpoints.push({ id: r.bigint(), remainingTtlSeconds: r.uint() });
+      for (let i = 0; i < count; i++) checkpoints.push({ id: r.bigint(), remainingTtlSeconds: r.num() });
       request = { kind, checkpoints };
       break;
     }

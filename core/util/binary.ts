@@ -49,6 +49,11 @@ export class ByteWriter {
     return this;
   }
 
+  /** A signed safe integer (etcd's int64 counts and revisions may be negative), zig-zag encoded. */
+  int(value: number): this {
+    return this.bigint(BigInt(value));
+  }
+
   /** A signed 64-bit integer, zig-zag encoded as a varint. */
   bigint(value: bigint): this {
     let rest = value >= 0n ? value << 1n : ((-value) << 1n) - 1n;
@@ -126,6 +131,13 @@ export class ByteReader {
       scale *= 0x80;
     }
     throw new DecodeError('varint too long');
+  }
+
+  /** A signed integer written by `ByteWriter.int`; refused outside the safe range. */
+  int(): number {
+    const value = this.bigint();
+    if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER)) throw new DecodeError(`integer ${value} exceeds 2^53`);
+    return Number(value);
   }
 
   bigint(): bigint {

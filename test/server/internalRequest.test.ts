@@ -1,11 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { decodeRequest, describeRequest, encodeRequest, txnDepthMax, type InternalRequest } from '../../core/server/internalRequest.js';
-import { DecodeError } from '../../core/util/binary.js';
+import { ByteWriter, DecodeError } from '../../core/util/binary.js';
 import type { Compare, RequestOp, TxnRequest } from '../../core/mvcc/types.js';
 
 const bytes = fc.uint8Array({ maxLength: 40 });
-const revision = fc.nat({ max: 1_000_000 });
+// Negative too: etcd accepts negative limits, revisions and compare values (a version that wrote
+// them unsigned made entries no member could decode).
+const revision = fc.integer({ min: -1_000_000, max: 1_000_000 });
 const lease = fc.bigInt({ min: 0n, max: 2n ** 63n - 1n });
 
 const range = fc.record({
@@ -84,5 +86,17 @@ describe('internal request encoding', () => {
     const data = encodeRequest({ id: 1n, request: { kind: 'put', put: { key: Buffer.from('/config/a'), value: Buffer.from('xyz') } } });
     expect(describeRequest(data)).toBe('put "/config/a" (3 bytes)');
     expect(describeRequest(new Uint8Array([9]))).toContain('undecodable');
+  });
+
+  it('reads entries written by format version 1 (unsigned numbers)', () => {
+    const w = new ByteWriter();
+    w.u8(1).bigint(7n).u8(3).uint(42).bool(true); // version 1, id 7, compaction to 42, physical
+    expect(decodeRequest(w.finish().slice())).toEqual({ id: 7n, request: { kind: 'compaction', compaction: { revision: 42, physical: true } } });
+  });
+
+  it('round-trips a negative compaction revision and lease TTL', () => {
+    for (const request of [{ kind: 'compaction', compaction: { revision: -5, physical: false } }, { kind: 'leaseGrant', id: 9n, ttlSeconds: -10 }] as InternalRequest[]) {
+      expect(decodeRequest(encodeRequest({ id: 1n, request })).request).toEqual(request);
+    }
   });
 });

@@ -168,7 +168,10 @@ async function runSegment(cluster: RafterCluster, options: TortureOptions, segme
     holdMsMax: options.holdMsMax ?? 5_000,
     quietMs: options.quietMs ?? 1_000,
     log,
-    onMemberReplaced: (name) => workload?.replaced(name),
+    onMemberReplaced: (name, phase) => {
+      if (phase === 'start') workload?.replacing(name);
+      else workload?.replaced(name);
+    },
   });
   try {
     workload = await Workload.start({

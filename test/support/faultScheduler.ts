@@ -82,10 +82,11 @@ export interface FaultSchedulerOptions {
   /** Progress lines (fault injected, healed, recovered); default silent. */
   readonly log?: (line: string) => void;
   /**
-   * Called before a member is removed or its disk wiped: what it served from then on comes from
-   * a new member with an empty store (so, for example, its serializable reads start over).
+   * Called with `start` before a member is removed or its disk wiped, and with `end` once the new
+   * member (empty store, same name and URLs) serves: in between either may answer, and after it
+   * only the new one (so, for example, its serializable reads start over).
    */
-  readonly onMemberReplaced?: (name: string) => void;
+  readonly onMemberReplaced?: (name: string, phase: 'start' | 'end') => void;
 }
 
 /** One injected fault: when it started and healed, and how long the cluster took to serve. */
@@ -286,7 +287,7 @@ export class FaultScheduler {
    */
   private async replace(kind: 'remove-readd' | 'wipe-readd' | 'learner-promote', target: RafterMember): Promise<void> {
     const idHex = await memberIdOf(this.cluster, target);
-    this.options.onMemberReplaced?.(target.name);
+    this.options.onMemberReplaced?.(target.name, 'start');
     if (kind === 'wipe-readd') {
       await this.cluster.kill(target, 'SIGKILL');
       await wipe(target);
@@ -341,6 +342,7 @@ export class FaultScheduler {
       if (rejoin.staleIdHex !== null) await removeMember(this.cluster, rejoin.member, rejoin.staleIdHex);
       await addBack(this.cluster, rejoin.member, { learner: rejoin.learner });
       this.pendingRejoin = undefined;
+      this.options.onMemberReplaced?.(rejoin.member.name, 'end');
     }
   }
 

@@ -89,6 +89,9 @@ export class Workload {
   private stopping = false;
   /** How many times each member was replaced by a new one with an empty store (absent: never). */
   private readonly incarnations = new Map<string, number>();
+  /** Members being replaced: the old process may still answer, or already the new one. */
+  private readonly beingReplaced = new Set<string>();
+  private transitionReads = 0;
   /** Linearizable operations with a known outcome, writes of unknown outcome, and failed reads. */
   readonly counts = { known: 0, unknown: 0, failedReads: 0 };
 
@@ -247,15 +250,23 @@ export class Workload {
 
   /**
    * Marks that `name`'s member is being replaced (removed, or its disk wiped) by a new one with an
-   * empty store: serializable reads from then on are judged as another member's, since the new
-   * one starts from scratch. Call it before the old member stops serving.
+   * empty store. Until `replaced`, a serializable read there may be answered by the old process
+   * (a removed member serves until it learns of its removal) or by the new one, so each is judged
+   * alone. Call it before the old member stops serving.
    */
+  replacing(name: string): void {
+    this.beingReplaced.add(name);
+  }
+
+  /** The new member serves from now on: its serializable reads are judged together, as `m2#1`. */
   replaced(name: string): void {
+    this.beingReplaced.delete(name);
     this.incarnations.set(name, (this.incarnations.get(name) ?? 0) + 1);
   }
 
-  /** The name serializable reads are recorded under: `m2`, then `m2#1` after a replacement… */
+  /** The name serializable reads are recorded under: `m2`, `m2~3` during a replacement, `m2#1` after. */
   private incarnationName(name: string): string {
+    if (this.beingReplaced.has(name)) return `${name}~${++this.transitionReads}`;
     const incarnation = this.incarnations.get(name);
     return incarnation === undefined ? name : `${name}#${incarnation}`;
   }

@@ -1,12 +1,13 @@
-// The member's side of cluster membership: the Cluster API (list, add, remove, update, promote),
-// configuration changes proposed through Raft and applied with the attributes Raft does not
-// know (names, URLs, learner flags), the transport's peer set kept in step, removed members told
-// to stop, and this member publishing its own name and client URLs. Forwarding to the leader,
-// proposing and stopping are the host's (member.ts); the membership rules are membership.ts's.
+// The member's side of cluster membership: the Cluster API (list, add, remove, update, promote)
+// and leader transfer (MoveLeader), configuration changes proposed through Raft and applied with
+// the attributes Raft does not know (names, URLs, learner flags), the transport's peer set kept in
+// step, removed members told to stop, and this member publishing its own name and client URLs.
+// Forwarding to the leader, proposing and stopping are the host's (member.ts); the membership
+// rules are membership.ts's.
 import type { MemberInfo } from '../api/backend.js';
 import type { MemberConfig } from '../cli/flags.js';
 import type { ConfChange } from '../raft/confChange.js';
-import { ConfChangeRefusedError, ProposalDroppedError } from '../raft/errors.js';
+import { ConfChangeRefusedError, ProposalDroppedError, TransferRefusedError } from '../raft/errors.js';
 import type { NodeId } from '../raft/types.js';
 import type { PeerTransport } from '../transport/peerTransport.js';
 import { encodeConfChangeContext, type ConfChangeContext } from './applier.js';
@@ -20,6 +21,8 @@ import type { RequestIdGenerator, Waiters } from './waiters.js';
 const learnerReadyFraction = 0.9;
 /** Attempts to publish this member's attributes, one election timeout apart. */
 const publishAttemptsMax = 20;
+/** Election timeouts a leader transfer may take before MoveLeader fails. */
+const leaderTransferTimeouts = 6;
 /** A removed peer is told of its removal at most once per this many election timeouts. */
 const removedNoticeTimeouts = 4;
 
@@ -211,6 +214,29 @@ export class ClusterMembers {
     const status = this.host.driver.status();
     const progress = status.progress?.[id];
     if (!progress || progress.match < learnerReadyFraction * status.commit) throw new ServerError('LEARNER_NOT_READY');
+  }
+
+  /**
+   * Hands leadership to `targetId` (etcd's MoveLeader, on the leader only) and resolves once it
+   * leads, or fails after six election timeouts.
+   */
+  async moveLeader(targetId: string): Promise<void> {
+    const { driver, config } = this.host;
+    if (!driver.isLeader()) throw new ServerError('NOT_LEADER');
+    const target = targetId as NodeId;
+    if (!this.membership.get(target) || this.membership.get(target)?.isLearner) throw new ServerError('BAD_LEADER_TRANSFEREE');
+    try {
+      driver.withNode((node) => node.transferLeader(target));
+    } catch (error) {
+      if (error instanceof TransferRefusedError) throw new ServerError('BAD_LEADER_TRANSFEREE');
+      throw error;
+    }
+    const deadline = Date.now() + config.electionTimeoutMs * leaderTransferTimeouts;
+    while (driver.leader() !== target) {
+      if (Date.now() > deadline) throw new ServerError('TIMEOUT_LEADER_FAIL');
+      await driver.waitForLeader(config.heartbeatIntervalMs);
+      await new Promise((resolve) => setTimeout(resolve, config.heartbeatIntervalMs).unref());
+    }
   }
 
   /** Proposes this member's name and client URLs until they are applied (bounded retries). */

@@ -14,7 +14,7 @@ import { WatchHub } from '../mvcc/watchHub.js';
 import { Lessor } from '../lease/lessor.js';
 import type { AlarmMember, CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, HashKvResult, PutRequest, PutResponse, RangeRequest, RangeResponse, RequestOp, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { PeerTransport, QueryError } from '../transport/peerTransport.js';
-import { ProposalDroppedError, TransferRefusedError } from '../raft/errors.js';
+import { ProposalDroppedError } from '../raft/errors.js';
 import type { Entry, NodeId, Snapshot } from '../raft/types.js';
 import { index } from '../raft/types.js';
 import { applyEntries } from './applier.js';
@@ -164,18 +164,13 @@ export class Member implements EtcdBackend {
     });
   }
 
+  /** Called in the constructor once the driver and the transport exist. */
   private newClusterMembers(recovered: RecoveredState): ClusterMembers {
-    const getDriver = (): RaftDriver => this.driver;
-    const getTransport = (): PeerTransport => this.transport;
     const host: ClusterMembersHost = {
       memberId: this.memberId,
       config: this.config,
-      get driver() {
-        return getDriver();
-      },
-      get transport() {
-        return getTransport();
-      },
+      driver: this.driver,
+      transport: this.transport,
       waiters: this.waiters,
       ids: this.ids,
       requestTimeoutMs,
@@ -548,22 +543,8 @@ export class Member implements EtcdBackend {
     return streamStoreCopy(this.paths.tmp, (file) => this.store.snapshotTo(file));
   }
 
-  async moveLeader(targetId: string): Promise<void> {
-    if (!this.driver.isLeader()) throw new ServerError('NOT_LEADER');
-    const target = targetId as NodeId;
-    if (!this.clusterMembers.get(target) || this.clusterMembers.get(target)?.isLearner) throw new ServerError('BAD_LEADER_TRANSFEREE');
-    try {
-      this.driver.withNode((node) => node.transferLeader(target));
-    } catch (error) {
-      if (error instanceof TransferRefusedError) throw new ServerError('BAD_LEADER_TRANSFEREE');
-      throw error;
-    }
-    const deadline = Date.now() + this.config.electionTimeoutMs * 6;
-    while (this.driver.leader() !== target) {
-      if (Date.now() > deadline) throw new ServerError('TIMEOUT_LEADER_FAIL');
-      await this.driver.waitForLeader(this.config.heartbeatIntervalMs);
-      await new Promise((resolve) => setTimeout(resolve, this.config.heartbeatIntervalMs).unref());
-    }
+  moveLeader(targetId: string): Promise<void> {
+    return this.clusterMembers.moveLeader(targetId);
   }
 
   // ---- Inspection (read-only, for the console) ---------------------------------------------------

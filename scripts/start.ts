@@ -82,7 +82,6 @@ async function startHostAtSavedAddress(service: AdminService, dataDir: string): 
 }
 
 async function startWeb(): Promise<void> {
-  await buildRenderer(args.includes('--rebuild'));
   const dataDir = webDataDir();
   const service = new AdminService(appDataOptions(dataDir, sourceMemberCommand()));
   process.once('exit', () => service.killLocalMembersNow());
@@ -94,6 +93,8 @@ async function startWeb(): Promise<void> {
     console.error(error.message);
     process.exit(1);
   }
+  // Built once the data folder is ours: a second console is told at once, without a build.
+  await buildRenderer(args.includes('--rebuild'));
   const created = await service.createFirstRunCluster().catch((error: unknown) => {
     console.error(`The default local cluster could not be created: ${error instanceof Error ? error.message : String(error)}`);
     return null;

@@ -92,6 +92,7 @@ describe('a TLS, client-certificate and auth-enabled etcd in the console', () =>
     await openPage('Keys');
     // Listing every key needs read permission on the whole key space, which alice lacks.
     await page.locator('[data-test=error-notice]').getByText(/permission denied/i).first().waitFor();
+    await page.locator('[data-test=permission-hint]').getByText('List a prefix its role can read').waitFor();
     await page.screenshot({ path: path.join(screenshotDir, 'console-tls-auth-keys.png'), fullPage: true });
     await page.locator('[data-test=prefix-input] input').fill('app/');
     await page.locator('[data-test=apply-prefix]').click();

@@ -59,6 +59,8 @@ describe('Cluster page', () => {
     expect(fake.callsTo('subscribe')).toContainEqual({ kind: 'clusterStatus', connectionId: 'c1' });
     expect(page.get('[data-test=member-m1]').text()).toContain('leader');
     expect(page.get('[data-test=member-m2]').text()).toContain('follower');
+    // Ids as etcdctl prints them: 77 is 4d.
+    expect(page.get('[data-test=cluster-id]').text()).toContain('4d');
     fake.emit({ kind: 'clusterStatus', connectionId: 'c1', status: { ok: true, value: status('102', 4) } });
     await settle();
     expect(page.get('[data-test=member-m2]').text()).toContain('leader');

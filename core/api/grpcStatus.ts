@@ -37,6 +37,7 @@ const storeCodes: Record<StoreErrorCode, status> = {
   LEASE_EXISTS: status.FAILED_PRECONDITION,
   LEASE_TTL_TOO_LARGE: status.OUT_OF_RANGE,
   LEASE_NOT_PRIMARY: status.UNAVAILABLE,
+  EMPTY_WATCHER_RANGE: status.INVALID_ARGUMENT,
 };
 
 const serverCodes: Record<ServerErrorCode, status> = {

@@ -4,6 +4,7 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EtcdBackend, WatchRegistration } from './backend.js';
 import { eventToWire, header, toNumber } from './convert.js';
+import { toGrpcFailure } from './grpcStatus.js';
 import type * as pb from './proto/messages.js';
 
 /** Watches one stream may hold; more are refused with a canceled response. */
@@ -12,6 +13,8 @@ export const watchesPerStreamMax = 10_000;
 export const progressNotifyIntervalMs = 10 * 60 * 1000;
 /** The watch id etcd uses for stream-wide progress responses. */
 const streamProgressWatchId = '-1';
+/** The key etcd watches from when a create request names none. */
+const smallestKey = Buffer.from([0]);
 
 type WireWatchRequest = {
   request_union?: string;
@@ -60,28 +63,50 @@ export function watchHandler(backend: EtcdBackend) {
       while (watches.has(String(nextId)) || String(nextId) === id) nextId++;
       const filters = new Set(q.filters ?? []);
       const progressNotify = q.progress_notify ?? false;
-      send({ watch_id: id, created: true });
+      // The created notice goes out before anything the watch delivers, and only once the member
+      // accepted the watch; a refused one gets a single created-and-canceled notice, as in etcd.
+      let announced = false;
+      let compactedAway = false;
+      const announce = (): void => {
+        if (announced) return;
+        announced = true;
+        send({ watch_id: id, created: true });
+      };
+      // etcd's watch server reads an empty key as "\x00", the smallest key.
+      const key = q.key && q.key.length > 0 ? q.key : smallestKey;
       const rangeEnd = q.range_end && q.range_end.length > 0 ? q.range_end : undefined;
-      const registration = backend.watch(
-        {
-          key: q.key, ...(rangeEnd ? { rangeEnd } : {}), startRevision: Math.max(0, toNumber(q.start_revision)),
-          prevKv: q.prev_kv ?? false, noPut: filters.has('NOPUT'), noDelete: filters.has('NODELETE'),
-        },
-        {
-          events: (revision, events) => {
-            active.add(id);
-            return send({ header: header(backend.header(), revision), watch_id: id, events: events.map(eventToWire) });
+      let registration: WatchRegistration;
+      try {
+        registration = backend.watch(
+          {
+            key, ...(rangeEnd ? { rangeEnd } : {}), startRevision: Math.max(0, toNumber(q.start_revision)),
+            prevKv: q.prev_kv ?? false, noPut: filters.has('NOPUT'), noDelete: filters.has('NODELETE'),
           },
-          compacted: (compactRevision) => {
-            watches.delete(id);
-            progressWatches.delete(id);
-            send({ watch_id: id, canceled: true, compact_revision: String(compactRevision), cancel_reason: 'mvcc: required revision has been compacted' });
+          {
+            events: (revision, events) => {
+              announce();
+              active.add(id);
+              return send({ header: header(backend.header(), revision), watch_id: id, events: events.map(eventToWire) });
+            },
+            compacted: (compactRevision) => {
+              announce();
+              compactedAway = true;
+              watches.delete(id);
+              progressWatches.delete(id);
+              send({ watch_id: id, canceled: true, compact_revision: String(compactRevision), cancel_reason: 'mvcc: required revision has been compacted' });
+            },
+            progress: (revision) => {
+              announce();
+              send({ header: header(backend.header(), revision), watch_id: id });
+            },
           },
-          progress: (revision) => {
-            send({ header: header(backend.header(), revision), watch_id: id });
-          },
-        },
-      );
+        );
+      } catch (error) {
+        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: toGrpcFailure(error).details });
+        return;
+      }
+      announce();
+      if (compactedAway) return;
       watches.set(id, registration);
       if (progressNotify) progressWatches.add(id);
     };

@@ -17,7 +17,8 @@ export type StoreErrorCode =
   | 'LEASE_NOT_FOUND'
   | 'LEASE_EXISTS'
   | 'LEASE_TTL_TOO_LARGE'
-  | 'LEASE_NOT_PRIMARY';
+  | 'LEASE_NOT_PRIMARY'
+  | 'EMPTY_WATCHER_RANGE';
 
 /** Base of every expected store failure. */
 export class StoreError extends Error {
@@ -130,5 +131,12 @@ export class LeaseTtlTooLargeError extends StoreError {
 export class LeaseNotPrimaryError extends StoreError {
   constructor() {
     super('LEASE_NOT_PRIMARY', 'etcdserver: not primary');
+  }
+}
+
+/** A watch whose range end does not sort after its key: it could never see a key. */
+export class EmptyWatcherRangeError extends StoreError {
+  constructor() {
+    super('EMPTY_WATCHER_RANGE', 'mvcc: watcher range is empty');
   }
 }

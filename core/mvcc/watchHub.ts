@@ -8,6 +8,7 @@
 // for watchers. Translating to
 // the wire (watch ids per stream, fragmenting) is the API layer's business.
 import { assert } from '../raft/assert.js';
+import { EmptyWatcherRangeError } from './errors.js';
 import { keyRange, rangeContains, toBuffer } from './keyRange.js';
 import type { KeyRange } from './keyRange.js';
 import type { MvccStore } from './mvccStore.js';
@@ -104,11 +105,13 @@ export class WatchHub {
   /**
    * Starts a watch and returns its id. A start revision below the compacted revision gets one
    * compacted response (canceled, with `compactRevision`) and no watcher. Throws the key errors
-   * of `keyRange`.
+   * of `keyRange`, and EmptyWatcherRangeError for a range end that does not sort after the key
+   * (etcd's "mvcc: watcher range is empty").
    */
   watch(request: WatchRequest, sink: WatchSink): number {
     assert(!this.closed, 'watch hub is closed');
     const range = keyRange(request.key, request.rangeEnd);
+    if (range.end !== null && Buffer.compare(range.start, range.end) >= 0) throw new EmptyWatcherRangeError();
     const id = this.nextId++;
     const start = request.startRevision ?? 0;
     const compacted = this.store.compactRevision;

@@ -19,6 +19,7 @@ import { registerPreferences } from './ipc/preferences.js';
 import { registerSnapshots } from './ipc/snapshots.js';
 import { registerWatches } from './ipc/watches.js';
 import { installMenu } from './menu.js';
+import { keychainSecrets } from './secretStore.js';
 import { appPageUrl, isAppPage, isExternalLink, windowOptions } from './windowOptions.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -60,12 +61,11 @@ async function start(): Promise<void> {
   // userData/clusters. Members run the bundled `rafter` (dist/electron/rafter.mjs) with Electron's
   // own Node.
   // Saved passwords are encrypted with the operating system's keychain, where there is one.
-  const cipher = safeStorage.isEncryptionAvailable()
-    ? { encrypt: (plain: string) => safeStorage.encryptString(plain), decrypt: (cipherText: Buffer) => safeStorage.decryptString(cipherText) }
-    : null;
-  const service = new AdminService(
-    appDataOptions(app.getPath('userData'), [process.execPath, path.join(here, 'rafter.mjs')], { ELECTRON_RUN_AS_NODE: '1' }, cipher),
-  );
+  const secrets = keychainSecrets(safeStorage, process.platform);
+  const service = new AdminService({
+    ...appDataOptions(app.getPath('userData'), [process.execPath, path.join(here, 'rafter.mjs')], { ELECTRON_RUN_AS_NODE: '1' }, secrets.cipher),
+    ...(secrets.passwordNotice === null ? {} : { passwordNotice: secrets.passwordNotice }),
+  });
   try {
     await service.open();
   } catch (error) {

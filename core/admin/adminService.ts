@@ -44,6 +44,11 @@ export interface AdminServiceOptions {
    * keychain). Absent: passwords are kept for the session only.
    */
   secrets?: { file: string; cipher: SecretCipher } | null;
+  /**
+   * Why passwords are not saved when `secrets` is absent, as the connection form shows it.
+   * Absent: the web console's reason (`webPasswordNotice`).
+   */
+  passwordNotice?: string;
 }
 
 /** Name and size of the local cluster created on the first run. */
@@ -53,6 +58,10 @@ export const defaultLocalClusterMembers = 3;
 /** Why local clusters are not available, as the console shows it. */
 export const localClustersUnavailable =
   'Local clusters run Rafter’s member process (`rafter`), which this build of the console does not ship. Run the console from a source checkout (npm start), or connect to a running etcd or Rafter cluster.';
+
+/** Why the web console saves no password (it has no keychain to encrypt one with). */
+export const webPasswordNotice =
+  'Passwords are not saved in the web console: one typed here lasts until the console restarts.';
 
 /** Why file dialogs are not available outside the desktop app. */
 export const fileDialogUnavailable =
@@ -97,12 +106,18 @@ export class AdminService implements AdminApi {
       await mkdir(this.options.lockFolder, { recursive: true });
       this.lock = await FolderLock.acquire(this.options.lockFolder);
     }
-    for (const file of [this.options.connectionsFile, this.options.preferencesFile]) {
-      if (file) await mkdir(path.dirname(file), { recursive: true });
+    try {
+      for (const file of [this.options.connectionsFile, this.options.preferencesFile]) {
+        if (file) await mkdir(path.dirname(file), { recursive: true });
+      }
+      await this.connections.load();
+      await this.preferences.load();
+      if (this.local) this.firstRun = !(await this.local.restoreSaved());
+    } catch (error) {
+      // A console that cannot open (a damaged saved file) leaves the folder to the next one.
+      await this.close();
+      throw error;
     }
-    await this.connections.load();
-    await this.preferences.load();
-    if (this.local) this.firstRun = !(await this.local.restoreSaved());
   }
 
   /**
@@ -152,6 +167,14 @@ export class AdminService implements AdminApi {
       return null;
     });
   testConnection: AdminApi['testConnection'] = ({ config }) => this.run(() => probeConnection(config));
+  connectionCapabilities: AdminApi['connectionCapabilities'] = () =>
+    this.run(() =>
+      Promise.resolve(
+        this.connections.canSavePasswords
+          ? { canSavePasswords: true, passwordNotice: null }
+          : { canSavePasswords: false, passwordNotice: this.options.passwordNotice ?? webPasswordNotice },
+      ),
+    );
 
   // ---------------------------------------------------------------- cluster
   clusterStatus: AdminApi['clusterStatus'] = ({ connectionId }) => this.run(() => this.cluster.status(connectionId));

@@ -61,7 +61,8 @@ export interface ConnectionConfig {
   password?: string;
   /**
    * Keep the password across restarts, encrypted by the host's secret store (the desktop app's
-   * keychain). Ignored where the host has none (the web console): see `passwordSaved`.
+   * keychain). Ignored where the host has none (the web console): see `connectionCapabilities`
+   * and `passwordSaved`.
    */
   rememberPassword?: boolean;
 }
@@ -77,6 +78,17 @@ export interface ConnectionSummary {
   hasPassword: boolean;
   /** The password survives a restart of the app (false: it must be entered again). */
   passwordSaved: boolean;
+}
+
+/** What the service's host offers for connections; the form asks before offering to remember. */
+export interface ConnectionCapabilities {
+  /**
+   * A password the user asks to remember is kept across restarts, encrypted by the host's secret
+   * store (the desktop app's system keychain). False in the web console and without a keychain.
+   */
+  canSavePasswords: boolean;
+  /** Why passwords are not saved, as a sentence for display. Invariant: null exactly when `canSavePasswords`. */
+  passwordNotice: string | null;
 }
 
 /** What a successful connection test learned about the cluster. */
@@ -405,6 +417,8 @@ export interface AdminApi {
   removeConnection: Call<OnConnection, null>;
   /** Tests a configuration without saving it. */
   testConnection: Call<{ config: ConnectionConfig }, ConnectionProbe>;
+  /** Whether this host can remember passwords, and if not why (the connection form's checkbox). */
+  connectionCapabilities: Call<Empty, ConnectionCapabilities>;
 
   // cluster members (any connection)
   clusterStatus: Call<OnConnection, ClusterStatus>;

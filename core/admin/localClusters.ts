@@ -16,7 +16,7 @@ import { readLocalClusters, writeLocalClusters } from './localClusterFile.js';
 import type { SavedLocalCluster, SavedLocalMember } from './localClusterFile.js';
 import { LocalMember, runMemberCommand } from './localMember.js';
 import type { MemberCommand } from './localMember.js';
-import { localPorts } from './localPorts.js';
+import { localPorts, loopbackPorts } from './localPorts.js';
 import { AdminFailure } from './result.js';
 
 /** Most local clusters at once, and most members in one. */
@@ -228,9 +228,12 @@ export class LocalClusters {
     for (const cluster of this.clusters.values()) for (const member of cluster.members) member.killNow();
   }
 
-  /** Client and peer URLs for `count` new members, on ports no local member owns. */
+  /**
+   * Client and peer URLs for `count` new members, on ports no local member owns and no saved
+   * connection names on this machine (a cluster the user runs by hand may be down just now).
+   */
   private async memberUrls(count: number): Promise<{ clientUrl: string; peerUrl: string }[]> {
-    const taken = new Set<number>();
+    const taken = new Set<number>(loopbackPorts(this.connections.list().flatMap((connection) => connection.endpoints)));
     for (const cluster of this.clusters.values()) {
       for (const member of cluster.members) for (const url of [member.spec.clientUrl, member.spec.peerUrl]) taken.add(Number(new URL(url).port));
     }

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LocalMemberInfo, LocalMemberState } from './api.js';
+import { canBind } from './localPorts.js';
 import { AdminFailure } from './result.js';
 
 /** Lines of a member's log kept in memory. */
@@ -80,11 +81,21 @@ export class LocalMember {
     if (lines.length > 0) this.onLines(lines);
   }
 
-  /** Starts the process and resolves once it serves /health. */
+  /**
+   * Starts the process and resolves once it serves /health. Refuses when another program holds
+   * one of the member's ports (its /health would answer for someone else); the log says which.
+   */
   async start(): Promise<void> {
     if (this.process) throw new AdminFailure('failed_precondition', `${this.spec.name} is already running.`);
     const [executable, ...prefix] = this.command;
     if (executable === undefined) throw new AdminFailure('unavailable', 'No member command is configured.');
+    for (const url of [this.spec.clientUrl, this.spec.peerUrl]) {
+      const port = Number(new URL(url).port);
+      if (await canBind(port)) continue;
+      const message = `${this.spec.name} cannot start: another program is using its port ${port}; start it again once that port is free.`;
+      this.record(Buffer.from(`${message}\n`));
+      throw new AdminFailure('failed_precondition', message);
+    }
     const child = spawn(executable, [...prefix, ...this.flags()], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.process = child;
     this.state = 'starting';

@@ -1,7 +1,11 @@
 // Ports for local cluster members, from a fixed range below the ephemeral one (32768–60999 on
 // Linux), where outgoing connections would otherwise take a stopped member's port before it starts
-// again. A port is handed out only if binding it on 127.0.0.1 works now and no local member, running
-// or stopped, already owns it. It owns choosing ports; binding them is the members'.
+// again, and below the range the tests' own clusters use (test/support/ports.ts: 20000–32000), so a
+// test's etcd never takes a local member's port while it restarts. A port is handed out only if
+// binding it on 127.0.0.1 works now and nothing the console knows of owns it: no local member,
+// running or stopped, and no saved connection to a loopback endpoint. Probing starts at a random
+// place, so consoles (or test processes) allocating at once do not walk the same ports in the same
+// order, as a scan from the bottom would. It owns choosing ports; binding them is the members'.
 import net from 'node:net';
 import { AdminFailure } from './result.js';
 
@@ -11,7 +15,8 @@ export const localPortMax = 19_999;
 /** Binds tried before giving up (owned ports are skipped without one). */
 const probesMax = 400;
 
-function canBind(port: number): Promise<boolean> {
+/** Whether binding `port` on 127.0.0.1 works now (the probe is closed again at once). */
+export function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = net.createServer();
     server.once('error', () => resolve(false));
@@ -36,4 +41,17 @@ export async function localPorts(count: number, taken: ReadonlySet<number>): Pro
   }
   if (chosen.length < count) throw new AdminFailure('resource_exhausted', `No free loopback ports between ${localPortMin} and ${localPortMax}.`);
   return chosen;
+}
+
+/** Hosts that name this machine's loopback interface in an endpoint. */
+const loopbackHost = /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/i;
+
+/** The ports of the loopback endpoints among `endpoints` (`host:port` or `http(s)://host:port`). */
+export function loopbackPorts(endpoints: readonly string[]): number[] {
+  const ports: number[] = [];
+  for (const endpoint of endpoints) {
+    const match = /^(?:https?:\/\/)?(.+):(\d+)\/?$/.exec(endpoint);
+    if (match && loopbackHost.test(match[1]!)) ports.push(Number(match[2]));
+  }
+  return ports;
 }

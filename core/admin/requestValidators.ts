@@ -68,6 +68,7 @@ export const requestValidators: RequestValidators = {
   addConnection: object({ config: connectionConfig }),
   removeConnection: object(onConnection),
   testConnection: object({ config: connectionConfig }),
+  connectionCapabilities: empty,
 
   clusterStatus: object(onConnection),
   moveLeader: object({ connectionId, targetMemberId: decimalId }),

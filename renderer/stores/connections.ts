@@ -2,7 +2,7 @@
 // choice is saved as a preference so the console opens on it next time.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ConnectionConfig, ConnectionProbe, ConnectionSummary } from '../contract';
+import type { ConnectionCapabilities, ConnectionConfig, ConnectionProbe, ConnectionSummary } from '../contract';
 import { adminApi } from '../api';
 import { useRequestState } from './requestState';
 
@@ -10,6 +10,8 @@ export const useConnectionsStore = defineStore('connections', () => {
   const connections = ref<ConnectionSummary[]>([]);
   const activeId = ref<string | null>(null);
   const probe = ref<ConnectionProbe | null>(null);
+  /** What the host offers (remembering passwords); null until asked, or when asking failed. */
+  const capabilities = ref<ConnectionCapabilities | null>(null);
   const list = useRequestState();
   const change = useRequestState();
   const tester = useRequestState();
@@ -30,6 +32,13 @@ export const useConnectionsStore = defineStore('connections', () => {
     if (activeId.value !== null && !result.value.some((connection) => connection.id === activeId.value)) activeId.value = null;
     const preferred = result.value.find((connection) => connection.id === preferredId);
     activeId.value ??= preferred?.id ?? result.value[0]?.id ?? null;
+  }
+
+  /** Asks the host once what it offers for connections; a failure leaves the offer out. */
+  async function loadCapabilities(): Promise<void> {
+    if (capabilities.value !== null) return;
+    const result = await adminApi().connectionCapabilities({});
+    if (result.ok) capabilities.value = result.value;
   }
 
   async function add(config: ConnectionConfig): Promise<boolean> {
@@ -69,6 +78,7 @@ export const useConnectionsStore = defineStore('connections', () => {
     activeId,
     active,
     probe,
+    capabilities,
     loading: list.loading,
     error: list.error,
     changing: change.loading,
@@ -76,6 +86,7 @@ export const useConnectionsStore = defineStore('connections', () => {
     testing: tester.loading,
     testError: tester.error,
     load,
+    loadCapabilities,
     add,
     remove,
     test,

@@ -44,6 +44,18 @@ describe('the local cluster definitions file', () => {
     expect(JSON.parse(await readFile(localClusterFile(dir), 'utf8'))).toMatchObject({ format: 'rafter-local-clusters/1' });
   });
 
+  it('keeps whether the user stopped each member, and reads a file written before that was kept as every member running', async () => {
+    const stopped = { ...trio, members: trio.members.map((member, index) => ({ ...member, stoppedByUser: index === 1 })) };
+    await writeLocalClusters(dir, [stopped]);
+    expect((await readLocalClusters(dir))![0]!.members.map((member) => member.stoppedByUser)).toEqual([false, true, false]);
+    // The members exactly as the first version of the file wrote them: no stoppedByUser at all.
+    const older = { format: 'rafter-local-clusters/1', clusters: [trio] };
+    expect(trio.members.every((member) => !('stoppedByUser' in member))).toBe(true);
+    await writeFile(localClusterFile(dir), JSON.stringify(older));
+    const [read] = (await readLocalClusters(dir))!;
+    expect(read!.members.map((member) => member.stoppedByUser ?? false)).toEqual([false, false, false]);
+  });
+
   it('refuses a damaged or foreign file, naming it', async () => {
     const file = localClusterFile(dir);
     await writeFile(file, '{"format": "rafter-local-clusters/1", "clusters": [');

@@ -1,9 +1,10 @@
 // Local clusters remembered across restarts of the app: the first run creates the default
 // 3-member cluster and opens on it; a key put through the service survives closing the service
 // and opening a new one on the same data folder, whose members are started again on their data —
-// except those the user stopped.
+// except those the user stopped (killed or crashed members do come back).
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -43,6 +44,15 @@ async function readEventually(service: AdminService, connectionId: string, key: 
     }
   }
   throw new Error(`${key} was not readable: ${read.error.message}\n${logs.join('\n')}`);
+}
+
+/** Holds `port` on 127.0.0.1, as another program would. */
+function listenOn(port: number): Promise<net.Server> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
 }
 
 async function openService(): Promise<AdminService> {
@@ -115,6 +125,48 @@ describe('local clusters across restarts', () => {
     const again = await openService();
     const [restarted] = value(await again.listLocalClusters({}));
     expect(restarted!.members.map((member) => member.state)).toEqual(['running', 'running', 'running']);
+  }, 180_000);
+
+  it('starts a member that was killed or crashed, not stopped by the user, when the app starts again', async () => {
+    const service = services.at(-1)!;
+    value(await service.controlMember({ clusterId: first.id, memberName: 'm1', action: 'kill' }));
+    const [cluster] = value(await service.listLocalClusters({}));
+    const crashing = cluster!.members.find((member) => member.name === 'm2')!;
+    process.kill(crashing.pid!, 'SIGKILL');
+    let states = cluster!.members.map((member) => member.state);
+    for (let attempt = 0; attempt < readAttemptsMax && states[1] === 'running'; attempt++) {
+      await delay(100);
+      states = value(await service.listLocalClusters({}))[0]!.members.map((member) => member.state);
+    }
+    expect(states).toEqual(['killed', 'stopped', 'running']);
+    await service.close();
+    const saved = JSON.parse(await readFile(path.join(dataDir, 'clusters', localClusterFileName), 'utf8')) as { clusters: { members: { stoppedByUser?: boolean }[] }[] };
+    expect(saved.clusters[0]!.members.map((member) => member.stoppedByUser)).toEqual([false, false, false]);
+
+    const reopened = await openService();
+    const [restarted] = value(await reopened.listLocalClusters({}));
+    expect(restarted!.members.map((member) => [member.name, member.state])).toEqual([['m1', 'running'], ['m2', 'running'], ['m3', 'running']]);
+    expect(await readEventually(reopened, first.connectionId, '/kept/across/restart')).toBe('still here');
+  }, 180_000);
+
+  it('leaves a member whose port another program took while the app was closed stopped, saying which, and starts it once the port is free', async () => {
+    await services.at(-1)!.close();
+    const port = Number(new URL(first.members[2]!.clientUrl).port);
+    const squatter = await listenOn(port);
+    let reopened: AdminService;
+    try {
+      reopened = await openService();
+      const [cluster] = value(await reopened.listLocalClusters({}));
+      expect(cluster!.members.map((member) => [member.name, member.state])).toEqual([['m1', 'running'], ['m2', 'running'], ['m3', 'stopped']]);
+      const log = value(await reopened.memberLogs({ clusterId: first.id, memberName: 'm3', tailLines: 5 }));
+      expect(log.join('\n')).toContain(`another program is using its port ${port}`);
+      const refused = await reopened.controlMember({ clusterId: first.id, memberName: 'm3', action: 'start' });
+      expect(refused).toMatchObject({ ok: false, error: { code: 'failed_precondition' } });
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    expect(value(await reopened.controlMember({ clusterId: first.id, memberName: 'm3', action: 'start' })).state).toBe('running');
+    expect(await readEventually(reopened, first.connectionId, '/kept/across/restart')).toBe('still here');
   }, 180_000);
 
   it('gives a restored cluster its connection again when the saved connections were lost', async () => {

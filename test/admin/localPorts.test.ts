@@ -1,8 +1,9 @@
-// Local members' ports come from a fixed range below the ephemeral one, are free to bind, and are
-// never a port another local member (running or stopped) owns.
+// Local members' ports come from a fixed range below the ephemeral one (and below the tests' own
+// range), are free to bind, and are never a port another local member (running or stopped) or a
+// saved loopback connection owns.
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { localPortMax, localPortMin, localPorts } from '../../core/admin/localPorts.js';
+import { localPortMax, localPortMin, localPorts, loopbackPorts } from '../../core/admin/localPorts.js';
 
 function listen(port: number): Promise<net.Server> {
   return new Promise((resolve, reject) => {
@@ -35,5 +36,15 @@ describe('local member ports', () => {
     const taken = new Set<number>();
     for (let port = localPortMin; port <= localPortMax; port++) taken.add(port);
     await expect(localPorts(1, taken)).rejects.toThrow(`No free loopback ports between ${localPortMin} and ${localPortMax}.`);
+  });
+
+  it('stays below the ephemeral range and the range the tests’ own clusters use', () => {
+    expect(localPortMin).toBeGreaterThan(1023);
+    expect(localPortMax).toBeLessThan(20_000);
+  });
+
+  it('reads the ports saved connections name on this machine, in every endpoint form', () => {
+    const endpoints = ['127.0.0.1:12379', 'http://localhost:13000/', 'https://[::1]:14000', '127.1.2.3:15000', '10.0.0.1:16000', 'etcd.example:17000', 'http://192.168.1.2:18000'];
+    expect(loopbackPorts(endpoints)).toEqual([12379, 13000, 14000, 15000]);
   });
 });

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { Result } from '../../core/admin/api.js';
-import { AdminService } from '../../core/admin/adminService.js';
+import { AdminService, webPasswordNotice } from '../../core/admin/adminService.js';
 import { appDataOptions } from '../../core/admin/appData.js';
 import type { SecretCipher } from '../../core/admin/secretFile.js';
 import { EtcdTestCluster } from '../support/etcd.js';
@@ -82,6 +82,7 @@ const config = (remember: boolean) => ({ name: 'etcd with auth', endpoints: etcd
 describe('saved connection passwords', () => {
   it('keeps a password the user asked to remember, encrypted, and uses it after a restart', async () => {
     const first = await open(aesCipher(key));
+    expect(value(await first.connectionCapabilities({}))).toEqual({ canSavePasswords: true, passwordNotice: null });
     const added = value(await first.addConnection({ config: config(true) }));
     expect(added).toMatchObject({ hasPassword: true, passwordSaved: true });
     const secretsFile = await readFile(path.join(dataDir, 'secrets.json'), 'utf8');
@@ -107,12 +108,25 @@ describe('saved connection passwords', () => {
     expect(read.ok).toBe(false);
   });
 
-  it('never writes a password where the host has no cipher (the web console)', async () => {
+  it('never writes a password where the host has no cipher (the web console), and says so', async () => {
     const first = await open(null);
-    expect(value(await first.addConnection({ config: config(true) }))).toMatchObject({ hasPassword: true, passwordSaved: false });
+    expect(value(await first.connectionCapabilities({}))).toEqual({ canSavePasswords: false, passwordNotice: webPasswordNotice });
+    const added = value(await first.addConnection({ config: config(true) }));
+    expect(added).toMatchObject({ hasPassword: true, passwordSaved: false });
+    const read = value(await first.getKey({ connectionId: added.id, key: '/saved/key' }));
+    expect(Buffer.from(read.value, 'base64').toString()).toBe('readable with the password');
     expect(existsSync(path.join(dataDir, 'secrets.json'))).toBe(false);
+    expect(await readFile(path.join(dataDir, 'connections.json'), 'utf8')).not.toContain('root-password');
     const second = await restart(first, null);
     expect(value(await second.listConnections({}))).toMatchObject([{ hasPassword: false }]);
+  });
+
+  it('answers with the host’s own reason when the desktop app has no keychain', async () => {
+    const notice = 'No system keychain is available, so passwords are not saved.';
+    const service = new AdminService({ ...appDataOptions(dataDir, null), passwordNotice: notice });
+    services.push(service);
+    await service.open();
+    expect(value(await service.connectionCapabilities({}))).toEqual({ canSavePasswords: false, passwordNotice: notice });
   });
 
   it('drops saved passwords another keychain encrypted, and keeps the connection', async () => {

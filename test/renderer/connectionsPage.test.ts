@@ -67,17 +67,35 @@ describe('Connection form', () => {
     expect(page.find('[data-test=connection-staging]').exists()).toBe(true);
   });
 
-  it('offers to remember a typed password and asks the host to when ticked', async () => {
+  it('offers to remember a typed password where the host can save it, and asks the host to when ticked', async () => {
     const fake = new FakeAdminApi();
     const page = await open(fake);
+    expect(fake.callsTo('connectionCapabilities')).toEqual([{}]);
     expect(page.find('[data-test=field-remember-password]').exists()).toBe(false);
     await page.get('[data-test=field-name] input').setValue('staging');
     await page.get('[data-test=field-username] input').setValue('root');
     await page.get('[data-test=field-password] input').setValue('pw');
+    expect(page.find('[data-test=password-notice]').exists()).toBe(false);
     await page.get('[data-test=field-remember-password]').trigger('click');
     await page.get('[data-test=save-connection]').trigger('click');
     await settle();
     expect(fake.callsTo('addConnection')).toEqual([{ config: { name: 'staging', endpoints: ['127.0.0.1:2379'], username: 'root', password: 'pw', rememberPassword: true } }]);
+  });
+
+  it('says the password is not saved where the host cannot save it, and never asks it to', async () => {
+    const fake = new FakeAdminApi();
+    const notice = 'Passwords are not saved in the web console: one typed here lasts until the console restarts.';
+    fake.capabilities = { canSavePasswords: false, passwordNotice: notice };
+    const page = await open(fake);
+    await page.get('[data-test=field-name] input').setValue('staging');
+    await page.get('[data-test=field-username] input').setValue('root');
+    expect(page.find('[data-test=password-notice]').exists()).toBe(false);
+    await page.get('[data-test=field-password] input').setValue('pw');
+    expect(page.find('[data-test=field-remember-password]').exists()).toBe(false);
+    expect(page.get('[data-test=password-notice]').text()).toBe(notice);
+    await page.get('[data-test=save-connection]').trigger('click');
+    await settle();
+    expect(fake.callsTo('addConnection')).toEqual([{ config: { name: 'staging', endpoints: ['127.0.0.1:2379'], username: 'root', password: 'pw' } }]);
   });
 
   it('removes a connection only after confirmation', async () => {

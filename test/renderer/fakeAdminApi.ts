@@ -6,6 +6,7 @@ import type {
   AdminEvent,
   AdminMethodName,
   ClusterStatus,
+  ConnectionCapabilities,
   EventListener,
   EventTopic,
   KeyDetail,
@@ -44,6 +45,8 @@ export class FakeAdminApi {
   progress: RaftProgress | null = null;
   /** The preferences the host keeps; savePreferences changes them. */
   preferences: Preferences = { theme: 'system', connectionId: null };
+  /** What connectionCapabilities answers: by default a host that can save passwords (the desktop app). */
+  capabilities: ConnectionCapabilities = { canSavePasswords: true, passwordNotice: null };
   private readonly listeners = new Map<string, { topic: EventTopic; listener: EventListener }>();
   private nextSubscription = 1;
 
@@ -90,6 +93,7 @@ export class FakeAdminApi {
       listConnections: () => ok([{ id: 'c1', name: 'test', endpoints: ['127.0.0.1:2379'], tlsEnabled: false, skipVerify: false, username: null, hasPassword: false, passwordSaved: false }]),
       addConnection: ({ config }) =>
         ok({ id: 'c2', name: config.name, endpoints: config.endpoints, tlsEnabled: false, skipVerify: false, username: null, hasPassword: false, passwordSaved: false }),
+      connectionCapabilities: () => ok({ ...this.capabilities }),
       testConnection: () => ok({ version: '3.4.0', clusterId: '1', leaderId: '2', memberCount: 1, revision: this.revision, endpoint: '127.0.0.1:2379' }),
       listKeys: ({ prefix, cursor, limit }) => {
         const all = this.sortedKeys().filter((key) => key.startsWith(prefix) && (cursor === null || key >= cursor));

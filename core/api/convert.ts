@@ -119,9 +119,15 @@ export function deleteRangeRequestFromWire(q: pb.DeleteRangeRequest): DeleteRang
   return { key: bytes(q.key), ...(rangeEnd ? { rangeEnd } : {}), prevKv: q.prev_kv ?? false };
 }
 
+const compareResults: ReadonlySet<unknown> = new Set(['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL']);
+
 function compareFromWire(c: pb.Compare): Compare {
+  // An unknown result (a newer client's enum value, or garbage) would reach the log and stop
+  // every member that applies it: refuse it here instead. A missing one is proto3's default.
+  const result = c.result ?? 'EQUAL';
+  if (!compareResults.has(result)) throw new InvalidRequestError('etcdserver: invalid compare result');
   const rangeEnd = optionalBytes(c.range_end);
-  const common = { result: c.result, key: bytes(c.key), ...(rangeEnd ? { rangeEnd } : {}) };
+  const common = { result, key: bytes(c.key), ...(rangeEnd ? { rangeEnd } : {}) };
   switch (c.target) {
     case 'VERSION': return { ...common, target: 'VERSION', version: toNumber(c.version) };
     case 'CREATE': return { ...common, target: 'CREATE', createRevision: toNumber(c.create_revision) };

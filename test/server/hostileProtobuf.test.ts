@@ -141,4 +141,28 @@ describe('malformed protobuf on every method', () => {
     // The writes went under /fuzz/ only; everything else is as it was.
     expect((await kept()).filter((line) => !line.startsWith(Buffer.from('/fuzz/').toString('hex')))).toEqual(before);
   }, 120_000);
+
+  it('refuses a transaction whose compare names an unknown result or target, and stays up', async () => {
+    const before = await kept();
+    const txn = serviceDefinition('etcdserverpb.KV')['Txn']!;
+    const key = Buffer.from('/kept/0');
+    const raw = new Client(cluster.endpoints[0]!, credentials.createInsecure());
+    try {
+      for (const compare of [{ result: 255, target: 'VALUE', key, value: Buffer.from('x') }, { result: 'EQUAL', target: 77, key, value: Buffer.from('x') }]) {
+        const request = txn.requestSerialize({ compare: [compare], success: [{ request_delete_range: { key } }] });
+        // The enum value survives encoding: this is what a newer client or a hostile one sends.
+        expect(request.length).toBeGreaterThan(key.length);
+        const answer = await callUnary(raw, txn.path, request);
+        expect(answer.code, `${JSON.stringify(compare)}: ${answer.details}`).toBe(status.INVALID_ARGUMENT);
+        expect(answer.details).toMatch(/invalid compare (result|target)/);
+      }
+    } finally {
+      raw.close();
+    }
+    // The member still applies writes, and nothing stored changed.
+    await client.kv.put('/fuzz/after-compare', 'v');
+    expect((await client.kv.get('/fuzz/after-compare')).kvs.length).toBe(1);
+    expect((await kept()).filter((line) => !line.startsWith(Buffer.from('/fuzz/').toString('hex')))).toEqual(before);
+    expect((await fetch(`${cluster.members[0]!.clientUrl}/health`)).status).toBe(200);
+  }, 60_000);
 });

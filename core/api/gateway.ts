@@ -45,22 +45,84 @@ function routeKey(route: HttpRoute): string {
   return `${route.service}/${route.method}`;
 }
 
-/** Renames lowerCamel JSON keys to the proto's own names, recursively, so both spellings work. */
-function normaliseKeys(type: protobuf.Type, value: unknown): unknown {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return value;
+class GatewayRequestError extends Error {}
+
+const integerTypes = new Set(['int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']);
+/** Standard or URL-safe base64, padding optional (what grpc-gateway's JSON decoding accepts). */
+const base64Pattern = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])*={0,2}$/;
+
+function jsonKind(value: unknown): string {
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  return typeof value === 'object' ? 'an object' : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/**
+ * Checks one JSON value against its proto field's scalar type. protobufjs's fromObject converts
+ * silently (a number where bytes belong becomes no bytes at all, so a delete meant for a range
+ * would delete the single key); etcd's gateway refuses such a body, and so does this one.
+ */
+function checkScalar(field: protobuf.Field, value: unknown, where: string): void {
+  const wrong = (wanted: string): never => {
+    throw new GatewayRequestError(`invalid request body: ${where} wants ${wanted}, got ${jsonKind(value)}`);
+  };
+  if (field.resolvedType instanceof protobuf.Enum) {
+    const values = field.resolvedType.values;
+    if (typeof value === 'string' ? !Object.hasOwn(values, value) : !(typeof value === 'number' && Number.isInteger(value))) wrong(`one of ${Object.keys(values).join(', ')}`);
+    return;
+  }
+  switch (field.type) {
+    case 'bytes':
+      if (typeof value !== 'string' || !base64Pattern.test(value) || value.replace(/=+$/, '').length % 4 === 1) wrong('base64 bytes');
+      return;
+    case 'string':
+      if (typeof value !== 'string') wrong('a string');
+      return;
+    case 'bool':
+      if (typeof value !== 'boolean') wrong('true or false');
+      return;
+    case 'double':
+    case 'float':
+      if (typeof value !== 'number' && !(typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)))) wrong('a number');
+      return;
+    default:
+      if (integerTypes.has(field.type) && !(typeof value === 'number' ? Number.isInteger(value) : typeof value === 'string' && /^-?\d+$/.test(value))) {
+        wrong('an integer (a number or a string of digits)');
+      }
+  }
+}
+
+/**
+ * Renames lowerCamel JSON keys to the proto's own names, recursively, so both spellings work,
+ * and refuses values of the wrong JSON type. Unknown keys are ignored, as etcd's gateway does.
+ */
+function normaliseKeys(type: protobuf.Type, value: unknown, where = 'the body'): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new GatewayRequestError(`invalid request body: ${where} wants an object, got ${jsonKind(value)}`);
+  }
   const out: Record<string, unknown> = {};
   for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
     let field = type.fields[key];
     if (!field) field = Object.values(type.fields).find((f) => protobuf.util.camelCase(f.name) === key);
     if (!field) continue;
+    if (inner === null) continue;
     field.resolve();
     const child = field.resolvedType instanceof protobuf.Type ? field.resolvedType : null;
-    out[field.name] = child ? (Array.isArray(inner) ? inner.map((x) => normaliseKeys(child, x)) : normaliseKeys(child, inner)) : inner;
+    const at = `field "${field.name}"`;
+    const one = (x: unknown, whereOne: string): unknown => {
+      if (child) return normaliseKeys(child, x, whereOne);
+      checkScalar(field, x, whereOne);
+      return x;
+    };
+    if (field.repeated) {
+      if (!Array.isArray(inner)) throw new GatewayRequestError(`invalid request body: ${at} wants an array, got ${jsonKind(inner)}`);
+      out[field.name] = inner.map((x, i) => one(x, `${at}[${i}]`));
+    } else {
+      out[field.name] = one(inner, at);
+    }
   }
   return out;
 }
-
-class GatewayRequestError extends Error {}
 
 function methodTypes(route: HttpRoute): { request: protobuf.Type; response: protobuf.Type } {
   const method = protoRoot().lookupService(route.service).methods[route.method];
@@ -74,8 +136,9 @@ function jsonToRequest(route: HttpRoute, json: unknown): object {
   const type = methodTypes(route).request;
   let message: protobuf.Message;
   try {
-    message = type.fromObject(normaliseKeys(type, json ?? {}) as Record<string, unknown>);
+    message = type.fromObject(normaliseKeys(type, json ?? {}));
   } catch (error) {
+    if (error instanceof GatewayRequestError) throw error;
     throw new GatewayRequestError(`invalid request body: ${error instanceof Error ? error.message : String(error)}`);
   }
   const bytes = Buffer.from(type.encode(message).finish());

@@ -445,6 +445,18 @@ export class Raft {
     return this.log.term(this.log.committed) === this.term;
   }
 
+  /**
+   * Whether stepping snapshot message `m` now would replace the log with it: it is not stale, its
+   * index is past our commit, and our log does not already hold its last entry. The application
+   * installs a snapshot's state only then; otherwise its state would go back in time.
+   */
+  wouldRestore(m: Message): boolean {
+    if (m.type !== 'snapshot' || m.snapshot === undefined || m.term < this.term) return false;
+    if (m.term === this.term && this.role === 'leader') return false;
+    const meta = m.snapshot.meta;
+    return meta.index > this.log.committed && !this.log.matchTerm(meta.index, meta.term);
+  }
+
   /** Replaces the log with a snapshot if it is news (§7). Returns whether it was installed. */
   restore(snapshot: Message['snapshot']): boolean {
     if (snapshot === undefined) return false;

@@ -146,6 +146,15 @@ export class RaftNode {
     r.requestTransfer(to);
   }
 
+  /**
+   * Whether stepping this snapshot message now would install it (a stale, old or already-held
+   * snapshot is not installed). The application receives a snapshot's state before stepping its
+   * message: it must swap that state in only when this says so, in the same turn as step().
+   */
+  wouldRestore(message: Message): boolean {
+    return this.raft.wouldRestore(message);
+  }
+
   /** Applies a committed conf change entry's change; returns the configuration now in force. */
   applyConfChange(change: ConfChange): ConfState {
     return this.raft.applyConfChange(change);

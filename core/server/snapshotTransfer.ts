@@ -72,8 +72,16 @@ export class SnapshotTransfer {
       }
       await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
       await host.driver.idle();
-      host.log('info', `installing a snapshot at index ${message.snapshot?.meta.index ?? 0} from ${from}`);
-      host.installStore(file);
+      // A snapshot that Raft will not install (stale, or no newer than what this member has
+      // committed, say a retry that arrives after appends caught the member up) must not replace
+      // the store: the store would go back in time under entries already applied, and the next
+      // writes would reuse revisions. The check, the swap and the step run in one turn.
+      if (host.driver.node.wouldRestore(message)) {
+        host.log('info', `installing a snapshot at index ${message.snapshot?.meta.index ?? 0} from ${from}`);
+        host.installStore(file);
+      } else {
+        host.log('info', `ignored a snapshot at index ${message.snapshot?.meta.index ?? 0} from ${from}: this member has committed as far or the sender is stale`);
+      }
     } finally {
       fs.rmSync(file, { force: true });
     }

@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { AssertionError } from '../../core/raft/assert.js';
 import { MemoryStorage, RaftNode, Random, index, nodeId } from '../../core/raft/index.js';
+import type { Message } from '../../core/raft/message.js';
 import { TestCluster, bytes } from './support/testCluster.js';
 
 describe('RaftNode', () => {
@@ -50,6 +51,36 @@ describe('RaftNode', () => {
     const ready = restarted.ready();
     expect(ready.committedEntries.map((e) => e.index)).toEqual([4]);
     expect(ready.hardState).toBeNull();
+  });
+
+  it('says whether a snapshot message would be installed, and stepping it agrees', () => {
+    const cluster = new TestCluster(['a', 'b', 'c']);
+    cluster.campaign('a');
+    for (const word of ['x', 'y', 'z']) cluster.propose('a', word);
+    const b = cluster.node('b');
+    const { commit, term } = b.status();
+    const conf = { voters: [nodeId('a'), nodeId('b'), nodeId('c')], learners: [] };
+    const snapshotMessage = (from: string, messageTerm: number, at: number): Message => ({
+      type: 'snapshot', from: nodeId(from), to: nodeId('b'), term: messageTerm as Message['term'], logTerm: 0 as Message['logTerm'], index: index(0), entries: [],
+      commit: index(0), reject: false, rejectHint: index(0), snapshot: { meta: { index: index(at), term: term, conf }, data: new Uint8Array(0) },
+    });
+    const cases: [string, Message, boolean][] = [
+      // A retry arriving after appends caught the follower up: installing it would go back in time.
+      ['older than the commit', snapshotMessage('a', term, commit - 1), false],
+      ['at the commit', snapshotMessage('a', term, commit), false],
+      ['from a stale term', snapshotMessage('a', term - 1, commit + 10), false],
+      ['news from the leader', snapshotMessage('a', term, commit + 10), true],
+    ];
+    for (const [name, message, expected] of cases) {
+      expect(b.wouldRestore(message), name).toBe(expected);
+      b.step(message);
+      const ready = b.ready();
+      expect(ready.snapshot !== null, `${name}: stepping it installed ${ready.snapshot !== null}`).toBe(expected);
+      b.advance(ready);
+      if (expected) break;
+    }
+    // The leader never installs a snapshot of its own term.
+    expect(cluster.node('a').wouldRestore({ ...snapshotMessage('c', cluster.node('a').status().term, 100), to: nodeId('a') })).toBe(false);
   });
 
   it('a node that is not a member never campaigns', () => {

@@ -64,7 +64,7 @@ export function inspectionRoutes(member: Member): HttpEndpoints {
         if (method === 'POST') {
           const b = (body ?? {}) as Record<string, unknown>;
           const delayMs = typeof b.delayMs === 'number' && b.delayMs >= 0 && b.delayMs <= 60_000 ? b.delayMs : 0;
-          member.setTransportFaults({ dropTo: stringList(b.dropTo), dropFrom: stringList(b.dropFrom), delayMs });
+          member.setTransportFaults({ dropTo: stringList(b.dropTo), dropFrom: stringList(b.dropFrom), delayMs, holdSnapshots: b.holdSnapshots === true });
         }
         return Promise.resolve(member.transportFaults());
       }

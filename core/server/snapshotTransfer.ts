@@ -71,6 +71,10 @@ export class SnapshotTransfer {
         if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
       }
       await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      if (host.transport.currentFaults().holdSnapshots === true) {
+        host.log('info', `holding a received snapshot at index ${message.snapshot?.meta.index ?? 0} from ${from} (fault injection)`);
+        await host.transport.snapshotsReleased();
+      }
       await host.driver.idle();
       // A snapshot that Raft will not install (stale, or no newer than what this member has
       // committed, say a retry that arrives after appends caught the member up) must not replace

@@ -45,6 +45,11 @@ export interface TransportFaults {
   readonly dropFrom: readonly string[];
   /** Added delay on every outgoing message, in milliseconds. */
   readonly delayMs: number;
+  /**
+   * Snapshots received in full are held before they reach Raft, until a later `setFaults` clears
+   * this: a late snapshot stream, delivered after appends from another leader caught the member up.
+   */
+  readonly holdSnapshots?: boolean;
 }
 
 const protocolVersion = 1;
@@ -212,6 +217,8 @@ export class PeerTransport {
   private faults: TransportFaults = noFaults;
   private dropTo = new Set<string>();
   private dropFrom = new Set<string>();
+  /** Receivers of held snapshots, woken when `holdSnapshots` is cleared. */
+  private snapshotWaiters: (() => void)[] = [];
   readonly stats: TransportStats = { messagesReceived: 0, messagesDroppedIncoming: 0, messagesDroppedOutgoing: 0 };
 
   constructor(readonly options: PeerTransportOptions) {
@@ -272,6 +279,13 @@ export class PeerTransport {
     this.faults = faults;
     this.dropTo = new Set(faults.dropTo);
     this.dropFrom = new Set(faults.dropFrom);
+    if (faults.holdSnapshots !== true) for (const wake of this.snapshotWaiters.splice(0)) wake();
+  }
+
+  /** Resolves at once, or once the `holdSnapshots` fault is cleared. */
+  snapshotsReleased(): Promise<void> {
+    if (this.faults.holdSnapshots !== true) return Promise.resolve();
+    return new Promise((resolve) => this.snapshotWaiters.push(resolve));
   }
 
   heal(): void {

@@ -131,6 +131,53 @@ describe('faults on a 3-member cluster', () => {
     expect(lagging.log.join('\n')).toContain('installing a snapshot');
   });
 
+  it('ignores a snapshot stream that arrives after appends from a newer leader caught the member up, and keeps its store', async () => {
+    // m1 keeps few entries behind its snapshots, so it must send m3 a snapshot; m2 keeps etcd's
+    // 5,000, so as the next leader it catches m3 up with appends while m1's snapshot is held.
+    cluster = await RafterCluster.start({
+      members: 3,
+      snapshotCount: 50,
+      snapshotCatchupEntries: 10,
+      memberArgs: { m2: ['--experimental-snapshot-catchup-entries=5000'] },
+    });
+    const c = cluster;
+    const [m1, m2, m3] = c.members as [RafterMember, RafterMember, RafterMember];
+    const idOf = async (m: RafterMember): Promise<string> => (await c.raftStatus(m)).memberId;
+    const moveLeaderTo = async (target: RafterMember): Promise<void> => {
+      const leader = await c.leader();
+      if (leader === target) return;
+      await clientOf([leader]).maintenance.moveLeader(BigInt(`0x${await idOf(target)}`), { endpoint: `127.0.0.1:${leader.clientPort}` });
+      await eventually(async () => (await c.leader()) === target, `${target.name} leads`);
+    };
+    await moveLeaderTo(m1);
+    const [id1, id2] = [await idOf(m1), await idOf(m2)];
+    await c.setFaults(m3, { dropTo: [id1, id2], dropFrom: [id1, id2] });
+    const writer = clientOf([m1, m2]);
+    for (let i = 0; i < 300; i++) await writer.kv.put(`/late/${String(i).padStart(3, '0')}`, `v${i}`);
+    await c.setFaults(m3, { dropTo: [], dropFrom: [], holdSnapshots: true });
+    let heldIndex = 0;
+    await eventually(() => {
+      const line = m3.log.find((l) => l.includes('holding a received snapshot'));
+      heldIndex = Number(/at index (\d+)/.exec(line ?? '')?.[1] ?? 0);
+      return Promise.resolve(heldIndex > 0);
+    }, 'm3 holds the snapshot m1 sent');
+    await moveLeaderTo(m2);
+    for (let i = 300; i < 320; i++) await writer.kv.put(`/late/${String(i).padStart(3, '0')}`, `v${i}`);
+    await eventually(async () => (await c.raftStatus(m3)).status.applied > heldIndex + 20, 'm3 applies past the held snapshot through appends');
+    await c.setFaults(m3, { dropTo: [], dropFrom: [] });
+    await eventually(() => Promise.resolve(m3.log.some((l) => l.includes('ignored a snapshot') || l.includes('installing a snapshot'))), 'm3 decides on the held snapshot');
+    expect(m3.log.join('\n')).toContain(`ignored a snapshot at index ${heldIndex}`);
+    const last = await writer.kv.put('/late/last', 'end');
+    await eventually(async () => (await clientOf([m3]).maintenance.status()).raftAppliedIndex >= (await clientOf([m2]).maintenance.status()).raftAppliedIndex, 'm3 applies the last write');
+    const revisions = await Promise.all(c.members.map(async (m) => (await clientOf([m]).kv.get('/late/last', { serializable: true })).header.revision));
+    expect(revisions, 'every member at the revision of the last write (a store swapped back in time is behind)').toEqual(c.members.map(() => last.header.revision));
+    const hashes = await Promise.all(c.members.map(async (m) => clientOf([m]).maintenance.hashKV(last.header.revision)));
+    expect(new Set(hashes.map((h) => h.hash)).size, 'hashKV at the last write equal on every member').toBe(1);
+    const onLagging = await clientOf([m3]).kv.get('/late/', { prefix: true, serializable: true });
+    expect(onLagging.count).toBe(321);
+    expect(onLagging.kvs.find((kv) => kv.key.toString() === '/late/last')?.modRevision).toBe(last.header.revision);
+  });
+
   it('adds a learner that catches up, promotes it, and removes a member', async () => {
     cluster = await RafterCluster.start({ members: 3 });
     const c = cluster;

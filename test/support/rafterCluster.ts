@@ -36,6 +36,8 @@ export interface RafterClusterOptions {
   /** Log entries the leader keeps behind a snapshot (etcd's default 5000). */
   readonly snapshotCatchupEntries?: number;
   readonly extraArgs?: readonly string[];
+  /** Flags for single members by name, after `extraArgs` (a later flag wins). */
+  readonly memberArgs?: Readonly<Record<string, readonly string[]>>;
   /** Directory under which the cluster's temporary directory is made (default the OS temp dir), e.g. a small tmpfs. */
   readonly parentDir?: string;
 }
@@ -156,6 +158,7 @@ export class RafterCluster {
       '--unsafe-fault-injection',
       '--log-level=info',
       ...(this.options.extraArgs ?? []),
+      ...(this.options.memberArgs?.[member.name] ?? []),
     ];
   }
 
@@ -227,8 +230,8 @@ export class RafterCluster {
     return undefined;
   }
 
-  /** Sets the transport faults of one member (drop to/from peers by member id). */
-  async setFaults(member: RafterMember, faults: { dropTo: string[]; dropFrom: string[]; delayMs?: number }): Promise<void> {
+  /** Sets the transport faults of one member (drop to/from peers by member id; see TransportFaults). */
+  async setFaults(member: RafterMember, faults: { dropTo: string[]; dropFrom: string[]; delayMs?: number; holdSnapshots?: boolean }): Promise<void> {
     const response = await fetch(`${member.clientUrl}/rafter/v1/faults`, { method: 'POST', body: JSON.stringify({ delayMs: 0, ...faults }) });
     if (!response.ok) throw new Error(`setting faults failed: ${await response.text()}`);
   }

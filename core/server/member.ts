@@ -6,6 +6,7 @@
 // transfers to lagging followers (snapshotTransfer.ts), peer queries (peerQueries.ts) and the
 // leader's periodic work (leaderDuties.ts) are delegated.
 import { randomInt } from 'node:crypto';
+import fs from 'node:fs';
 import type { MemberConfig } from '../cli/flags.js';
 import type { EtcdBackend, HeaderInfo, LeaseTimeToLive, MemberInfo, SnapshotStream, StatusInfo, WatchOptions, WatchRegistration, WatchSink } from '../api/backend.js';
 import { ClientServer } from '../api/clientServer.js';
@@ -53,6 +54,33 @@ export const etcdApiVersion = '3.4.0';
 const requestTimeoutMs = 7_000;
 
 /** Whether a transaction only reads (then it is served like a range, without a log entry). */
+/** Free space under which a failed write is blamed on a full disk. */
+const fullDiskBytes = 16 * 1024 * 1024;
+
+/** An error naming what the member was doing when `error` struck, keeping it as the cause. */
+function failedWhile(doing: string, error: unknown): Error {
+  const message = error instanceof Error ? error.message : String(error);
+  return new Error(`${doing} failed: ${message}`, { cause: error });
+}
+
+/**
+ * "; the disk holding <dir> is nearly full (<n> bytes free)" for the first of `dirs` on a nearly
+ * full disk, else ''. A full disk does not always say ENOSPC: LMDB reports a short write as EIO
+ * ("Input/output error"), so the free space is what names the cause.
+ */
+function fullDiskHint(dirs: readonly string[]): string {
+  for (const dir of dirs) {
+    try {
+      const stats = fs.statfsSync(dir);
+      const free = stats.bavail * stats.bsize;
+      if (free < fullDiskBytes) return `; the disk holding ${dir} is nearly full (${free} bytes free)`;
+    } catch {
+      // gone or unreadable: say nothing of it
+    }
+  }
+  return '';
+}
+
 function readOnly(ops: readonly RequestOp[] | undefined): boolean {
   return (ops ?? []).every((op) => 'requestRange' in op || ('requestTxn' in op && readOnly(op.requestTxn.success) && readOnly(op.requestTxn.failure)));
 }
@@ -140,8 +168,9 @@ export class Member implements EtcdBackend {
         softStateChanged: (soft, term) => this.onSoftState(soft.leader, soft.role, term),
         afterReady: (applied) => this.maybeSnapshot(applied),
         fatal: (error) => {
-          this.log('error', `stopping: ${error.message}`);
-          void this.stop(`fatal: ${error.message}`);
+          const message = `${error.message}${fullDiskHint([config.dataDir, this.paths.db, this.paths.wal, this.paths.snap])}`;
+          this.log('error', `stopping: ${message}`);
+          void this.stop(`fatal: ${message}`);
         },
       },
     });
@@ -266,8 +295,12 @@ export class Member implements EtcdBackend {
 
   private async persistSnapshot(snapshot: Snapshot): Promise<void> {
     const state = decodeSnapshotState(snapshot.data);
-    await this.snapshotFiles.save(snapshot.meta, state as never);
-    await this.wal.saveSnapshotMarker({ index: snapshot.meta.index, term: snapshot.meta.term });
+    try {
+      await this.snapshotFiles.save(snapshot.meta, state as never);
+      await this.wal.saveSnapshotMarker({ index: snapshot.meta.index, term: snapshot.meta.term });
+    } catch (error) {
+      throw failedWhile(`recording the snapshot at index ${snapshot.meta.index} received from the leader in ${this.paths.snap}`, error);
+    }
     this.storage.applySnapshot(snapshot);
     this.snapshotIndex = snapshot.meta.index;
   }
@@ -288,14 +321,19 @@ export class Member implements EtcdBackend {
 
   private apply(entries: readonly Entry[]): void {
     const started = performance.now();
-    const outcomes = applyEntries(this.store, this.lessor, entries, {
-      confChange: (change, context) => this.clusterMembers.applyConfChange(change, context),
-      membershipRequest: (request) => this.clusterMembers.applyRequest(request),
-      alarm: (request) =>
-        request.action === 'activate'
-          ? this.store.activateAlarm({ memberId: request.memberId, alarm: request.alarm })
-          : this.store.deactivateAlarm({ memberId: request.memberId, alarm: request.alarm }),
-    });
+    let outcomes: ReturnType<typeof applyEntries>;
+    try {
+      outcomes = applyEntries(this.store, this.lessor, entries, {
+        confChange: (change, context) => this.clusterMembers.applyConfChange(change, context),
+        membershipRequest: (request) => this.clusterMembers.applyRequest(request),
+        alarm: (request) =>
+          request.action === 'activate'
+            ? this.store.activateAlarm({ memberId: request.memberId, alarm: request.alarm })
+            : this.store.deactivateAlarm({ memberId: request.memberId, alarm: request.alarm }),
+      });
+    } catch (error) {
+      throw failedWhile(`applying entries ${entries[0]?.index ?? 0}–${entries.at(-1)?.index ?? 0} to the store in ${this.paths.db}`, error);
+    }
     this.metrics.applyDuration.observe((performance.now() - started) / 1000);
     this.metrics.proposalsApplied += entries.length;
     for (const [id, outcome] of outcomes) {
@@ -317,22 +355,28 @@ export class Member implements EtcdBackend {
     if (this.snapshotting || applied - this.snapshotIndex < this.config.snapshotCount) return;
     this.snapshotting = true;
     try {
-      await this.store.sync();
-      const conf = this.driver.status().conf;
-      const data = encodeSnapshotState({ membership: this.clusterMembers.image() });
-      const snapshot = this.storage.createSnapshot(index(applied), conf, data);
-      await this.snapshotFiles.save(snapshot.meta, { membership: this.clusterMembers.image() } as never);
-      await this.wal.saveSnapshotMarker({ index: snapshot.meta.index, term: snapshot.meta.term });
-      await this.wal.releaseTo(snapshot.meta.index);
-      await this.snapshotFiles.purge();
-      const compactTo = applied - this.config.snapshotCatchupEntries;
-      if (compactTo > this.storage.firstIndex()) this.storage.compact(index(compactTo));
-      this.snapshotIndex = applied;
-      this.metrics.snapshots++;
-      this.log('info', `saved a snapshot at index ${applied}`);
+      await this.saveSnapshot(applied);
+    } catch (error) {
+      throw failedWhile(`saving a snapshot at index ${applied} in ${this.paths.snap}`, error);
     } finally {
       this.snapshotting = false;
     }
+  }
+
+  private async saveSnapshot(applied: number): Promise<void> {
+    await this.store.sync();
+    const conf = this.driver.status().conf;
+    const data = encodeSnapshotState({ membership: this.clusterMembers.image() });
+    const snapshot = this.storage.createSnapshot(index(applied), conf, data);
+    await this.snapshotFiles.save(snapshot.meta, { membership: this.clusterMembers.image() } as never);
+    await this.wal.saveSnapshotMarker({ index: snapshot.meta.index, term: snapshot.meta.term });
+    await this.wal.releaseTo(snapshot.meta.index);
+    await this.snapshotFiles.purge();
+    const compactTo = applied - this.config.snapshotCatchupEntries;
+    if (compactTo > this.storage.firstIndex()) this.storage.compact(index(compactTo));
+    this.snapshotIndex = applied;
+    this.metrics.snapshots++;
+    this.log('info', `saved a snapshot at index ${applied}`);
   }
 
   // ---- Proposals and reads -------------------------------------------------------------------

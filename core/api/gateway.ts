@@ -49,7 +49,7 @@ class GatewayRequestError extends Error {}
 
 const integerTypes = new Set(['int32', 'int64', 'uint32', 'uint64', 'sint32', 'sint64', 'fixed32', 'fixed64', 'sfixed32', 'sfixed64']);
 /** Standard or URL-safe base64, padding optional (what grpc-gateway's JSON decoding accepts). */
-const base64Pattern = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])*={0,2}$/;
+const base64Pattern = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function jsonKind(value: unknown): string {
   if (Array.isArray(value)) return 'an array';

@@ -18,8 +18,17 @@ export function frameHeader(length: number): Buffer {
 export class FrameDecoder {
   private chunks: Buffer[] = [];
   private buffered = 0;
+  /** Frames taken so far. */
+  private count = 0;
+  private readonly limitOf: (frame: number) => number;
 
-  constructor(private readonly frameBytesMax: number) {}
+  /**
+   * `frameBytesMax` is one limit for every frame, or the limit of the n-th frame (from 0): a
+   * connection's first frame, its handshake, can be held to far less than the frames after it.
+   */
+  constructor(frameBytesMax: number | ((frame: number) => number)) {
+    this.limitOf = typeof frameBytesMax === 'number' ? () => frameBytesMax : frameBytesMax;
+  }
 
   /** Feeds bytes; returns every complete frame now available, in order. */
   push(chunk: Buffer): Buffer[] {
@@ -29,10 +38,12 @@ export class FrameDecoder {
     while (this.buffered >= frameHeaderBytes) {
       const head = this.peek(frameHeaderBytes);
       const length = head.readUInt32BE(0);
-      if (length > this.frameBytesMax) throw new FrameError(`frame of ${length} bytes exceeds the limit of ${this.frameBytesMax}`);
+      const limit = this.limitOf(this.count);
+      if (length > limit) throw new FrameError(`frame of ${length} bytes exceeds the limit of ${limit}`);
       if (this.buffered < frameHeaderBytes + length) break;
       this.take(frameHeaderBytes);
       frames.push(this.take(length));
+      this.count++;
     }
     return frames;
   }

@@ -59,6 +59,10 @@ const reconnectDelayMsMin = 50;
 const reconnectDelayMsMax = 1_000;
 const snapshotChunkBytes = 1024 * 1024;
 const snapshotQueueFramesMax = 16;
+/** Largest handshake frame a connection may open with (a real one is under 200 bytes). */
+const helloBytesMax = 4 * 1024;
+/** How long a new connection may take to send its handshake. */
+const helloTimeoutMs = 10_000;
 const noFaults: TransportFaults = { dropTo: [], dropFrom: [], delayMs: 0 };
 
 interface Hello {
@@ -321,9 +325,20 @@ export class PeerTransport {
       socket.on('error', reject);
       socket.on('close', () => reject(new Error(`peer ${to} closed the snapshot connection`)));
     });
-    reply.catch(() => undefined);
+    // A refusal can come before the body is all sent (the receiver failed early and stopped
+    // reading): stop writing then, or the writes would wait forever on a receiver that reads no
+    // more, and this peer would never be sent another snapshot.
+    const refused: { error: Error | null } = { error: null };
+    reply.then(
+      (answer) => {
+        if (answer.ok) return;
+        refused.error = new Error(`peer ${to} refused the snapshot: ${answer.error ?? 'no reason given'}`);
+        socket.destroy();
+      },
+      () => undefined,
+    );
     const write = (bytes: Uint8Array): Promise<void> =>
-      new Promise((resolve, reject) => socket.write(bytes, (error) => (error ? reject(error) : resolve())));
+      new Promise((resolve, reject) => socket.write(bytes, (error) => (error ? reject(refused.error ?? error) : resolve())));
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -335,6 +350,7 @@ export class PeerTransport {
     }
     for await (const chunk of body) {
       for (let offset = 0; offset < chunk.length; offset += snapshotChunkBytes) {
+        if (refused.error !== null) throw refused.error;
         const part = chunk.subarray(offset, offset + snapshotChunkBytes);
         await write(frameHeader(part.length));
         await write(part);
@@ -394,9 +410,19 @@ export class PeerTransport {
   private accept(socket: net.Socket): void {
     this.inbound.add(socket);
     socket.setNoDelay(true);
-    socket.on('close', () => this.inbound.delete(socket));
+    // The handshake is read before the peer is known: it may neither make this member buffer more
+    // than a handshake nor hold the connection open without sending one.
+    const helloTimer = setTimeout(() => {
+      this.log?.warn('dropping a peer connection: no handshake within 10 s');
+      socket.destroy();
+    }, helloTimeoutMs);
+    helloTimer.unref();
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      this.inbound.delete(socket);
+    });
     socket.on('error', () => socket.destroy());
-    const decoder = new FrameDecoder(this.frameBytesMax);
+    const decoder = new FrameDecoder((frame) => (frame === 0 ? helloBytesMax : this.frameBytesMax));
     let hello: Hello | null = null;
     let snapshot: SnapshotReceiver | null = null;
     socket.on('data', (chunk: Buffer) => {
@@ -416,6 +442,7 @@ export class PeerTransport {
             return;
           }
           hello = refusal;
+          clearTimeout(helloTimer);
           continue;
         }
         if (hello.kind === 'query') {

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PeerTransport } from '../../core/transport/peerTransport.js';
 import { FrameDecoder, FrameError, frameHeader } from '../../core/transport/frames.js';
@@ -58,6 +59,13 @@ describe('frame decoder', () => {
   it('refuses a frame over the limit', () => {
     expect(() => new FrameDecoder(10).push(frameHeader(11))).toThrow(FrameError);
   });
+
+  it('holds each frame to its own limit when given one per frame', () => {
+    const decoder = new FrameDecoder((frame) => (frame === 0 ? 4 : 100));
+    const frames = decoder.push(Buffer.concat([frameHeader(4), Buffer.from('helo'), frameHeader(50), Buffer.alloc(50, 1)]));
+    expect(frames.map((f) => f.length)).toEqual([4, 50]);
+    expect(() => new FrameDecoder((frame) => (frame === 0 ? 4 : 100)).push(frameHeader(5))).toThrow(/frame of 5 bytes exceeds the limit of 4/);
+  });
 });
 
 describe('peer transport', () => {
@@ -72,6 +80,23 @@ describe('peer transport', () => {
     expect(b.received.map((r) => r.text)).toEqual(Array.from({ length: 500 }, (_, i) => `m${i}`));
     expect(b.received.every((r) => r.from === 'a')).toBe(true);
     expect(a.received).toEqual([{ from: 'b', text: 'back' }]);
+  });
+
+  it('drops a connection whose first frame claims more than a handshake, before reading it', async () => {
+    const warnings: string[] = [];
+    const b = new PeerTransport({
+      clusterId: 'c1', memberId: 'b', onMessage: () => undefined, onSnapshot: () => Promise.resolve(),
+      log: { warn: (message) => warnings.push(message) },
+    });
+    open.push(b);
+    const port = await b.listen('127.0.0.1', 0);
+    const socket = net.connect({ host: '127.0.0.1', port });
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+    socket.on('error', () => undefined);
+    // 100 MiB announced, 64 KiB sent: a member that waited for the frame would keep the socket open.
+    socket.write(Buffer.concat([frameHeader(100 * 1024 * 1024), Buffer.alloc(64 * 1024)]));
+    await closed;
+    expect(warnings).toEqual(['dropping a peer connection: frame of 104857600 bytes exceeds the limit of 4096']);
   });
 
   it('refuses a peer from another cluster', async () => {
@@ -146,5 +171,26 @@ describe('peer transport', () => {
     expect(snapshots[0]!.length).toBe(5 + 6 + big.length);
     expect(snapshots[0]!.subarray(0, 11).toString()).toBe('meta|start:');
     await expect(a.transport.sendSnapshot('b', Buffer.from('refuse'), body())).rejects.toThrow('snapshot too old');
+  });
+
+  it('ends a snapshot stream the receiver refuses before reading its body, with the reason', async () => {
+    const a = await member('a');
+    const b = new PeerTransport({
+      clusterId: 'c1', memberId: 'b', onMessage: () => undefined,
+      onSnapshot: () => Promise.reject(new Error('no room for it')),
+      log: { warn: () => undefined },
+    });
+    open.push(b);
+    const port = await b.listen('127.0.0.1', 0);
+    a.transport.setPeer('b', [`http://127.0.0.1:${port}`]);
+    const chunk = Buffer.alloc(1024 * 1024, 3);
+    let sent = 0;
+    // 256 MiB offered, far beyond what the receiver and the kernel buffer: the sender must stop
+    // on the refusal rather than wait forever for the receiver to read.
+    async function* body(): AsyncIterable<Uint8Array> {
+      for (; sent < 256; sent++) yield await Promise.resolve(chunk);
+    }
+    await expect(a.transport.sendSnapshot('b', Buffer.from('meta'), body())).rejects.toThrow('peer b refused the snapshot: no room for it');
+    expect(sent).toBeLessThan(256);
   });
 });

@@ -54,6 +54,8 @@ export const etcdApiVersion = '3.4.0';
 const requestTimeoutMs = 7_000;
 
 /** Whether a transaction only reads (then it is served like a range, without a log entry). */
+/** How often dropped messages from unknown senders are logged. */
+const strangerWarnIntervalMs = 10_000;
 /** Free space under which a failed write is blamed on a full disk. */
 const fullDiskBytes = 16 * 1024 * 1024;
 
@@ -110,6 +112,8 @@ export class Member implements EtcdBackend {
   private readonly leaderDuties: LeaderDuties;
   private snapshotIndex: number;
   private snapshotting = false;
+  /** When a message from an unknown sender was last logged. */
+  private strangerWarnedAtMs = 0;
   private stopped = false;
   private proposalQueue: { id: bigint; data: Uint8Array }[] = [];
   private readonly stoppedPromise: Promise<string>;
@@ -190,6 +194,7 @@ export class Member implements EtcdBackend {
       log: (level, message) => this.log(level, message),
       copyStore: (file) => this.store.snapshotTo(file),
       installStore: (file) => this.installStore(file),
+      knownSender: (from, message) => this.knownSender(from, message),
     });
   }
 
@@ -262,7 +267,25 @@ export class Member implements EtcdBackend {
       this.log('warn', `dropped an undecodable peer message: ${error instanceof Error ? error.message : String(error)}`);
       return;
     }
+    if (!this.knownSender(from, message)) return;
     this.driver.step(message);
+  }
+
+  /**
+   * Whether a peer message comes from a member of the cluster, as the connection it came on
+   * says: etcd's peers refuse streams from unknown members too. Anything else (a member not yet
+   * known here, a stranger, a message naming another sender) is dropped; Raft retries.
+   */
+  private knownSender(from: string, message: Message): boolean {
+    const known = message.from === from && this.clusterMembers.get(message.from) !== undefined;
+    if (!known) {
+      const now = Date.now();
+      if (now >= this.strangerWarnedAtMs + strangerWarnIntervalMs) {
+        this.strangerWarnedAtMs = now;
+        this.log('warn', `dropped a peer message from ${message.from} on a connection from ${from}: not a member of this cluster (said at most every 10 s)`);
+      }
+    }
+    return known;
   }
 
   private send(messages: readonly Message[]): void {

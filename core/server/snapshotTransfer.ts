@@ -23,6 +23,8 @@ export interface SnapshotTransferHost {
   copyStore(file: string): Promise<void>;
   /** Replaces the store with the database file `file`, synchronously. */
   installStore(file: string): void;
+  /** Whether `message`, which came on a connection from `from`, is from a member of the cluster. */
+  knownSender(from: string, message: Message): boolean;
 }
 
 export class SnapshotTransfer {
@@ -63,6 +65,7 @@ export class SnapshotTransfer {
   async receive(from: string, header: Buffer, body: AsyncIterable<Buffer>): Promise<void> {
     const { host } = this;
     const message = decodeMessage(header);
+    if (message.type !== 'snapshot' || !host.knownSender(from, message)) throw new Error(`refused a snapshot from ${message.from}: not a snapshot from a member of this cluster`);
     fs.mkdirSync(host.tmpDir, { recursive: true });
     const file = path.join(host.tmpDir, `receive-${from}-${Date.now()}.db`);
     try {

@@ -53,7 +53,6 @@ export const rafterVersion = '0.1.0';
 export const etcdApiVersion = '3.4.0';
 const requestTimeoutMs = 7_000;
 
-/** Whether a transaction only reads (then it is served like a range, without a log entry). */
 /** How often dropped messages from unknown senders are logged. */
 const strangerWarnIntervalMs = 10_000;
 /** Free space under which a failed write is blamed on a full disk. */
@@ -83,6 +82,7 @@ function fullDiskHint(dirs: readonly string[]): string {
   return '';
 }
 
+/** Whether a transaction only reads (then it is served like a range, without a log entry). */
 function readOnly(ops: readonly RequestOp[] | undefined): boolean {
   return (ops ?? []).every((op) => 'requestRange' in op || ('requestTxn' in op && readOnly(op.requestTxn.success) && readOnly(op.requestTxn.failure)));
 }

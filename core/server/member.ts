@@ -724,6 +724,7 @@ export class Member implements EtcdBackend {
     await this.wal.close();
     this.store.close();
     this.applyGuard.close();
+    this.metrics.close();
     this.resolveStopped(reason);
   }
 }

@@ -135,11 +135,11 @@ describe('TLS on the client port, against etcd 3.4 with the same flags', () => {
     expect(errorLine(fromRafter)).toBe(errorLine(fromEtcd));
   });
 
-  it('closes a plaintext gRPC or HTTP connection to the TLS port at once instead of leaving it open', async () => {
-    const member = rafter.members[0]!;
-    for (const first of ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n']) {
+  it('closes a plaintext gRPC or HTTP connection to the TLS port at once, as etcd does, instead of leaving it open', async () => {
+    const targets = [rafter.members[0]!.clientPort, etcd.members[0]!.clientPort];
+    for (const [port, first] of targets.flatMap((p) => ['PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n'].map((f) => [p, f] as const))) {
       const closed = await new Promise<string>((resolve) => {
-        const socket = net.connect({ host: '127.0.0.1', port: member.clientPort });
+        const socket = net.connect({ host: '127.0.0.1', port });
         const received: Buffer[] = [];
         socket.on('data', (chunk: Buffer) => received.push(chunk));
         socket.on('error', () => undefined);

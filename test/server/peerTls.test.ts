@@ -1,10 +1,12 @@
 // TLS on the peer port of real Rafter clusters: three members with --peer-auto-tls, and three with
 // CA-signed peer certificates and --peer-client-cert-auth, form a cluster over https:// peer URLs
-// and replicate writes; a fourth member joins the second through `etcdctl member add` with an
+// and replicate writes; in the second, a member that fell behind the leader's log catches up by a
+// snapshot streamed over TLS, and a fourth member joins through `etcdctl member add` with an
 // https:// peer URL (its lookup of the cluster and its Raft traffic go over TLS too).
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdClient } from '../../core/client/etcdClient.js';
 import { RafterCluster, type RafterMember } from '../support/rafterCluster.js';
 import { generateCertificates, type TestCertificates } from '../support/tls.js';
 
@@ -46,10 +48,12 @@ describe('peer TLS', () => {
     }
   }, 90_000);
 
-  it('forms a 3-member cluster with peer client-certificate auth, replicates, and lets a member join over https', async () => {
+  it('forms a 3-member cluster with peer client-certificate auth, replicates, sends a snapshot and lets a member join over https', async () => {
     const cluster = await RafterCluster.start({
       members: 3,
       peerScheme: 'https',
+      snapshotCount: 50,
+      snapshotCatchupEntries: 10,
       extraArgs: [
         `--peer-cert-file=${certificates.serverCertFile}`,
         `--peer-key-file=${certificates.serverKeyFile}`,
@@ -60,6 +64,20 @@ describe('peer TLS', () => {
     try {
       expect((await cluster.etcdctl(['put', 'peer/mutual', 'replicated'])).stdout).toBe('OK\n');
       expect(await valuesEverywhere(cluster, 'peer/mutual')).toEqual(['replicated', 'replicated', 'replicated']);
+      // A follower falls behind (stopping the leader would only test an election here).
+      const leader = await cluster.leader();
+      const behind = cluster.members.find((m) => m !== leader)!;
+      const others = cluster.members.filter((m) => m !== behind);
+      await cluster.kill(behind);
+      const client = new EtcdClient({ endpoints: others.map((m) => `127.0.0.1:${m.clientPort}`) });
+      try {
+        for (let i = 0; i < 150; i++) await client.kv.put(`peer/behind/${i}`, `v${i}`);
+      } finally {
+        client.close();
+      }
+      await cluster.restart(behind);
+      expect(await valuesEverywhere(cluster, 'peer/behind/149', [behind])).toEqual(['v149']);
+      expect(behind.log.join('\n')).toMatch(/installing a snapshot at index \d+/);
       const joining = await cluster.reserveMember('m4');
       const added = await cluster.etcdctl(['member', 'add', 'm4', `--peer-urls=${joining.peerUrl}`]);
       expect(added.stdout).toContain(`ETCD_INITIAL_CLUSTER="`);

@@ -1,6 +1,8 @@
 // Parses a member's configuration from etcd's flag names and ETCD_* environment variables
 // (flags win over the environment, as in etcd). It owns validation and defaults only; starting
 // the member is left to core/cli/main.ts.
+import { checkTlsListeners, parseTlsFlags, tlsFlagSpecs, TlsFlagError } from './tlsFlags.js';
+import type { TlsFlags } from '../tls/portTls.js';
 
 /** A configuration problem the user can fix; printed as one line, exit code 2. */
 export class FlagError extends Error {
@@ -40,6 +42,8 @@ export interface MemberConfig {
   readonly unsafeNoFsync: boolean;
   /** WAL segment size; only tests set it (small segments, to damage one). */
   readonly walSegmentBytes: number;
+  /** TLS on the client and peer ports (core/cli/tlsFlags.ts). */
+  readonly tls: TlsFlags;
 }
 
 interface FlagSpec {
@@ -71,6 +75,7 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'unsafe-fault-injection': { kind: 'boolean', help: 'Serve /rafter/v1/faults to drop or delay peer messages (local test clusters only).' },
   'unsafe-no-fsync': { kind: 'boolean', help: 'Disables fsync, unsafe, will cause data loss (tests only).' },
   'unsafe-wal-segment-bytes': { kind: 'integer', help: 'WAL segment size in bytes (default 64 MiB; tests only).' },
+  ...tlsFlagSpecs,
   help: { kind: 'boolean', help: 'Print this help.' },
 };
 
@@ -193,6 +198,7 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
   }
   const autoCompactionMode = oneOf('auto-compaction-mode', get('auto-compaction-mode', 'periodic'), ['periodic', 'revision'] as const);
   const maxRequestBytes = parseInteger('max-request-bytes', get('max-request-bytes', String(1.5 * 1024 * 1024)), 1, requestBytesCeiling);
+  const tls = parseTls(values, listenClientUrls, listenPeerUrls);
   return {
     name,
     dataDir: get('data-dir', `${name}.rafter`),
@@ -216,7 +222,19 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
     unsafeFaultInjection: oneOf('unsafe-fault-injection', get('unsafe-fault-injection', 'false'), ['true', 'false'] as const) === 'true',
     unsafeNoFsync: oneOf('unsafe-no-fsync', get('unsafe-no-fsync', 'false'), ['true', 'false'] as const) === 'true',
     walSegmentBytes: parseInteger('unsafe-wal-segment-bytes', get('unsafe-wal-segment-bytes', String(walSegmentBytesDefault)), walSegmentBytesMin, 1024 ** 3),
+    tls,
   };
+}
+
+function parseTls(values: ReadonlyMap<string, string>, listenClientUrls: readonly URL[], listenPeerUrls: readonly URL[]): TlsFlags {
+  try {
+    const tls = parseTlsFlags((name) => values.get(name));
+    checkTlsListeners(tls, listenClientUrls, listenPeerUrls);
+    return tls;
+  } catch (error) {
+    if (error instanceof TlsFlagError) throw new FlagError(error.message);
+    throw error;
+  }
 }
 
 /** The text of `rafter --help`. */

@@ -32,6 +32,7 @@ import { answerPeerQuery } from './peerQueries.js';
 import { LeaderDuties } from './leaderDuties.js';
 import { decodeMessage, encodeMessage } from './messageCodec.js';
 import { RaftDriver } from './raftDriver.js';
+import { resolveMemberTls, type MemberTls } from './memberTls.js';
 import { MemberMetrics } from './metrics.js';
 import { RequestIdGenerator, Waiters } from './waiters.js';
 import { inspectionRoutes } from './inspection.js';
@@ -131,6 +132,7 @@ export class Member implements EtcdBackend {
     recovered: RecoveredState,
     options: MemberOptions,
     log: Logger,
+    private readonly tls: MemberTls,
   ) {
     this.log = log;
     this.unsafeNoFsync = options.unsafeNoFsync ?? false;
@@ -158,6 +160,7 @@ export class Member implements EtcdBackend {
       onUnreachable: (peer) => this.driver.withNode((node) => node.reportUnreachable(peer as NodeId)),
       onQuery: (_from, request) => this.answerQuery(request),
       log: { warn: (message) => this.log('warn', message) },
+      ...(tls.peer ? { tls: { client: tls.peer.client } } : {}),
     });
     this.driver = new RaftDriver({
       id: this.memberId,
@@ -265,10 +268,11 @@ export class Member implements EtcdBackend {
   static async start(options: MemberOptions): Promise<Member> {
     const config = options.config;
     const log: Logger = options.log ?? ((level, message) => process.stderr.write(`${level}: ${message}\n`));
-    const recovered = await openDurableState(config, options.unsafeNoFsync ?? false, log);
+    const tls = resolveMemberTls(config, log);
+    const recovered = await openDurableState(config, options.unsafeNoFsync ?? false, log, tls.peer?.client);
     let member: Member;
     try {
-      member = new Member(config, recovered, options, log);
+      member = new Member(config, recovered, options, log, tls);
     } catch (error) {
       await recovered.wal.close();
       throw error;
@@ -279,11 +283,18 @@ export class Member implements EtcdBackend {
 
   private async listen(): Promise<void> {
     const peerUrl = this.config.listenPeerUrls[0]!;
-    this.peerPort = await this.transport.listen(peerUrl.hostname.replace(/^\[|\]$/g, ''), Number(peerUrl.port));
+    const peerTls = peerUrl.protocol === 'https:' ? this.tls.peer?.server : undefined;
+    this.peerPort = await this.transport.listen(peerUrl.hostname.replace(/^\[|\]$/g, ''), Number(peerUrl.port), peerTls);
     this.clusterMembers.syncTransportPeers();
     const endpoints = inspectionRoutes(this);
     this.clientServer = new ClientServer(this, endpoints);
-    const ports = await this.clientServer.listen(this.config.listenClientUrls.map((url) => ({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) })));
+    const ports = await this.clientServer.listen(
+      this.config.listenClientUrls.map((url) => ({
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(url.port),
+        tls: url.protocol === 'https:' ? this.tls.client?.server : undefined,
+      })),
+    );
     this.clientUrls = this.config.advertiseClientUrls.map((url, i) => (url.port === '0' ? `${url.protocol}//${url.hostname}:${ports[i] ?? ports[0]}` : url.origin));
     this.driver.start();
     this.leaderDuties.start();

@@ -93,7 +93,9 @@ export function watchHandler(backend: EtcdBackend) {
               compactedAway = true;
               watches.delete(id);
               progressWatches.delete(id);
-              send({ watch_id: id, canceled: true, compact_revision: String(compactRevision), cancel_reason: 'mvcc: required revision has been compacted' });
+              // etcd 3.4 stamps this notice with revision 0 and gives no reason: the compact
+              // revision says it all.
+              send({ header: header(backend.header(), 0), watch_id: id, canceled: true, compact_revision: String(compactRevision) });
             },
             progress: (revision) => {
               announce();

@@ -5,6 +5,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EtcdBackend, WatchRegistration } from './backend.js';
 import { eventToWire, header, toNumber } from './convert.js';
 import { toGrpcFailure } from './grpcStatus.js';
+import { StoreError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
 
 /** Watches one stream may hold; more are refused with a canceled response. */
@@ -104,7 +105,8 @@ export function watchHandler(backend: EtcdBackend) {
           },
         );
       } catch (error) {
-        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: toGrpcFailure(error).details });
+        // etcd's watch server gives the store's own error text, without the "etcdserver: " of RPC errors.
+        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: error instanceof StoreError ? error.message : toGrpcFailure(error).details });
         return;
       }
       announce();

@@ -134,6 +134,16 @@ const corpus: Step[] = [
     id: 'watch prefix with filters', path: '/v3/watch', body: { create_request: { key: b64('/w'), range_end: b64('/x'), filters: ['NODELETE'], start_revision: '2' } }, lines: 2,
   },
   { id: 'watch garbage after first request', path: '/v3/watch', body: `{"create_request":{"key":"${b64('/w')}","start_revision":3}} garbage`, lines: 2 },
+  {
+    id: 'watch create then cancel in one body', path: '/v3/watch', lines: 2,
+    body: `{"create_request":{"key":"${b64('/w')}"}}\n{"cancel_request":{"watch_id":"0"}}`,
+  },
+  {
+    id: 'watch two creates and a progress request', path: '/v3/watch', lines: 3,
+    body: `{"create_request":{"key":"${b64('/w')}"}}{"createRequest":{"key":"${b64('/v')}","watchId":7}}{"progress_request":{}}`,
+  },
+  { id: 'watch empty create request', path: '/v3/watch', body: { create_request: {} }, lines: 1 },
+  { id: 'watch bad range', path: '/v3/watch', body: { create_request: { key: b64('/z'), range_end: b64('/a') } }, lines: 1 },
   { id: 'watch bad first request', path: '/v3/watch', body: { create_request: { key: 12 } } },
   { id: 'watch truncated first request', path: '/v3/watch', body: '{"create_request":' },
   // Cluster and maintenance.

@@ -120,6 +120,16 @@ describe('hostile input', () => {
     expect((await client.kv.getOne(Buffer.alloc(1000, 0x62)))?.value.length).toBe(0);
   });
 
+  it('refuses a gateway body past its limit unread, with RESOURCE_EXHAUSTED, and keeps serving', async () => {
+    const base = cluster.members[0]!.clientUrl;
+    // Four times the gRPC request limit (1.5 MiB + 512 KiB): whitespace, so only the size is wrong.
+    const body = `{"key":"YQ==",${' '.repeat(8 * 1024 * 1024)}}`;
+    const response = await fetch(`${base}/v3/kv/range`, { method: 'POST', body });
+    expect(response.status).toBe(429);
+    expect(await response.json()).toEqual({ error: 'gateway: request body larger than 8388608 bytes', message: 'gateway: request body larger than 8388608 bytes', code: status.RESOURCE_EXHAUSTED });
+    expect((await fetch(`${base}/v3/kv/range`, { method: 'POST', body: '{"key":"YQ=="}' })).status).toBe(200);
+  });
+
   it('refuses transactions nested too deep', async () => {
     let txn: object = { success: [{ request_put: { key: Buffer.from('/deep').toString('base64'), value: Buffer.from('x').toString('base64') } }] };
     for (let i = 0; i < 40; i++) txn = { success: [{ request_txn: txn }] };

@@ -381,7 +381,7 @@ class DuplexExchange {
     this.request.resume();
   }
 
-  /** The next request of the body, or null when none is complete yet; throws for one that cannot be read. */
+  /** The next request of the body, `wait` until one is complete, `end` after the last; throws for one that cannot be read. */
   private next(): object | 'wait' | 'end' {
     const decoded = decodeNext(this.text, 0, this.bodyEnded);
     if (decoded.kind === 'incomplete') {

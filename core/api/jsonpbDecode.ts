@@ -207,6 +207,11 @@ function fieldFrom(field: protobuf.Field, node: JsonNode): unknown {
   return out;
 }
 
+function isZeroScalar(value: unknown): boolean {
+  if (value instanceof Uint8Array) return value.length === 0;
+  return value === '0' || value === 0 || value === '' || value === false;
+}
+
 /**
  * The plain object protobufjs's `fromObject` takes for `type`, read from a JSON node as jsonpb
  * reads it. 64-bit integers come out as decimal strings, bytes as Buffers, enums as numbers.
@@ -221,7 +226,9 @@ export function messageFrom(type: protobuf.Type, node: JsonNode): Record<string,
     const given = camel ?? node.fields.get(field.name);
     if (given === undefined) return;
     const value = fieldFrom(field, given);
-    if (value !== undefined) out[field.name] = value;
+    // A zero scalar is proto3's "not set": Go encodes nothing for it, and neither should the
+    // request here (its encoded size is what the size limit is checked against).
+    if (value !== undefined && !isZeroScalar(value)) out[field.name] = value;
   };
   // jsonpb reads the plain fields first, in declaration order, then the members of oneofs.
   for (const field of type.fieldsArray) if (!field.partOf) take(field);

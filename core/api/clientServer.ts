@@ -18,6 +18,7 @@ import { serverStream, unary } from './handlers.js';
 import { AuthorityRewriter } from './authorityRewriter.js';
 import { kvHandlers } from './kvService.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
+import { grpcReceiveBytesCeiling, oversizeInterceptor, withRequestLimit } from './messageSize.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
 import { serviceDefinition, type EtcdServiceName } from './proto/load.js';
 import { watchHandler } from './watchService.js';
@@ -56,11 +57,14 @@ export class ClientServer {
   private injector: ReturnType<Server['createConnectionInjector']> | null = null;
 
   constructor(backend: EtcdBackend, private readonly endpoints: HttpEndpoints) {
+    const requestBytesMax = backend.maxRequestBytes + grpcOverheadBytes;
     this.grpc = new Server({
-      'grpc.max_receive_message_length': backend.maxRequestBytes + grpcOverheadBytes,
+      // Requests over requestBytesMax are refused in etcd's words by oversizeInterceptor.
+      'grpc.max_receive_message_length': Math.max(requestBytesMax, grpcReceiveBytesCeiling),
       'grpc.max_send_message_length': -1,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+      interceptors: [oversizeInterceptor],
     });
     const unaryMap = new Map<string, UnaryHandler>();
     const duplexMap = new Map<string, StreamHandler>();
@@ -71,7 +75,7 @@ export class ClientServer {
         implementation[method] = unary(handler);
         unaryMap.set(`${name}/${method}`, handler);
       }
-      this.grpc.addService(serviceDefinition(name), implementation);
+      this.grpc.addService(withRequestLimit(serviceDefinition(name), requestBytesMax), implementation);
     };
     const watch = watchHandler(backend);
     const keepAlive = leaseKeepAliveHandler(backend);
@@ -88,7 +92,7 @@ export class ClientServer {
     streamMap.set('v3electionpb.Election/Observe', observeLeader);
     add('v3lockpb.Lock', lockHandlers(backend));
     add('v3electionpb.Election', electionHandlers(backend), { Observe: serverStream(observeLeader) });
-    const gateway = new Gateway({ unary: unaryMap, duplex: duplexMap, serverStream: streamMap });
+    const gateway = new Gateway({ unary: unaryMap, duplex: duplexMap, serverStream: streamMap }, { requestBytesMax });
     this.http = http.createServer((request, response) => {
       if (gateway.handle(request, response)) return;
       this.serveHttp(request, response);
@@ -198,7 +202,8 @@ export class ClientServer {
           if (result === null) json(404, { error: `no such endpoint: ${url.pathname}` });
           else json(200, result);
         } else {
-          json(404, { error: `no such endpoint: ${url.pathname}` });
+          // Go's http.NotFound, as etcd answers any other path (/v3alpha/ among them).
+          response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end('404 page not found\n');
         }
       } catch (error) {
         json(400, { error: error instanceof Error ? error.message : String(error) });

@@ -261,7 +261,8 @@ async function runWatch(store: MvccStore, hub: WatchHub, model: StoreModel, back
   }
   // A tombstone at exactly the compacted revision is gone, as in etcd.
   const from = start === model.compactRevision ? start + 1 : start;
-  const actual = received.filter((r) => r.revision >= from).flatMap((r) => r.events.map((e) => eventText(r.revision, e)));
+  // A catch-up response carries the events of several revisions: each event's own revision counts.
+  const actual = received.flatMap((r) => r.events).filter((e) => e.kv.modRevision >= from).map((e) => eventText(e.kv.modRevision, e));
   const expected = model.events.filter((r) => r.revision >= from).flatMap((r) => r.events.map((e) => eventText(r.revision, e)));
   expect(actual).toEqual(expected);
 }

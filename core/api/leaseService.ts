@@ -40,42 +40,65 @@ export function leaseHandlers(backend: EtcdBackend) {
   };
 }
 
-/** The bidirectional keep-alive stream: each request renews a lease; TTL 0 means it is gone. */
+type Renewal = { readonly response: pb.LeaseKeepAliveResponse } | { readonly error: unknown };
+
+/** Renews one lease; never rejects (a failure is a value, so a queued renewal cannot go unhandled). */
+function renew(backend: EtcdBackend, id: bigint): Promise<Renewal> {
+  // etcd stamps the header before it renews.
+  const stamped = header(backend.header());
+  return backend.leaseRenew(id).then(
+    (ttl) => ({ response: { header: stamped, ID: id.toString(), TTL: String(ttl) } }),
+    (error: unknown) => (error instanceof LeaseNotFoundError ? { response: { header: stamped, ID: id.toString(), TTL: '0' } } : { error }),
+  );
+}
+
+/**
+ * The bidirectional keep-alive stream: each request renews a lease; TTL 0 means it is gone.
+ * As in etcd, answers go out in request order, and a client's half-close ends the stream (status
+ * OK) only after every request received before it is answered. A renewal that fails for another
+ * reason than an unknown lease ends the stream with that error, unanswered requests with it.
+ */
 export function leaseKeepAliveHandler(backend: EtcdBackend) {
   return (call: ServerDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>): void => {
+    /** Renewals started and not yet answered. Invariant: answered in the order they started. */
     let inFlight = 0;
-    let ended = false;
+    let halfClosed = false;
+    let finished = false;
+    let answered: Promise<void> = Promise.resolve();
+    const finish = (error?: unknown): void => {
+      if (finished) return;
+      finished = true;
+      if (call.cancelled) return;
+      if (error === undefined) call.end();
+      else call.emit('error', serviceError(error));
+    };
     call.on('data', (q: pb.LeaseKeepAliveRequest) => {
-      const id = toBigInt(q.ID);
+      if (finished) return;
       inFlight++;
       if (inFlight >= keepAlivesInFlightMax) call.pause();
-      backend.leaseRenew(id).then(
-        (ttl) => ({ header: header(backend.header()), ID: id.toString(), TTL: String(ttl) }),
-        (error: unknown) => {
-          if (error instanceof LeaseNotFoundError) return { header: header(backend.header()), ID: id.toString(), TTL: '0' };
-          throw error;
-        },
-      ).then(
-        (response) => {
-          inFlight--;
-          call.resume();
-          if (!ended && !call.cancelled) call.write(response);
-        },
-        (error: unknown) => {
-          inFlight--;
-          if (!ended && !call.cancelled) {
-            ended = true;
-            call.emit('error', serviceError(error));
-          }
-        },
-      );
+      const renewal = renew(backend, toBigInt(q.ID));
+      answered = answered.then(async () => {
+        const outcome = await renewal;
+        inFlight--;
+        if (finished || call.cancelled) return;
+        if ('error' in outcome) {
+          finish(outcome.error);
+          return;
+        }
+        call.write(outcome.response);
+        call.resume();
+        if (halfClosed && inFlight === 0) finish();
+      }).catch(finish);
     });
     call.on('end', () => {
-      ended = true;
-      call.end();
+      halfClosed = true;
+      if (inFlight === 0) finish();
     });
-    call.on('error', () => {
-      ended = true;
-    });
+    const abandon = (): void => {
+      finished = true;
+    };
+    call.on('error', abandon);
+    call.on('cancelled', abandon);
+    call.on('close', abandon);
   };
 }

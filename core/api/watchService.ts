@@ -142,10 +142,8 @@ export function watchHandler(backend: EtcdBackend) {
       for (const registration of watches.values()) registration.cancel();
       watches.clear();
     };
-    call.on('end', () => {
-      close();
-      call.end();
-    });
+    // A client's half-close ends nothing, as in etcd: its watches keep delivering until it
+    // cancels the stream (or the connection goes).
     call.on('error', close);
     call.on('cancelled', close);
     call.on('close', close);

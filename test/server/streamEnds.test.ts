@@ -1,0 +1,172 @@
+// How etcd's streams end, sent as raw grpc-js calls to a real etcd 3.4 and to a 3-member Rafter
+// cluster side by side, so a client's half-close (ending its side) and cancel are explicit:
+// - LeaseKeepAlive: every request received before the half-close is answered, in order, then the
+//   stream ends with OK. A renewal a follower forwards to the leader was once dropped when the
+//   half-close overtook it (an empty reply from two members of three).
+// - Watch: a half-close ends nothing; watches keep delivering until the client cancels.
+// Each case runs on every member in turn; no waiting on time, only on the streams themselves.
+import { Client, credentials, Metadata, status, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serviceDefinition } from '../../core/api/proto/load.js';
+import { EtcdTestCluster } from '../support/etcd.js';
+import { RafterCluster } from '../support/rafterCluster.js';
+
+/** Rounds of each case; with three members, two in three rounds go through a follower. */
+const rounds = 20;
+/** Deadline of every call: a stream that never ends fails the case instead of hanging it. */
+const callDeadlineMs = 10_000;
+/** A lease id neither server granted. */
+const unknownLeaseId = '1234567890123';
+
+const lease = serviceDefinition('etcdserverpb.Lease');
+const kv = serviceDefinition('etcdserverpb.KV');
+const watch = serviceDefinition('etcdserverpb.Watch')['Watch']!;
+
+let etcd: EtcdTestCluster;
+let rafter: RafterCluster;
+
+beforeAll(async () => {
+  [etcd, rafter] = await Promise.all([EtcdTestCluster.start({ members: 1 }), RafterCluster.start({ members: 3 })]);
+}, 180_000);
+
+afterAll(async () => {
+  await rafter?.stop();
+  await etcd?.stop();
+});
+
+/** The servers of one round: etcd, and the Rafter member whose turn it is. */
+function servers(round: number): { etcd: Server; rafter: Server } {
+  const member = rafter.members[round % rafter.members.length]!;
+  return {
+    etcd: { endpoint: etcd.endpoints[0]!.replace(/^https?:\/\//, ''), metricsUrl: `${etcd.endpoints[0]!}/metrics` },
+    rafter: { endpoint: `127.0.0.1:${member.clientPort}`, metricsUrl: `${member.clientUrl}/metrics` },
+  };
+}
+
+interface Server {
+  readonly endpoint: string;
+  readonly metricsUrl: string;
+}
+
+const deadline = (): { deadline: number } => ({ deadline: Date.now() + callDeadlineMs });
+
+function unary<T>(raw: Client, method: string, definition: ReturnType<typeof serviceDefinition>, request: object): Promise<T> {
+  const m = definition[method]!;
+  return new Promise((resolve, reject) => {
+    raw.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request, new Metadata(), deadline(), (error: ServiceError | null, response?: unknown) => {
+      if (error) reject(error);
+      else resolve(response as T);
+    });
+  });
+}
+
+/** What a stream delivered, one line per message and a last line for its status, in order. */
+class Transcript {
+  readonly lines: string[] = [];
+  private waiter: (() => void) | null = null;
+  ended = false;
+
+  constructor(stream: ClientDuplexStream<object, object> | ClientReadableStream<object>, render: (message: never) => string) {
+    stream.on('data', (message: object) => this.add(render(message as never)));
+    stream.on('error', () => undefined);
+    stream.on('status', (s: { code: number }) => {
+      this.ended = true;
+      this.add(`status ${status[s.code]}`);
+    });
+  }
+
+  /** Resolves once the transcript has `count` lines (the call deadline bounds the wait). */
+  async lineCount(count: number): Promise<void> {
+    while (this.lines.length < count && !this.ended) await new Promise<void>((resolve) => (this.waiter = resolve));
+  }
+
+  private add(line: string): void {
+    this.lines.push(line);
+    this.waiter?.();
+    this.waiter = null;
+  }
+}
+
+/**
+ * Grants `granted` leases, sends a keep-alive for each and one for an unknown lease on one stream,
+ * half-closes it, and returns what came back until the stream ended.
+ */
+async function keepAliveThenHalfClose(server: Server, granted: number): Promise<string[]> {
+  const raw = new Client(server.endpoint, credentials.createInsecure());
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < granted; i++) ids.push((await unary<{ ID: string }>(raw, 'LeaseGrant', lease, { TTL: 60 })).ID);
+    const m = lease['LeaseKeepAlive']!;
+    const stream = raw.makeBidiStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, new Metadata(), deadline());
+    const names = new Map([...ids.map((id, index): [string, string] => [id, `lease ${index}`]), [unknownLeaseId, 'unknown lease']]);
+    const transcript = new Transcript(stream, (r: { ID: string; TTL: string }) => `${names.get(r.ID) ?? r.ID} TTL ${r.TTL}`);
+    for (const id of [...ids, unknownLeaseId]) stream.write({ ID: id });
+    stream.end();
+    await transcript.lineCount(Number.MAX_SAFE_INTEGER);
+    return transcript.lines;
+  } finally {
+    raw.close();
+  }
+}
+
+/**
+ * Opens a watch stream, sends `create` (if any) and half-closes; then puts `key` twice, waiting
+ * each time for what the stream says; then cancels the stream.
+ */
+async function watchThenHalfClose(server: Server, key: string, create: boolean): Promise<string[]> {
+  const raw = new Client(server.endpoint, credentials.createInsecure());
+  try {
+    const stream = raw.makeBidiStreamRequest(watch.path, watch.requestSerialize, watch.responseDeserialize, new Metadata(), deadline());
+    const transcript = new Transcript(stream, (r: { created: boolean; canceled: boolean; events: { type: string; kv: { key: Buffer; value: Buffer } }[] }) =>
+      [r.created ? 'created' : '', r.canceled ? 'canceled' : '', ...r.events.map((e) => `${e.type} ${e.kv.key.toString()}=${e.kv.value.toString()}`)].filter((s) => s !== '').join(' '),
+    );
+    if (create) stream.write({ create_request: { key: Buffer.from(key) } });
+    stream.end();
+    if (create) await transcript.lineCount(1);
+    for (const value of ['one', 'two']) {
+      const before = transcript.lines.length;
+      await unary(raw, 'Put', kv, { key: Buffer.from(key), value: Buffer.from(value) });
+      // A watch delivers the put; without one, the put's answer came after anything the
+      // server said about the half-close, which it sent first on this connection.
+      if (create) await transcript.lineCount(before + 1);
+    }
+    stream.cancel();
+    await transcript.lineCount(Number.MAX_SAFE_INTEGER);
+    return transcript.lines;
+  } finally {
+    raw.close();
+  }
+}
+
+describe('LeaseKeepAlive when the client half-closes', () => {
+  it('answers every request received before the half-close, in order, then ends with OK, as etcd does', async () => {
+    for (let round = 0; round < rounds; round++) {
+      const granted = 1 + (round % 3);
+      const { etcd: oracle, rafter: member } = servers(round);
+      const expected = await keepAliveThenHalfClose(oracle, granted);
+      expect(expected).toEqual([...Array.from({ length: granted }, (_, i) => `lease ${i} TTL 60`), 'unknown lease TTL 0', 'status OK']);
+      expect({ round, lines: await keepAliveThenHalfClose(member, granted) }).toEqual({ round, lines: expected });
+    }
+  });
+});
+
+describe('Watch when the client half-closes', () => {
+  it('keeps delivering events after the half-close until the client cancels, as etcd does', async () => {
+    for (let round = 0; round < rounds; round++) {
+      const { etcd: oracle, rafter: member } = servers(round);
+      const key = `/half-closed/${round}`;
+      const expected = await watchThenHalfClose(oracle, key, true);
+      expect(expected).toEqual(['created', `PUT ${key}=one`, `PUT ${key}=two`, 'status CANCELLED']);
+      expect({ round, lines: await watchThenHalfClose(member, key, true) }).toEqual({ round, lines: expected });
+    }
+  });
+
+  it('leaves a stream that never asked for a watch open until the client cancels, as etcd does', async () => {
+    for (let round = 0; round < rafter.members.length; round++) {
+      const { etcd: oracle, rafter: member } = servers(round);
+      const expected = await watchThenHalfClose(oracle, `/half-closed/empty/${round}`, false);
+      expect(expected).toEqual(['status CANCELLED']);
+      expect({ round, lines: await watchThenHalfClose(member, `/half-closed/empty/${round}`, false) }).toEqual({ round, lines: expected });
+    }
+  });
+});

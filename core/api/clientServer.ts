@@ -88,7 +88,7 @@ export class ClientServer {
     add('etcdserverpb.Lease', leaseHandlers(backend), { LeaseKeepAlive: keepAlive });
     add('etcdserverpb.Cluster', clusterHandlers(backend));
     add('etcdserverpb.Maintenance', maintenanceHandlers(backend), { Snapshot: serverStream(snapshot) });
-    const observeLeader = (request: never): AsyncIterable<object> => observeStream(backend, request);
+    const observeLeader = (request: never, signal?: AbortSignal): AsyncIterable<object> => observeStream(backend, request, signal);
     streamMap.set('v3electionpb.Election/Observe', observeLeader);
     add('v3lockpb.Lock', lockHandlers(backend));
     add('v3electionpb.Election', electionHandlers(backend), { Observe: serverStream(observeLeader) });

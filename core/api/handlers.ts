@@ -21,19 +21,45 @@ export function unary(handler: UnaryFunction): UntypedHandleCall {
   };
 }
 
-/** A grpc-js server-streaming handler over an async generator. */
-export function serverStream(handler: (request: never) => AsyncIterable<object>): UntypedHandleCall {
+/** A server-streaming function: its messages, until it ends or `signal` aborts (the call went away). */
+export type ServerStreamFunction = (request: never, signal: AbortSignal) => AsyncIterable<object>;
+
+/**
+ * A grpc-js server-streaming handler over an async generator. The generator is told through its
+ * signal as soon as the client cancels or the connection goes, so what it holds (a watch, a read
+ * transaction) is released then, not at its next message; a failure reaches the client as a status.
+ */
+export function serverStream(handler: ServerStreamFunction): UntypedHandleCall {
   return (call: ServerWritableStream<unknown, object>): void => {
+    const gone = new AbortController();
+    const stop = (): void => gone.abort();
+    call.on('cancelled', stop);
+    call.on('close', stop);
+    call.on('error', stop);
     void (async () => {
       try {
-        for await (const message of handler(call.request as never)) {
-          if (call.cancelled) return;
-          if (!call.write(message)) await new Promise<void>((resolve) => call.once('drain', resolve));
+        for await (const message of handler(call.request as never, gone.signal)) {
+          if (gone.signal.aborted) return;
+          if (!call.write(message)) await drainedOrGone(call, gone.signal);
         }
-        call.end();
+        if (!gone.signal.aborted) call.end();
       } catch (error) {
-        call.destroy(serviceError(error) as ServiceError);
+        // grpc-js sends the status of an emitted error; destroy() would end the call without one.
+        if (!gone.signal.aborted) call.emit('error', serviceError(error));
       }
     })();
   };
+}
+
+/** Resolves when `call` drains or `signal` aborts, whichever comes first. */
+function drainedOrGone(call: ServerWritableStream<unknown, object>, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off('drain', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    call.once('drain', done);
+    signal.addEventListener('abort', done, { once: true });
+  });
 }

@@ -79,7 +79,7 @@ export function electionHandlers(backend: EtcdBackend) {
   });
 }
 
-/** The Observe stream: one LeaderResponse per leader (or leader value) change. */
-export async function* observeStream(backend: EtcdBackend, q: { name: Uint8Array }): AsyncIterable<admin.LeaderResponse> {
-  for await (const kv of observe(backend, q.name)) yield { header: header(backend.header()), kv: keyValueToWire(kv) };
+/** The Observe stream: one LeaderResponse per leader (or leader value) change, until `signal` aborts. */
+export async function* observeStream(backend: EtcdBackend, q: { name: Uint8Array }, signal?: AbortSignal): AsyncIterable<admin.LeaderResponse> {
+  for await (const kv of observe(backend, q.name, signal)) yield { header: header(backend.header()), kv: keyValueToWire(kv) };
 }

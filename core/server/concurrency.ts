@@ -147,9 +147,10 @@ export async function currentLeader(backend: EtcdBackend, name: Uint8Array): Pro
 
 /**
  * etcd's Observe: the current leader, then every change of leader or of its value, until the
- * consumer stops iterating.
+ * consumer stops iterating or `signal` aborts (then it ends at once, releasing its watch, even
+ * while it waits for a change).
  */
-export async function* observe(backend: EtcdBackend, name: Uint8Array): AsyncIterable<KeyValue> {
+export async function* observe(backend: EtcdBackend, name: Uint8Array, signal?: AbortSignal): AsyncIterable<KeyValue> {
   const prefix = Buffer.concat([Buffer.from(name), Buffer.from('/')]);
   let wake: (() => void) | null = null;
   let changed = true;
@@ -165,10 +166,14 @@ export async function* observe(backend: EtcdBackend, name: Uint8Array): AsyncIte
       progress: () => undefined,
     },
   );
+  const stop = (): void => wake?.();
+  const stopped = (): boolean => signal?.aborted === true;
+  signal?.addEventListener('abort', stop, { once: true });
   let last: KeyValue | null = null;
   try {
-    while (true) {
+    while (!stopped()) {
       if (!changed) await new Promise<void>((resolve) => (wake = resolve));
+      if (stopped()) return;
       changed = false;
       wake = null;
       const leader = await currentLeader(backend, name).catch(() => null);
@@ -178,6 +183,7 @@ export async function* observe(backend: EtcdBackend, name: Uint8Array): AsyncIte
       }
     }
   } finally {
+    signal?.removeEventListener('abort', stop);
     registration.cancel();
   }
 }

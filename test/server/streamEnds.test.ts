@@ -4,6 +4,7 @@
 //   stream ends with OK. A renewal a follower forwards to the leader was once dropped when the
 //   half-close overtook it (an empty reply from two members of three).
 // - Watch: a half-close ends nothing; watches keep delivering until the client cancels.
+// - Observe: a client's cancel releases the member's watch at once, not at the next leader change.
 // Each case runs on every member in turn; no waiting on time, only on the streams themselves.
 import { Client, credentials, Metadata, status, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,12 +16,16 @@ import { RafterCluster } from '../support/rafterCluster.js';
 const rounds = 20;
 /** Deadline of every call: a stream that never ends fails the case instead of hanging it. */
 const callDeadlineMs = 10_000;
+/** Bounded polls of a member's watcher gauge (etcd releases an Observe's watch asynchronously). */
+const gaugePollsMax = 200;
+const gaugePollPauseMs = 25;
 /** A lease id neither server granted. */
 const unknownLeaseId = '1234567890123';
 
 const lease = serviceDefinition('etcdserverpb.Lease');
 const kv = serviceDefinition('etcdserverpb.KV');
 const watch = serviceDefinition('etcdserverpb.Watch')['Watch']!;
+const election = serviceDefinition('v3electionpb.Election');
 
 let etcd: EtcdTestCluster;
 let rafter: RafterCluster;
@@ -138,6 +143,45 @@ async function watchThenHalfClose(server: Server, key: string, create: boolean):
   }
 }
 
+async function watcherGauge(server: Server): Promise<number> {
+  const text = await (await fetch(server.metricsUrl)).text();
+  const line = text.split('\n').find((l) => l.startsWith('etcd_debugging_mvcc_watcher_total '));
+  if (!line) throw new Error(`no watcher gauge at ${server.metricsUrl}`);
+  return Number(line.split(' ')[1]);
+}
+
+/** Polls (bounded) until the gauge reads `expected`; returns the last reading. */
+async function watcherGaugeSettles(server: Server, expected: number): Promise<number> {
+  let reading = await watcherGauge(server);
+  for (let poll = 0; poll < gaugePollsMax && reading !== expected; poll++) {
+    await new Promise((resolve) => setTimeout(resolve, gaugePollPauseMs));
+    reading = await watcherGauge(server);
+  }
+  return reading;
+}
+
+/** Campaigns in `name`, opens an Observe, waits for its first answer, cancels it; the watcher gauge before and after. */
+async function observeThenCancel(server: Server, name: string): Promise<{ before: number; during: number; after: number }> {
+  const raw = new Client(server.endpoint, credentials.createInsecure());
+  try {
+    const { ID } = await unary<{ ID: string }>(raw, 'LeaseGrant', lease, { TTL: 60 });
+    await unary(raw, 'Campaign', election, { name: Buffer.from(name), lease: ID, value: Buffer.from('leader') });
+    const before = await watcherGauge(server);
+    const m = election['Observe']!;
+    const stream = raw.makeServerStreamRequest(m.path, m.requestSerialize, m.responseDeserialize, { name: Buffer.from(name) }, new Metadata(), deadline());
+    const transcript = new Transcript(stream, (r: { kv: { value: Buffer } }) => r.kv.value.toString());
+    await transcript.lineCount(1);
+    const during = await watcherGauge(server);
+    stream.cancel();
+    await transcript.lineCount(2);
+    const after = await watcherGaugeSettles(server, before);
+    await unary(raw, 'LeaseRevoke', lease, { ID });
+    return { before, during, after };
+  } finally {
+    raw.close();
+  }
+}
+
 describe('LeaseKeepAlive when the client half-closes', () => {
   it('answers every request received before the half-close, in order, then ends with OK, as etcd does', async () => {
     for (let round = 0; round < rounds; round++) {
@@ -167,6 +211,19 @@ describe('Watch when the client half-closes', () => {
       const expected = await watchThenHalfClose(oracle, `/half-closed/empty/${round}`, false);
       expect(expected).toEqual(['status CANCELLED']);
       expect({ round, lines: await watchThenHalfClose(member, `/half-closed/empty/${round}`, false) }).toEqual({ round, lines: expected });
+    }
+  });
+});
+
+describe('Observe when the client cancels', () => {
+  it('releases the watch behind it at once, as etcd does, without waiting for a change of leader', async () => {
+    for (let round = 0; round < rafter.members.length; round++) {
+      const { etcd: oracle, rafter: member } = servers(round);
+      const onEtcd = await observeThenCancel(oracle, `/observed/${round}`);
+      expect(onEtcd.after).toBe(onEtcd.before);
+      const onRafter = await observeThenCancel(member, `/observed/${round}`);
+      expect(onRafter.during).toBe(onRafter.before + 1);
+      expect({ round, after: onRafter.after }).toEqual({ round, after: onRafter.before });
     }
   });
 });

@@ -4,17 +4,29 @@ import type { sendUnaryData, ServerUnaryCall, ServerWritableStream, ServiceError
 import { Metadata } from '@grpc/grpc-js';
 import { toGrpcFailure } from './grpcStatus.js';
 
-export type UnaryFunction = (request: never) => Promise<object>;
+/** A unary call: its answer; `signal` aborts if the caller goes away (cancel, deadline) first. */
+export type UnaryFunction = (request: never, signal: AbortSignal) => Promise<object>;
 
 export function serviceError(error: unknown): Partial<ServiceError> {
   const failure = toGrpcFailure(error);
   return { code: failure.code, details: failure.details, message: failure.details, metadata: new Metadata() };
 }
 
-/** A grpc-js unary handler over an async function. */
+/** The signal of calls whose handler does not listen. */
+const neverAborted = new AbortController().signal;
+
+/** A grpc-js unary handler over an async function, told through its signal if the caller leaves. */
 export function unary(handler: UnaryFunction): UntypedHandleCall {
+  // Only handlers that take the signal (Lock, Campaign: they wait) pay for one per call.
+  const listens = handler.length >= 2;
   return (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>): void => {
-    handler(call.request as never).then(
+    let signal = neverAborted;
+    if (listens) {
+      const gone = new AbortController();
+      call.on('cancelled', () => gone.abort());
+      signal = gone.signal;
+    }
+    handler(call.request as never, signal).then(
       (response) => callback(null, response),
       (error: unknown) => callback(serviceError(error)),
     );

@@ -35,10 +35,11 @@ function leaderToWire(leader: LeaderKey): admin.LeaderKey {
  * Go errors, which gRPC sends as UNKNOWN with the same message ("etcdserver: requested lease not
  * found", "election: no leader"): these handlers answer the same way.
  */
-function plainErrors<T extends Record<string, (request: never) => Promise<object>>>(handlers: T): T {
-  const wrapped: Record<string, (request: never) => Promise<object>> = {};
+function plainErrors<T extends Record<string, (request: never, signal?: AbortSignal) => Promise<object>>>(handlers: T): T {
+  const wrapped: Record<string, (request: never, signal?: AbortSignal) => Promise<object>> = {};
   for (const [name, handler] of Object.entries(handlers)) {
-    wrapped[name] = (request: never) => handler(request).catch((error: unknown) => {
+    // Passes on the signal (see unary() in handlers.ts) of the calls that wait: Lock, Campaign.
+    wrapped[name] = (request: never, signal?: AbortSignal) => handler(request, signal).catch((error: unknown) => {
       throw new InvalidRequestError(toGrpcFailure(error).details, status.UNKNOWN);
     });
   }
@@ -47,8 +48,8 @@ function plainErrors<T extends Record<string, (request: never) => Promise<object
 
 export function lockHandlers(backend: EtcdBackend) {
   return plainErrors({
-    async Lock(q: admin.LockRequest): Promise<admin.LockResponse> {
-      const key = await acquireLock(backend, q.name, toBigInt(q.lease));
+    async Lock(q: admin.LockRequest, signal?: AbortSignal): Promise<admin.LockResponse> {
+      const key = await acquireLock(backend, q.name, toBigInt(q.lease), signal);
       return { header: header(backend.header()), key };
     },
     async Unlock(q: { key: Uint8Array }): Promise<{ header: pb.ResponseHeader }> {
@@ -60,8 +61,8 @@ export function lockHandlers(backend: EtcdBackend) {
 
 export function electionHandlers(backend: EtcdBackend) {
   return plainErrors({
-    async Campaign(q: { name: Uint8Array; lease: string | number; value: Uint8Array }): Promise<{ header: pb.ResponseHeader; leader: admin.LeaderKey }> {
-      const leader = await campaign(backend, q.name, toBigInt(q.lease), q.value);
+    async Campaign(q: { name: Uint8Array; lease: string | number; value: Uint8Array }, signal?: AbortSignal): Promise<{ header: pb.ResponseHeader; leader: admin.LeaderKey }> {
+      const leader = await campaign(backend, q.name, toBigInt(q.lease), q.value, signal);
       return { header: header(backend.header()), leader: leaderToWire(leader) };
     },
     async Proclaim(q: { leader: WireLeaderKey | null; value: Uint8Array }): Promise<{ header: pb.ResponseHeader }> {

@@ -3,7 +3,7 @@
 // package): an owner key `<name>/<lease in hex>` attached to the caller's lease; the owner is the
 // key with the lowest create revision under the prefix; waiters watch the deletion of the key
 // just before theirs.
-import type { EtcdBackend } from '../api/backend.js';
+import type { EtcdBackend, WatchRegistration } from '../api/backend.js';
 import type { KeyValue } from '../mvcc/types.js';
 import { ServerError } from './errors.js';
 
@@ -31,6 +31,14 @@ async function sessionLease(backend: EtcdBackend, lease: bigint): Promise<bigint
 
 export class ElectionError extends Error {
   override readonly name = 'ElectionError';
+}
+
+/** The caller of a Lock or Campaign went away (cancelled or past its deadline) while it waited. */
+export class WaitCancelledError extends Error {
+  override readonly name = 'WaitCancelledError';
+  constructor() {
+    super('context canceled');
+  }
 }
 
 function prefixEnd(prefix: Buffer): Buffer {
@@ -63,45 +71,85 @@ async function claim(backend: EtcdBackend, key: Buffer, value: Uint8Array, lease
   return { rev: kv.createRevision, value: Buffer.from(kv.value) };
 }
 
-/** Resolves once `key` is deleted at a revision after `fromRevision`. */
-function waitDelete(backend: EtcdBackend, key: Buffer, fromRevision: number): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves once `key` is deleted at a revision after `fromRevision`; rejects with
+ * WaitCancelledError as soon as `signal` aborts.
+ */
+function waitDelete(backend: EtcdBackend, key: Buffer, fromRevision: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(new WaitCancelledError());
+      return;
+    }
+    let settled = false;
+    // Set once the watch is registered; a watch may deliver (and so settle) before that.
+    const watching: { registration?: WatchRegistration } = {};
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      watching.registration?.cancel();
+      signal?.removeEventListener('abort', cancelled);
+      outcome();
+    };
+    const cancelled = (): void => settle(() => reject(new WaitCancelledError()));
     const registration = backend.watch(
       { key, startRevision: fromRevision + 1, prevKv: false, noPut: true, noDelete: false },
       {
         events: (_revision, events) => {
-          if (events.some((e) => e.type === 'DELETE')) {
-            registration.cancel();
-            resolve();
-          }
+          if (events.some((e) => e.type === 'DELETE')) settle(resolve);
           return true;
         },
-        compacted: () => resolve(),
+        compacted: () => settle(resolve),
         progress: () => undefined,
       },
     );
+    watching.registration = registration;
+    if (settled) registration.cancel();
+    else signal?.addEventListener('abort', cancelled, { once: true });
   });
 }
 
-/** Waits until no key under `prefix` was created before `rev` (etcd's waitDeletes). */
-async function waitPredecessors(backend: EtcdBackend, prefix: Buffer, rev: number): Promise<void> {
+/**
+ * Waits until no key under `prefix` was created before `rev` (etcd's waitDeletes). Rejects with
+ * WaitCancelledError when `signal` aborts, ServerError TIMEOUT after waitRoundsMax hand-offs.
+ */
+async function waitPredecessors(backend: EtcdBackend, prefix: Buffer, rev: number, signal?: AbortSignal): Promise<void> {
   for (let round = 0; round < waitRoundsMax; round++) {
+    if (signal?.aborted === true) throw new WaitCancelledError();
     const older = await backend.range({
       key: prefix, rangeEnd: prefixEnd(prefix), maxCreateRevision: rev - 1, sortOrder: 'DESCEND', sortTarget: 'CREATE', limit: 1,
     });
     const last = older.kvs[0];
     if (!last) return;
-    await waitDelete(backend, Buffer.from(last.key), older.revision);
+    await waitDelete(backend, Buffer.from(last.key), older.revision, signal);
   }
   throw new ServerError('TIMEOUT');
 }
 
-/** etcd's v3lock Lock: resolves with the owner key once the caller holds the lock (lease 0: a 60 s lease of its own). */
-export async function acquireLock(backend: EtcdBackend, name: Uint8Array, requestedLease: bigint): Promise<Buffer> {
+/** Deletes `key` if it is still the one created at `rev` (a waiter giving up its place). */
+async function withdraw(backend: EtcdBackend, key: Buffer, rev: number): Promise<void> {
+  await backend.txn({
+    compare: [{ target: 'CREATE', result: 'EQUAL', key, createRevision: rev }],
+    success: [{ requestDeleteRange: { key } }],
+  });
+}
+
+/**
+ * etcd's v3lock Lock: resolves with the owner key once the caller holds the lock (lease 0: a 60 s
+ * lease of its own). If the wait fails, or `signal` aborts because the caller went away, the
+ * caller's key is deleted, as etcd's Mutex does, so it never takes the lock with nobody to
+ * release it.
+ */
+export async function acquireLock(backend: EtcdBackend, name: Uint8Array, requestedLease: bigint, signal?: AbortSignal): Promise<Buffer> {
   const lease = await sessionLease(backend, requestedLease);
   const { prefix, key } = ownerKey(name, lease);
   const { rev } = await claim(backend, key, new Uint8Array(0), lease);
-  await waitPredecessors(backend, prefix, rev);
+  try {
+    await waitPredecessors(backend, prefix, rev, signal);
+  } catch (error) {
+    await withdraw(backend, key, rev);
+    throw error;
+  }
   return key;
 }
 
@@ -109,14 +157,23 @@ export async function releaseLock(backend: EtcdBackend, key: Uint8Array): Promis
   await backend.deleteRange({ key });
 }
 
-/** etcd's v3election Campaign: resolves with the leadership handle once the caller leads. */
-export async function campaign(backend: EtcdBackend, name: Uint8Array, requestedLease: bigint, value: Uint8Array): Promise<LeaderKey> {
+/**
+ * etcd's v3election Campaign: resolves with the leadership handle once the caller leads (lease 0:
+ * a 60 s lease of its own). If `signal` aborts while it waits (the caller went away), it resigns,
+ * as etcd's Campaign does, so it never becomes a leader nobody speaks for.
+ */
+export async function campaign(backend: EtcdBackend, name: Uint8Array, requestedLease: bigint, value: Uint8Array, signal?: AbortSignal): Promise<LeaderKey> {
   const lease = await sessionLease(backend, requestedLease);
   const { prefix, key } = ownerKey(name, lease);
   const claimed = await claim(backend, key, value, lease);
   const leader: LeaderKey = { name: Buffer.from(name), key, rev: claimed.rev, lease };
   if (!claimed.value.equals(Buffer.from(value))) await proclaim(backend, leader, value);
-  await waitPredecessors(backend, prefix, claimed.rev);
+  try {
+    await waitPredecessors(backend, prefix, claimed.rev, signal);
+  } catch (error) {
+    if (error instanceof WaitCancelledError) await resign(backend, leader);
+    throw error;
+  }
   return leader;
 }
 
@@ -130,10 +187,7 @@ export async function proclaim(backend: EtcdBackend, leader: LeaderKey, value: U
 }
 
 export async function resign(backend: EtcdBackend, leader: LeaderKey): Promise<void> {
-  await backend.txn({
-    compare: [{ target: 'CREATE', result: 'EQUAL', key: leader.key, createRevision: leader.rev }],
-    success: [{ requestDeleteRange: { key: leader.key } }],
-  });
+  await withdraw(backend, leader.key, leader.rev);
 }
 
 /** The current leader's key-value, or "election: no leader". */

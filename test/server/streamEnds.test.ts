@@ -5,6 +5,8 @@
 //   half-close overtook it (an empty reply from two members of three).
 // - Watch: a half-close ends nothing; watches keep delivering until the client cancels.
 // - Observe: a client's cancel releases the member's watch at once, not at the next leader change.
+// - Lock and Campaign: a caller who gives up while queued (cancel, deadline) loses its place; its
+//   key once stayed, took the lock or the lead when its turn came, and blocked everyone after it.
 // Each case runs on every member in turn; no waiting on time, only on the streams themselves.
 import { Client, credentials, Metadata, status, type ClientDuplexStream, type ClientReadableStream, type ServiceError } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -26,6 +28,7 @@ const lease = serviceDefinition('etcdserverpb.Lease');
 const kv = serviceDefinition('etcdserverpb.KV');
 const watch = serviceDefinition('etcdserverpb.Watch')['Watch']!;
 const election = serviceDefinition('v3electionpb.Election');
+const lock = serviceDefinition('v3lockpb.Lock');
 
 let etcd: EtcdTestCluster;
 let rafter: RafterCluster;
@@ -182,6 +185,53 @@ async function observeThenCancel(server: Server, name: string): Promise<{ before
   }
 }
 
+function prefixEnd(prefix: string): Buffer {
+  const end = Buffer.from(prefix);
+  end[end.length - 1]!++;
+  return end;
+}
+
+/**
+ * A holder takes `name` (Lock or Campaign); a quitter queues behind it and cancels its call; a
+ * third caller queues, the holder lets go, and the third one gets it. Returns what a watch on
+ * the name saw, each key named by the role of its lease.
+ */
+async function giveUpWhileQueued(server: Server, kind: 'Lock' | 'Campaign', name: string): Promise<string[]> {
+  const raw = new Client(server.endpoint, credentials.createInsecure());
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await unary<{ ID: string }>(raw, 'LeaseGrant', lease, { TTL: 60 })).ID);
+    const roles = new Map(ids.map((id, i): [string, string] => [`${name}/${BigInt(id).toString(16)}`, ['holder', 'quitter', 'next'][i]!]));
+    const watching = raw.makeBidiStreamRequest(watch.path, watch.requestSerialize, watch.responseDeserialize, new Metadata(), deadline());
+    const transcript = new Transcript(watching, (r: { created: boolean; events: { type: string; kv: { key: Buffer } }[] }) =>
+      [r.created ? 'created' : '', ...r.events.map((e) => `${e.type} ${roles.get(e.kv.key.toString()) ?? e.kv.key.toString()}`)].filter((l) => l !== '').join(' '),
+    );
+    watching.write({ create_request: { key: Buffer.from(`${name}/`), range_end: prefixEnd(`${name}/`) } });
+    await transcript.lineCount(1);
+    const request = (id: string): object => (kind === 'Lock' ? { name: Buffer.from(name), lease: id } : { name: Buffer.from(name), lease: id, value: Buffer.from('v') });
+    const definition = kind === 'Lock' ? lock : election;
+    const held = await unary<{ key: Buffer; leader: object }>(raw, kind, definition, request(ids[0]!));
+    await transcript.lineCount(2);
+    const m = definition[kind]!;
+    const quitting = raw.makeUnaryRequest(m.path, m.requestSerialize, m.responseDeserialize, request(ids[1]!), new Metadata(), deadline(), () => undefined);
+    await transcript.lineCount(3);
+    quitting.cancel();
+    await transcript.lineCount(4);
+    const next = unary(raw, kind, definition, request(ids[2]!));
+    await transcript.lineCount(5);
+    if (kind === 'Lock') await unary(raw, 'Unlock', lock, { key: held.key });
+    else await unary(raw, 'Resign', election, { leader: held.leader });
+    await next;
+    await transcript.lineCount(6);
+    watching.cancel();
+    await transcript.lineCount(Number.MAX_SAFE_INTEGER);
+    for (const id of ids) await unary(raw, 'LeaseRevoke', lease, { ID: id });
+    return transcript.lines;
+  } finally {
+    raw.close();
+  }
+}
+
 describe('LeaseKeepAlive when the client half-closes', () => {
   it('answers every request received before the half-close, in order, then ends with OK, as etcd does', async () => {
     for (let round = 0; round < rounds; round++) {
@@ -226,4 +276,18 @@ describe('Observe when the client cancels', () => {
       expect({ round, after: onRafter.after }).toEqual({ round, after: onRafter.before });
     }
   });
+});
+
+describe('Lock and Campaign when the caller gives up while queued', () => {
+  for (const kind of ['Lock', 'Campaign'] as const) {
+    it(`${kind}: the quitter's key goes, and the next caller gets it when the holder lets go, as in etcd`, async () => {
+      for (let round = 0; round < rafter.members.length; round++) {
+        const { etcd: oracle, rafter: member } = servers(round);
+        const name = `/given-up/${kind}/${round}`;
+        const expected = await giveUpWhileQueued(oracle, kind, name);
+        expect(expected).toEqual(['created', 'PUT holder', 'PUT quitter', 'DELETE quitter', 'PUT next', 'DELETE holder', 'status CANCELLED']);
+        expect({ round, lines: await giveUpWhileQueued(member, kind, name) }).toEqual({ round, lines: expected });
+      }
+    });
+  }
 });

@@ -1,45 +1,11 @@
 // Parses a member's configuration from etcd's flag names and ETCD_* environment variables
 // (flags win over the environment, as in etcd). It owns validation and defaults only; starting
 // the member is left to core/cli/main.ts.
+import type { AutoCompactionMode, MemberConfig } from '../server/memberConfig.js';
 
 /** A configuration problem the user can fix; printed as one line, exit code 2. */
 export class FlagError extends Error {
   override readonly name = 'FlagError';
-}
-
-export type ClusterState = 'new' | 'existing';
-export type AutoCompactionMode = 'periodic' | 'revision';
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
-
-export interface MemberConfig {
-  readonly name: string;
-  readonly dataDir: string;
-  readonly listenClientUrls: readonly URL[];
-  readonly advertiseClientUrls: readonly URL[];
-  readonly listenPeerUrls: readonly URL[];
-  readonly initialAdvertisePeerUrls: readonly URL[];
-  /** name → peer URLs of every member the cluster starts with. */
-  readonly initialCluster: ReadonlyMap<string, readonly URL[]>;
-  readonly initialClusterState: ClusterState;
-  readonly initialClusterToken: string;
-  readonly snapshotCount: number;
-  readonly heartbeatIntervalMs: number;
-  readonly electionTimeoutMs: number;
-  readonly quotaBackendBytes: number;
-  readonly autoCompactionMode: AutoCompactionMode;
-  /** For `periodic`: milliseconds of history kept (0 = off); for `revision`: revisions kept. */
-  readonly autoCompactionRetention: number;
-  readonly maxRequestBytes: number;
-  readonly maxTxnOps: number;
-  readonly logLevel: LogLevel;
-  /** Log entries kept behind a snapshot so a follower a little behind catches up without one. */
-  readonly snapshotCatchupEntries: number;
-  /** Enables the transport fault hooks on the client port (/rafter/v1/faults). Tests and local clusters only. */
-  readonly unsafeFaultInjection: boolean;
-  /** UNSAFE: no fsync of the WAL and snapshot files (etcd 3.5's --unsafe-no-fsync); fault tests only. */
-  readonly unsafeNoFsync: boolean;
-  /** WAL segment size; only tests set it (small segments, to damage one). */
-  readonly walSegmentBytes: number;
 }
 
 interface FlagSpec {

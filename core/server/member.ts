@@ -7,7 +7,7 @@
 // leader's periodic work (leaderDuties.ts) are delegated.
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
-import type { MemberConfig } from '../cli/flags.js';
+import type { LogLevel, MemberConfig } from './memberConfig.js';
 import type { EtcdBackend, HeaderInfo, LeaseTimeToLive, MemberInfo, SnapshotStream, StatusInfo, WatchOptions, WatchRegistration, WatchSink } from '../api/backend.js';
 import { ClientServer } from '../api/clientServer.js';
 import { MvccStore } from '../mvcc/mvccStore.js';
@@ -38,7 +38,7 @@ import type { SnapshotFiles } from '../snap/snapshotFiles.js';
 import type { Wal } from '../wal/wal.js';
 import type { Ready } from '../raft/raftNode.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 export type Logger = (level: LogLevel, message: string) => void;
 
 export interface MemberOptions {

@@ -3,7 +3,7 @@
 // member's id it asks a running member for). Also rebuilds typed errors that come back from calls
 // forwarded to the leader.
 import fs from 'node:fs';
-import type { MemberConfig } from '../cli/flags.js';
+import type { MemberConfig } from './memberConfig.js';
 import type { MemberInfo } from '../api/backend.js';
 import { LeaseNotFoundError } from '../mvcc/errors.js';
 import type { NodeId } from '../raft/types.js';

@@ -11,9 +11,10 @@ import { fileURLToPath } from 'node:url';
 import { AdminService } from '../core/admin/adminService.js';
 import { appDataOptions, webDataDir } from '../core/admin/appData.js';
 import { FolderLockedError } from '../core/admin/folderLock.js';
-import { sourceMemberCommand } from '../core/admin/memberCommand.js';
+import { compiledMemberCommand } from '../core/admin/memberCommand.js';
 import { startWebHost } from '../core/admin/webHost.js';
 import type { WebHost } from '../core/admin/webHost.js';
+import { buildCore } from './buildCore.js';
 import { electronAvailability } from './electronAvailability.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -75,8 +76,10 @@ async function startHostAtSavedAddress(service: AdminService, dataDir: string): 
 }
 
 async function startWeb(): Promise<void> {
+  // Local cluster members run the compiled `rafter`: bring it up to date with core/ first.
+  await buildCore();
   const dataDir = webDataDir();
-  const service = new AdminService(appDataOptions(dataDir, sourceMemberCommand()));
+  const service = new AdminService(appDataOptions(dataDir, compiledMemberCommand()));
   process.once('exit', () => service.killLocalMembersNow());
   console.log(`Console data: ${dataDir}`);
   try {

@@ -9,7 +9,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterStatus, LocalClusterInfo, Result } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
-import { sourceMemberCommand } from '../../core/admin/memberCommand.js';
+import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
 
 /** Status polls while waiting for the cluster to settle (each ~100 ms apart): a bound, not a pause. */
 const settlePollsMax = 300;
@@ -36,7 +36,7 @@ async function statusUntil(connectionId: string, done: (status: ClusterStatus) =
 
 beforeAll(async () => {
   baseDir = await mkdtemp(path.join(os.tmpdir(), 'rafter-local-test-'));
-  const memberCommand = sourceMemberCommand();
+  const memberCommand = compiledMemberCommand();
   if (!memberCommand) throw new Error('the rafter member command is missing from this checkout');
   service = new AdminService({ localClusters: { baseDir, memberCommand } });
   cluster = value(await service.createLocalCluster({ name: 'trio', memberCount: 3 }));

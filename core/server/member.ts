@@ -109,6 +109,8 @@ export class Member implements EtcdBackend {
   private readonly driver: RaftDriver;
   private readonly transport: PeerTransport;
   private clientServer: ClientServer | null = null;
+  /** Where /metrics and /health are also served (--listen-metrics-urls), with bound ports. */
+  metricsUrls: string[] = [];
   private readonly leaderDuties: LeaderDuties;
   private snapshotIndex: number;
   private snapshotting = false;
@@ -131,7 +133,7 @@ export class Member implements EtcdBackend {
   ) {
     this.log = log;
     this.unsafeNoFsync = options.unsafeNoFsync ?? false;
-    this.paths = dataPaths(config.dataDir);
+    this.paths = dataPaths(config.dataDir, config.walDir);
     this.maxRequestBytes = config.maxRequestBytes;
     this.maxTxnOps = config.maxTxnOps;
     this.memberId = recovered.memberId;
@@ -237,6 +239,8 @@ export class Member implements EtcdBackend {
     this.clientServer = new ClientServer(this, endpoints);
     const ports = await this.clientServer.listen(this.config.listenClientUrls.map((url) => ({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) })));
     this.clientUrls = this.config.advertiseClientUrls.map((url, i) => (url.port === '0' ? `${url.protocol}//${url.hostname}:${ports[i] ?? ports[0]}` : url.origin));
+    const metricsPorts = await this.clientServer.listenMetrics(this.config.listenMetricsUrls.map((url) => ({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) })));
+    this.metricsUrls = this.config.listenMetricsUrls.map((url, i) => `${url.protocol}//${url.host.replace(/:\d+$/, '')}:${metricsPorts[i]!}`);
     this.driver.start();
     this.leaderDuties.start();
     void this.clusterMembers.publishAttributes();

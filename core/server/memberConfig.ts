@@ -35,4 +35,12 @@ export interface MemberConfig {
   readonly unsafeNoFsync: boolean;
   /** WAL segment size; only tests set it (small segments, to damage one). */
   readonly walSegmentBytes: number;
+  /** Plain-HTTP listeners serving only /metrics and /health (etcd's --listen-metrics-urls). */
+  readonly listenMetricsUrls: readonly URL[];
+  /** A dedicated WAL directory; '' for <data-dir>/member/wal. */
+  readonly walDir: string;
+  /** Snapshot files kept (0: all). */
+  readonly maxSnapshots: number;
+  /** WAL files kept at most (0: no limit); Rafter removes each once a snapshot covers it, so it keeps fewer. */
+  readonly maxWals: number;
 }

@@ -1,6 +1,7 @@
 // The `rafter` command as an operator meets it (bin/rafter.js, the package's bin, on the compiled
 // code): one-line errors, snapshot status and restore.
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -100,5 +101,25 @@ describe('rafter command line', () => {
     expect(read.stdout).toBe('value-7\n');
     expect((await etcdctl([`127.0.0.1:${client!}`], ['put', '/restore/new', 'x'])).code).toBe(0);
     expect((await etcdctl([`127.0.0.1:${client!}`], ['get', '/restore/new', '--print-value-only'])).stdout).toBe('x\n');
+  });
+});
+
+describe('rafter data directory flags', () => {
+  it('keeps at most --max-snapshots snapshot files, and its WAL in --wal-dir', async () => {
+    const walDir = await tempDir();
+    const cluster = await RafterCluster.start({ members: 1, snapshotCount: 5, snapshotCatchupEntries: 5, memberArgs: { m1: ['--max-snapshots=2', `--wal-dir=${walDir}`] } });
+    cleanups.push(() => cluster.stop());
+    const snapDir = path.join(cluster.members[0]!.dataDir, 'member', 'snap');
+    const snapshotFiles = async (): Promise<string[]> => (await fs.readdir(snapDir)).filter((name) => name.endsWith('.snap'));
+    for (let i = 0; i < 60; i++) expect((await cluster.etcdctl(['put', `/snap/${i}`, 'x'])).code).toBe(0);
+    // Snapshots are saved after the writes are answered: wait (bounded) until a later one is on disk.
+    await pollUntil(async () => (await snapshotFiles()).some((name) => !name.startsWith('0000000000000001-0000000000000001')), {
+      pollsMax: 200,
+      pauseMs: 50,
+      failure: () => new Error('no snapshot was saved'),
+    });
+    expect((await snapshotFiles()).length).toBeLessThanOrEqual(2);
+    expect((await fs.readdir(walDir)).some((name) => name.endsWith('.wal'))).toBe(true);
+    expect(existsSync(path.join(cluster.members[0]!.dataDir, 'member', 'wal'))).toBe(false);
   });
 });

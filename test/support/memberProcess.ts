@@ -18,6 +18,8 @@ export interface MemberProcessOptions {
   readonly command: string;
   readonly args: readonly string[];
   readonly cwd?: string;
+  /** The whole environment of the process (default this process's). */
+  readonly env?: NodeJS.ProcessEnv;
   /** Receives the last `logLinesMax` lines of stdout and stderr. */
   readonly log: string[];
   readonly logLinesMax: number;
@@ -29,6 +31,7 @@ export interface MemberProcessOptions {
 export function spawnMember(options: MemberProcessOptions): ChildProcess {
   const child = spawn(options.command, [...options.args], {
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
+    ...(options.env === undefined ? {} : { env: options.env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const append = (chunk: Buffer): void => appendLines(options.log, chunk, options.logLinesMax);

@@ -13,14 +13,17 @@ function memberToWire(m: MemberInfo): admin.Member {
   return { ID: fromHexId(m.id), name: m.name, peerURLs: [...m.peerUrls], clientURLs: [...m.clientUrls], isLearner: m.isLearner };
 }
 
+/** etcd's cluster service stamps its answers without a revision. */
+const clusterHeader = (backend: EtcdBackend): ReturnType<typeof header> => header(backend.header(), 0);
+
 export function clusterHandlers(backend: EtcdBackend) {
   const members = (list: MemberInfo[]): { header: ReturnType<typeof header>; members: admin.Member[] } => ({
-    header: header(backend.header()), members: list.map(memberToWire),
+    header: clusterHeader(backend), members: list.map(memberToWire),
   });
   return {
     async MemberAdd(q: admin.MemberAddRequest): Promise<admin.MemberAddResponse> {
       const added = await backend.memberAdd(q.peerURLs, q.isLearner ?? false);
-      return { header: header(backend.header()), member: memberToWire(added.member), members: added.members.map(memberToWire) };
+      return { header: clusterHeader(backend), member: memberToWire(added.member), members: added.members.map(memberToWire) };
     },
     async MemberRemove(q: admin.MemberRemoveRequest) {
       return members(await backend.memberRemove(toMemberId(q.ID)));
@@ -39,6 +42,7 @@ export function clusterHandlers(backend: EtcdBackend) {
 
 const alarmTypes = new Set<string>(['NOSPACE', 'CORRUPT']);
 
+// etcd 3.4 answers Alarm and Defragment without a header at all.
 export function maintenanceHandlers(backend: EtcdBackend) {
   const alarmsToWire = (list: { memberId: bigint; alarm: AlarmType }[]): admin.AlarmMember[] =>
     list.map((a) => ({ memberID: a.memberId.toString(), alarm: a.alarm }));
@@ -53,18 +57,18 @@ export function maintenanceHandlers(backend: EtcdBackend) {
     },
     async Alarm(q: admin.AlarmRequest): Promise<admin.AlarmResponse> {
       const action = q.action;
-      if (action === 'GET') return { header: header(backend.header()), alarms: alarmsToWire(backend.alarmList()) };
+      if (action === 'GET') return { header: null, alarms: alarmsToWire(backend.alarmList()) };
       const alarm = q.alarm ?? 'NONE';
       if (!alarmTypes.has(alarm)) throw new InvalidRequestError(`etcdserver: unknown alarm type ${alarm}`);
       const memberId = toBigInt(q.memberID);
       const list = action === 'ACTIVATE'
         ? await backend.alarmActivate(memberId, alarm as AlarmType)
         : await backend.alarmDeactivate(memberId, alarm as AlarmType);
-      return { header: header(backend.header()), alarms: alarmsToWire(list) };
+      return { header: null, alarms: alarmsToWire(list) };
     },
-    async Defragment(): Promise<{ header: ReturnType<typeof header> }> {
+    async Defragment(): Promise<{ header: null }> {
       await backend.defragment();
-      return { header: header(backend.header()) };
+      return { header: null };
     },
     async Hash(): Promise<admin.HashResponse> {
       const hash = await backend.hash();

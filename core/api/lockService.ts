@@ -1,6 +1,8 @@
 // etcd's v3lock (Lock, Unlock) and v3election (Campaign, Proclaim, Leader, Observe, Resign)
 // services: translation only; the recipes are core/server/concurrency.ts.
+import { status } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend.js';
+import { InvalidRequestError, toGrpcFailure } from './grpcStatus.js';
 import { header, keyValueToWire, toBigInt, toNumber } from './convert.js';
 import type * as admin from './proto/adminMessages.js';
 import type * as pb from './proto/messages.js';
@@ -14,11 +16,13 @@ interface WireLeaderKey {
 }
 
 function leaderFromWire(leader: WireLeaderKey | null | undefined): LeaderKey {
+  // etcd's election service refuses a missing leader with this plain error (gRPC UNKNOWN).
+  if (!leader) throw new InvalidRequestError('"leader" field must be provided', status.UNKNOWN);
   return {
-    name: Buffer.from(leader?.name ?? new Uint8Array(0)),
-    key: Buffer.from(leader?.key ?? new Uint8Array(0)),
-    rev: toNumber(leader?.rev),
-    lease: toBigInt(leader?.lease),
+    name: Buffer.from(leader.name),
+    key: Buffer.from(leader.key),
+    rev: toNumber(leader.rev),
+    lease: toBigInt(leader.lease),
   };
 }
 
@@ -26,8 +30,23 @@ function leaderToWire(leader: LeaderKey): admin.LeaderKey {
   return { name: leader.name, key: leader.key, rev: String(leader.rev), lease: leader.lease.toString() };
 }
 
+/**
+ * etcd's v3lock and v3election servers run on an embedded client and return its errors as plain
+ * Go errors, which gRPC sends as UNKNOWN with the same message ("etcdserver: requested lease not
+ * found", "election: no leader"): these handlers answer the same way.
+ */
+function plainErrors<T extends Record<string, (request: never) => Promise<object>>>(handlers: T): T {
+  const wrapped: Record<string, (request: never) => Promise<object>> = {};
+  for (const [name, handler] of Object.entries(handlers)) {
+    wrapped[name] = (request: never) => handler(request).catch((error: unknown) => {
+      throw new InvalidRequestError(toGrpcFailure(error).details, status.UNKNOWN);
+    });
+  }
+  return wrapped as T;
+}
+
 export function lockHandlers(backend: EtcdBackend) {
-  return {
+  return plainErrors({
     async Lock(q: admin.LockRequest): Promise<admin.LockResponse> {
       const key = await acquireLock(backend, q.name, toBigInt(q.lease));
       return { header: header(backend.header()), key };
@@ -36,11 +55,11 @@ export function lockHandlers(backend: EtcdBackend) {
       await releaseLock(backend, q.key);
       return { header: header(backend.header()) };
     },
-  };
+  });
 }
 
 export function electionHandlers(backend: EtcdBackend) {
-  return {
+  return plainErrors({
     async Campaign(q: { name: Uint8Array; lease: string | number; value: Uint8Array }): Promise<{ header: pb.ResponseHeader; leader: admin.LeaderKey }> {
       const leader = await campaign(backend, q.name, toBigInt(q.lease), q.value);
       return { header: header(backend.header()), leader: leaderToWire(leader) };
@@ -57,7 +76,7 @@ export function electionHandlers(backend: EtcdBackend) {
       await resign(backend, leaderFromWire(q.leader));
       return { header: header(backend.header()) };
     },
-  };
+  });
 }
 
 /** The Observe stream: one LeaderResponse per leader (or leader value) change. */

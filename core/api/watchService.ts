@@ -5,6 +5,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EtcdBackend, WatchRegistration } from './backend.js';
 import { eventToWire, header, toNumber } from './convert.js';
 import { toGrpcFailure } from './grpcStatus.js';
+import { StoreError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
 
 /** Watches one stream may hold; more are refused with a canceled response. */
@@ -93,7 +94,9 @@ export function watchHandler(backend: EtcdBackend) {
               compactedAway = true;
               watches.delete(id);
               progressWatches.delete(id);
-              send({ watch_id: id, canceled: true, compact_revision: String(compactRevision), cancel_reason: 'mvcc: required revision has been compacted' });
+              // etcd 3.4 stamps this notice with revision 0 and gives no reason: the compact
+              // revision says it all.
+              send({ header: header(backend.header(), 0), watch_id: id, canceled: true, compact_revision: String(compactRevision) });
             },
             progress: (revision) => {
               announce();
@@ -102,7 +105,8 @@ export function watchHandler(backend: EtcdBackend) {
           },
         );
       } catch (error) {
-        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: toGrpcFailure(error).details });
+        // etcd's watch server gives the store's own error text, without the "etcdserver: " of RPC errors.
+        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: error instanceof StoreError ? error.message : toGrpcFailure(error).details });
         return;
       }
       announce();

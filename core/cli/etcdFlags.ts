@@ -41,7 +41,7 @@ export interface EtcdFlag {
 
 const noBbolt = 'Rafter keeps its store in LMDB, not bbolt';
 const noV2 = 'Rafter serves only the v3 API';
-const noTls = 'this build of Rafter has no TLS; refusing to serve without it';
+const noTls = 'Rafter does not implement this TLS option; refusing to serve without it';
 const noAuthOption = 'this build of Rafter has no authentication options';
 const noTracing = 'Rafter has no distributed tracing';
 const noProxy = 'Rafter has no v2 proxy mode';
@@ -107,31 +107,31 @@ export const etcdFlags: readonly EtcdFlag[] = [
   ignored('Clustering', 'enable-v2', 'false', noV2),
   ignored('Clustering', 'v2-deprecation', 'not-yet', noV2, ['not-yet', 'write-only', 'write-only-drop-data', 'gone']),
 
-  refused('Security', 'cert-file', '', noTls),
-  refused('Security', 'key-file', '', noTls),
-  refused('Security', 'client-cert-auth', 'false', noTls),
+  implemented('Security', 'cert-file', ''),
+  implemented('Security', 'key-file', ''),
+  implemented('Security', 'client-cert-auth', 'false'),
   refused('Security', 'client-cert-file', '', noTls),
   refused('Security', 'client-key-file', '', noTls),
   refused('Security', 'client-crl-file', '', noTls),
   refused('Security', 'client-cert-allowed-hostname', '', noTls),
-  refused('Security', 'trusted-ca-file', '', noTls),
-  refused('Security', 'auto-tls', 'false', noTls),
-  refused('Security', 'peer-cert-file', '', noTls),
-  refused('Security', 'peer-key-file', '', noTls),
-  refused('Security', 'peer-client-cert-auth', 'false', noTls),
-  refused('Security', 'peer-trusted-ca-file', '', noTls),
+  implemented('Security', 'trusted-ca-file', ''),
+  implemented('Security', 'auto-tls', 'false'),
+  implemented('Security', 'peer-cert-file', ''),
+  implemented('Security', 'peer-key-file', ''),
+  implemented('Security', 'peer-client-cert-auth', 'false'),
+  implemented('Security', 'peer-trusted-ca-file', ''),
   refused('Security', 'peer-cert-allowed-cn', '', noTls),
   refused('Security', 'peer-cert-allowed-hostname', '', noTls),
-  refused('Security', 'peer-auto-tls', 'false', noTls),
+  implemented('Security', 'peer-auto-tls', 'false'),
   refused('Security', 'peer-client-cert-file', '', noTls),
   refused('Security', 'peer-client-key-file', '', noTls),
-  ignored('Security', 'self-signed-cert-validity', '1', 'Rafter generates no certificates'),
+  ignored('Security', 'self-signed-cert-validity', '1', "Rafter's auto TLS certificates have a fixed validity"),
   refused('Security', 'peer-crl-file', '', noTls),
-  ignored('Security', 'cipher-suites', '', 'Rafter has no TLS'),
+  implemented('Security', 'cipher-suites', ''),
   ignored('Security', 'cors', '*', 'Rafter sends no CORS headers, so browsers allow no other origin'),
   refused('Security', 'host-whitelist', '*', 'Rafter does not check the Host header of client requests'),
-  ignored('Security', 'tls-min-version', 'TLS1.2', 'Rafter has no TLS', ['TLS1.2', 'TLS1.3']),
-  ignored('Security', 'tls-max-version', '', 'Rafter has no TLS', ['TLS1.2', 'TLS1.3']),
+  implemented('Security', 'tls-min-version', 'TLS1.2'),
+  implemented('Security', 'tls-max-version', ''),
 
   refused('Auth', 'auth-token', 'simple', noAuthOption),
   ignored('Auth', 'bcrypt-cost', '10', noAuthOption),
@@ -170,7 +170,7 @@ export const etcdFlags: readonly EtcdFlag[] = [
   ignored('Experimental feature', 'experimental-enable-lease-checkpoint-persist', 'false', 'Rafter does not checkpoint lease TTLs'),
   ignored('Experimental feature', 'experimental-compaction-batch-limit', '1000', 'Rafter sizes its compaction batches itself'),
   ignored('Experimental feature', 'experimental-compaction-sleep-interval', '10ms', 'Rafter paces its compaction batches itself'),
-  ignored('Experimental feature', 'experimental-peer-skip-client-san-verification', 'false', 'Rafter has no peer TLS'),
+  ignored('Experimental feature', 'experimental-peer-skip-client-san-verification', 'false', 'Rafter does not check the SANs of peer client certificates'),
   ignored('Experimental feature', 'experimental-watch-progress-notify-interval', '10m', 'Rafter sends progress notifications only when asked'),
   ignored('Experimental feature', 'experimental-downgrade-check-time', '5s', 'Rafter has no downgrade support'),
   ignored('Experimental feature', 'experimental-memory-mlock', 'false', 'Rafter does not lock its store in memory'),

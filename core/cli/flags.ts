@@ -6,6 +6,8 @@
 import type { AutoCompactionMode, MemberConfig } from '../server/memberConfig.js';
 import { ConfigFileError, readConfigFile } from './configFile.js';
 import { etcdFlagGroups, etcdFlags, etcdFlagsByName } from './etcdFlags.js';
+import { checkTlsListeners, parseTlsFlags, tlsFlagSpecs, TlsFlagError } from './tlsFlags.js';
+import type { TlsFlags } from '../tls/portTls.js';
 
 /** A configuration problem the user can fix; printed as one line, exit code 2. */
 export class FlagError extends Error {
@@ -43,6 +45,7 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'unsafe-fault-injection': { kind: 'boolean', help: 'Serve /rafter/v1/faults to drop or delay peer messages (local test clusters only).' },
   'unsafe-no-fsync': { kind: 'boolean', help: 'Disables fsync, unsafe, will cause data loss (tests only).', defaultText: 'false' },
   'unsafe-wal-segment-bytes': { kind: 'integer', help: 'WAL segment size in bytes (default 64 MiB; tests only).' },
+  ...tlsFlagSpecs,
   help: { kind: 'boolean', help: 'Print this help.' },
   // Command, files and retention.
   version: { kind: 'boolean', help: 'Print the version and exit.' },
@@ -256,6 +259,7 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
   }
   const autoCompactionMode = oneOf('auto-compaction-mode', get('auto-compaction-mode', 'periodic'), ['periodic', 'revision'] as const);
   const maxRequestBytes = parseInteger('max-request-bytes', get('max-request-bytes', String(1.5 * 1024 * 1024)), 1, requestBytesCeiling);
+  const tls = parseTls(values, listenClientUrls, listenPeerUrls);
   return {
     name,
     dataDir: get('data-dir', `${name}.rafter`),
@@ -283,7 +287,19 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
     listenMetricsUrls: parseMetricsUrls(get('listen-metrics-urls', '')),
     maxSnapshots: parseInteger('max-snapshots', get('max-snapshots', '5'), 0, 1e6),
     maxWals: parseInteger('max-wals', get('max-wals', '5'), 0, 1e6),
+    tls,
   };
+}
+
+function parseTls(values: ReadonlyMap<string, string>, listenClientUrls: readonly URL[], listenPeerUrls: readonly URL[]): TlsFlags {
+  try {
+    const tls = parseTlsFlags((name) => values.get(name));
+    checkTlsListeners(tls, listenClientUrls, listenPeerUrls);
+    return tls;
+  } catch (error) {
+    if (error instanceof TlsFlagError) throw new FlagError(error.message);
+    throw error;
+  }
 }
 
 /** The text of `rafter --help`: etcd's layout and groups, then the flags only Rafter has. */

@@ -17,6 +17,17 @@ export interface LeaderKey {
 
 /** Most predecessor hand-offs one Lock or Campaign call waits through before giving up. */
 const waitRoundsMax = 100_000;
+/**
+ * TTL of the lease granted for a Lock or Campaign that names none: etcd's servers open a
+ * concurrency session with its default TTL and never keep it alive, so such a lock lasts 60 s.
+ */
+export const sessionTtlSeconds = 60;
+
+/** The caller's lease, or a new one for a call that names none (lease 0), as etcd grants it. */
+async function sessionLease(backend: EtcdBackend, lease: bigint): Promise<bigint> {
+  if (lease !== 0n) return lease;
+  return (await backend.leaseGrant(0n, sessionTtlSeconds)).id;
+}
 
 export class ElectionError extends Error {
   override readonly name = 'ElectionError';
@@ -40,7 +51,6 @@ function ownerKey(name: Uint8Array, lease: bigint): { prefix: Buffer; key: Buffe
 
 /** Creates the caller's key if absent; returns its create revision and current value. */
 async function claim(backend: EtcdBackend, key: Buffer, value: Uint8Array, lease: bigint): Promise<{ rev: number; value: Buffer }> {
-  if (lease === 0n) throw new ServerError('INVALID_ARGUMENT', 'etcdserver: a lock or campaign needs a lease');
   const response = await backend.txn({
     compare: [{ target: 'CREATE', result: 'EQUAL', key, createRevision: 0 }],
     success: [{ requestPut: { key, value, lease } }],
@@ -86,8 +96,9 @@ async function waitPredecessors(backend: EtcdBackend, prefix: Buffer, rev: numbe
   throw new ServerError('TIMEOUT');
 }
 
-/** etcd's v3lock Lock: resolves with the owner key once the caller holds the lock. */
-export async function acquireLock(backend: EtcdBackend, name: Uint8Array, lease: bigint): Promise<Buffer> {
+/** etcd's v3lock Lock: resolves with the owner key once the caller holds the lock (lease 0: a 60 s lease of its own). */
+export async function acquireLock(backend: EtcdBackend, name: Uint8Array, requestedLease: bigint): Promise<Buffer> {
+  const lease = await sessionLease(backend, requestedLease);
   const { prefix, key } = ownerKey(name, lease);
   const { rev } = await claim(backend, key, new Uint8Array(0), lease);
   await waitPredecessors(backend, prefix, rev);
@@ -99,7 +110,8 @@ export async function releaseLock(backend: EtcdBackend, key: Uint8Array): Promis
 }
 
 /** etcd's v3election Campaign: resolves with the leadership handle once the caller leads. */
-export async function campaign(backend: EtcdBackend, name: Uint8Array, lease: bigint, value: Uint8Array): Promise<LeaderKey> {
+export async function campaign(backend: EtcdBackend, name: Uint8Array, requestedLease: bigint, value: Uint8Array): Promise<LeaderKey> {
+  const lease = await sessionLease(backend, requestedLease);
   const { prefix, key } = ownerKey(name, lease);
   const claimed = await claim(backend, key, value, lease);
   const leader: LeaderKey = { name: Buffer.from(name), key, rev: claimed.rev, lease };

@@ -1,6 +1,7 @@
 // A member's configuration: what core/server needs to start one, whatever read it (core/cli's
 // flags and config file, core/admin's local clusters, tests). Types only; parsing and defaults
 // live in core/cli.
+import type { TlsFlags } from '../tls/portTls.js';
 
 export type ClusterState = 'new' | 'existing';
 export type AutoCompactionMode = 'periodic' | 'revision';
@@ -43,4 +44,6 @@ export interface MemberConfig {
   readonly maxSnapshots: number;
   /** WAL files kept at most (0: no limit); Rafter removes each once a snapshot covers it, so it keeps fewer. */
   readonly maxWals: number;
+  /** TLS on the client and peer ports (core/cli/tlsFlags.ts). */
+  readonly tls: TlsFlags;
 }

@@ -217,3 +217,38 @@ describe("an etcd 3.4 member's configuration starts a Rafter member unchanged", 
     expectZapLines(rafterLog);
   });
 });
+
+describe('rafter --enable-pprof', () => {
+  it("opens Node's inspector on loopback, as etcd opens pprof, and logs where", async () => {
+    const scratch = await mkdtemp(path.join(os.tmpdir(), 'rafter-pprof-'));
+    const [clientPort, peerPort] = await freePorts(2);
+    const log: string[] = [];
+    let exited = false;
+    const child = spawnMember({
+      command: process.execPath,
+      args: [rafterBin, '--enable-pprof', '--logger=zap', `--data-dir=${scratch}/m`, `--listen-client-urls=http://127.0.0.1:${clientPort!}`, `--listen-peer-urls=http://127.0.0.1:${peerPort!}`],
+      log,
+      logLinesMax: 200,
+      onClose: () => (exited = true),
+    });
+    try {
+      let url = '';
+      await pollUntil(
+        () => {
+          if (exited) throw new Error(`rafter exited:\n${log.join('\n')}`);
+          const line = log.map((text) => (text.startsWith('{') ? (JSON.parse(text) as Record<string, unknown>) : {})).find((entry) => typeof entry['url'] === 'string');
+          url = typeof line?.['url'] === 'string' ? line['url'] : '';
+          return Promise.resolve(url !== '');
+        },
+        { pollsMax: 400, pauseMs: 50, failure: () => new Error(`no inspector URL logged:\n${log.join('\n')}`) },
+      );
+      const address = /^ws:\/\/(127\.0\.0\.1:\d+)\//.exec(url)?.[1];
+      expect(address, url).toBeDefined();
+      const version = (await (await fetch(`http://${address!}/json/version`)).json()) as { Browser: string };
+      expect(version.Browser).toBe(`node.js/${process.version}`);
+    } finally {
+      await stopProcess(child, 'SIGTERM', 10_000);
+      await rm(scratch, { recursive: true, force: true });
+    }
+  });
+});

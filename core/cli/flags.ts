@@ -131,6 +131,12 @@ export function collectFlagValues(argv: readonly string[], env: Readonly<Record<
   }
 }
 
+/** ETCD_* variables that name no flag (etcd warns about them too; a typo would otherwise go unseen). */
+export function unknownEnvironmentVariables(env: Readonly<Record<string, string | undefined>>): string[] {
+  const known = new Set([...Object.keys(flagSpecs), ...etcdFlagsByName.keys()].map(environmentName));
+  return Object.keys(env).filter((name) => name.startsWith('ETCD_') && !known.has(name)).sort();
+}
+
 /** The raw values given (see collectFlagValues). */
 export function collectFlags(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Map<string, string> {
   return collectFlagValues(argv, env).values;

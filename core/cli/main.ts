@@ -3,7 +3,7 @@
 // snapshot subcommand, --version or --help. Errors an operator can fix are printed as one line,
 // without a stack.
 import inspector from 'node:inspector';
-import { collectFlagValues, FlagError, helpText, parseBoolean, parseMemberConfig, unimplementedFlagWarnings } from './flags.js';
+import { collectFlagValues, FlagError, helpText, parseBoolean, parseMemberConfig, unimplementedFlagWarnings, unknownEnvironmentVariables } from './flags.js';
 import { createLog, openLogOutputs, type LoggerFormat } from './memberLog.js';
 import { Member, etcdApiVersion, rafterVersion, type LogLevel } from '../server/member.js';
 import { DataDirError } from '../server/dataDir.js';
@@ -47,6 +47,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const key of ignoredConfigKeys) cliLog('warn', `config file key "${key}" is no etcd flag Rafter knows; ignored`, { path: configFile });
   }
   for (const warning of unimplementedFlagWarnings(values)) cliLog('warn', warning);
+  for (const name of unknownEnvironmentVariables(process.env)) cliLog('warn', `unrecognized environment variable ${name}; ignored`);
   if (config.unsafeNoFsync) cliLog('warn', 'UNSAFE: --unsafe-no-fsync is set: nothing is flushed to disk, and a power loss will lose acknowledged writes');
   if (parseBoolean('enable-pprof', values.get('enable-pprof') ?? 'false')) {
     // etcd serves Go's pprof; Node's equivalent is the inspector (CPU and heap profiles in Chrome DevTools).

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { etcdFlags } from '../../core/cli/etcdFlags.js';
-import { collectFlags, collectFlagValues, environmentName, FlagError, isKnownFlag, parseMemberConfig, parseRetention, unimplementedFlagWarnings } from '../../core/cli/flags.js';
+import { collectFlags, collectFlagValues, environmentName, FlagError, isKnownFlag, parseMemberConfig, parseRetention, unimplementedFlagWarnings, unknownEnvironmentVariables } from '../../core/cli/flags.js';
 
 describe('member flags', () => {
   it('reads etcd flag names in both --flag value and --flag=value forms', () => {
@@ -85,6 +85,10 @@ describe("etcd's other flags", () => {
     expect(unimplementedFlagWarnings(collectFlags([], { ETCD_MAX_CONCURRENT_STREAMS: '100' }))).toEqual([
       '--max-concurrent-streams=100 is ignored: Rafter does not limit concurrent streams per client',
     ]);
+  });
+
+  it('names ETCD_ variables that are no flag, as etcd warns about them', () => {
+    expect(unknownEnvironmentVariables({ ETCD_NAME: 'a', ETCD_NAEM: 'b', ETCD_ENABLE_V2: 'true', ETCDCTL_API: '3', PATH: '/bin' })).toEqual(['ETCD_NAEM']);
   });
 
   it.each([

@@ -39,6 +39,8 @@ export interface HttpEndpoints {
 const grpcOverheadBytes = 512 * 1024;
 const http2Preface = Buffer.from('PRI * HTTP/2.0');
 const rafterBodyBytesMax = 64 * 1024;
+/** What a --listen-metrics-urls listener serves. */
+const metricsPaths = new Set(['/metrics', '/health', '/livez', '/readyz']);
 /** How long a connection may take to finish its TLS handshake. */
 const tlsHandshakeTimeoutMs = 10_000;
 
@@ -53,6 +55,7 @@ export class ClientServer {
   private readonly grpc: Server;
   private readonly http: http.Server;
   private readonly listeners: net.Server[] = [];
+  private readonly metricsServers: http.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
   private injector: ReturnType<Server['createConnectionInjector']> | null = null;
 
@@ -112,6 +115,34 @@ export class ClientServer {
           listener.listen({ host: address.host, port: address.port }, () => {
             listener.off('error', reject);
             const bound = listener.address();
+            resolve(typeof bound === 'object' && bound ? bound.port : address.port);
+          });
+        }),
+      );
+    }
+    return ports;
+  }
+
+  /**
+   * Serves only /metrics and the health endpoints on each host:port (etcd's
+   * --listen-metrics-urls, plain HTTP), so monitoring needs no access to the client API.
+   * Resolves with the bound ports.
+   */
+  async listenMetrics(addresses: readonly { readonly host: string; readonly port: number }[]): Promise<number[]> {
+    const ports: number[] = [];
+    for (const address of addresses) {
+      const server = http.createServer((request, response) => {
+        const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+        if (metricsPaths.has(pathname)) this.serveHttp(request, response);
+        else response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no such endpoint: ${pathname}` }));
+      });
+      this.metricsServers.push(server);
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host: address.host, port: address.port }, () => {
+            server.off('error', reject);
+            const bound = server.address();
             resolve(typeof bound === 'object' && bound ? bound.port : address.port);
           });
         }),
@@ -213,6 +244,8 @@ export class ClientServer {
 
   async close(): Promise<void> {
     for (const listener of this.listeners) listener.close();
+    for (const server of this.metricsServers) server.close();
+    for (const server of this.metricsServers) server.closeAllConnections();
     this.injector?.destroy();
     this.grpc.forceShutdown();
     for (const socket of this.sockets) socket.destroy();

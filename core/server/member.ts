@@ -8,7 +8,7 @@
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import type { MemberConfig } from '../cli/flags.js';
+import type { LogLevel, MemberConfig } from './memberConfig.js';
 import type { EtcdBackend, HeaderInfo, LeaseTimeToLive, MemberInfo, SnapshotStream, StatusInfo, WatchOptions, WatchRegistration, WatchSink } from '../api/backend.js';
 import { ClientServer } from '../api/clientServer.js';
 import { MvccStore } from '../mvcc/mvccStore.js';
@@ -41,7 +41,7 @@ import type { SnapshotFiles } from '../snap/snapshotFiles.js';
 import type { Wal } from '../wal/wal.js';
 import type { Ready } from '../raft/raftNode.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 export type Logger = (level: LogLevel, message: string) => void;
 
 export interface MemberOptions {
@@ -113,6 +113,8 @@ export class Member implements EtcdBackend {
   private readonly driver: RaftDriver;
   private readonly transport: PeerTransport;
   private clientServer: ClientServer | null = null;
+  /** Where /metrics and /health are also served (--listen-metrics-urls), with bound ports. */
+  metricsUrls: string[] = [];
   private readonly leaderDuties: LeaderDuties;
   private snapshotIndex: number;
   private snapshotting = false;
@@ -136,7 +138,7 @@ export class Member implements EtcdBackend {
   ) {
     this.log = log;
     this.unsafeNoFsync = options.unsafeNoFsync ?? false;
-    this.paths = dataPaths(config.dataDir);
+    this.paths = dataPaths(config.dataDir, config.walDir);
     this.maxRequestBytes = config.maxRequestBytes;
     this.maxTxnOps = config.maxTxnOps;
     this.memberId = recovered.memberId;
@@ -296,6 +298,8 @@ export class Member implements EtcdBackend {
       })),
     );
     this.clientUrls = this.config.advertiseClientUrls.map((url, i) => (url.port === '0' ? `${url.protocol}//${url.hostname}:${ports[i] ?? ports[0]}` : url.origin));
+    const metricsPorts = await this.clientServer.listenMetrics(this.config.listenMetricsUrls.map((url) => ({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) })));
+    this.metricsUrls = this.config.listenMetricsUrls.map((url, i) => `${url.protocol}//${url.host.replace(/:\d+$/, '')}:${metricsPorts[i]!}`);
     this.driver.start();
     this.leaderDuties.start();
     void this.clusterMembers.publishAttributes();

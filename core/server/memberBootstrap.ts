@@ -4,7 +4,7 @@
 // forwarded to the leader.
 import fs from 'node:fs';
 import type tls from 'node:tls';
-import type { MemberConfig } from '../cli/flags.js';
+import type { MemberConfig } from './memberConfig.js';
 import type { MemberInfo } from '../api/backend.js';
 import { LeaseNotFoundError } from '../mvcc/errors.js';
 import type { NodeId } from '../raft/types.js';
@@ -17,14 +17,14 @@ type Log = (level: 'info' | 'warn', message: string) => void;
 
 /** Opens or creates the member's data directory; throws DataDirError with a one-line reason. */
 export async function openDurableState(config: MemberConfig, unsafeNoFsync: boolean, log: Log, peerTls?: tls.ConnectionOptions): Promise<RecoveredState> {
-  const paths = dataPaths(config.dataDir);
+  const paths = dataPaths(config.dataDir, config.walDir);
   try {
     fs.mkdirSync(paths.root, { recursive: true });
     fs.accessSync(paths.root, fs.constants.R_OK | fs.constants.W_OK);
   } catch (error) {
     throw new DataDirError(`cannot use data directory ${paths.root}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const storageOptions = { unsafeNoFsync, walSegmentBytes: config.walSegmentBytes, log: (message: string) => log('warn', message) };
+  const storageOptions = { unsafeNoFsync, walSegmentBytes: config.walSegmentBytes, snapshotsKept: config.maxSnapshots, log: (message: string) => log('warn', message) };
   let recovered: RecoveredState;
   const selfPeerUrls = normaliseUrls(config.initialAdvertisePeerUrls.map(String));
   if (hasWal(paths)) {

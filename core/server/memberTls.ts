@@ -2,7 +2,7 @@
 // under the data directory), and etcd's warnings for flags an http:// listener ignores. Errors
 // (unreadable, mismatched or expired files) are TlsConfigError, thrown before anything else
 // starts. The listeners apply the result: core/api/clientServer.ts and core/transport.
-import type { MemberConfig } from '../cli/flags.js';
+import type { MemberConfig } from './memberConfig.js';
 import { resolvePortTls, type PortTls } from '../tls/portTls.js';
 
 export interface MemberTls {

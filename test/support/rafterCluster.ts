@@ -1,18 +1,23 @@
-// Real Rafter member processes for tests: `rafter` (core/cli/main.ts run with tsx) on 127.0.0.1
-// with free ports and data in a temporary directory. Members can be killed (SIGKILL), stopped,
-// restarted, partitioned through the transport fault hooks, and driven with the real etcdctl.
+// Real Rafter member processes for tests: the compiled `rafter` (dist/core/cli/main.js, built
+// once per test run by test/support/buildOnce.ts) on 127.0.0.1 with free ports and data in a
+// temporary directory. Members can be killed (SIGKILL), stopped, restarted, partitioned through
+// the transport fault hooks, and driven with the real etcdctl.
 // Either port may use https:// (the TLS flags go in extraArgs; `clientTls` is what the cluster's
 // own HTTP calls — health, Raft status, faults — present and trust).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pollUntil, spawnMember, stopProcess } from './memberProcess.js';
 import { freePorts } from './ports.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The compiled `rafter` (`npm run build`). */
+export const rafterCli = path.join(root, 'dist', 'core', 'cli', 'main.js');
 /** Health polls before a member is declared failed to start (each ~50 ms apart). */
 const healthPollsMax = 400;
 const healthPollPauseMs = 50;
@@ -62,8 +67,6 @@ export interface RaftStatusView {
   readonly memberId: string;
   readonly status: { term: number; leader: string | null; role: string; commit: number; applied: number; lastIndex: number; snapshotIndex: number };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs the real etcdctl (API v3) and resolves with its output and exit code. */
 export function etcdctl(endpoints: readonly string[], args: readonly string[], input?: string): Promise<CommandResult> {
@@ -175,41 +178,33 @@ export class RafterCluster {
   }
 
   private spawn(member: RafterMember): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'core/cli/main.ts'), ...this.args(member)], {
+    if (!existsSync(rafterCli)) throw new Error(`${rafterCli} is missing: run \`npm run build\` first`);
+    member.exitCode = null;
+    const child = spawnMember({
+      command: process.execPath,
+      args: [rafterCli, ...this.args(member)],
       cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      log: member.log,
+      logLinesMax,
+      // 'close' comes after the output is drained, so a failed start's log is complete.
+      onClose: (code, signal) => {
+        member.exitCode = code ?? (signal ? 128 : 1);
+        if (member.process === child) member.process = undefined;
+      },
     });
     member.process = child;
-    member.exitCode = null;
-    const push = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        member.log.push(line);
-        if (member.log.length > logLinesMax) member.log.shift();
-      }
-    };
-    child.stdout?.on('data', push);
-    child.stderr?.on('data', push);
-    // 'close' comes after the output is drained, so a failed start's log is complete.
-    child.on('close', (code, signal) => {
-      member.exitCode = code ?? (signal ? 128 : 1);
-      if (member.process === child) member.process = undefined;
-    });
   }
 
   /** Polls /health until the member answers healthy; throws with its log if it never does. */
   async waitHealthy(member: RafterMember): Promise<void> {
-    for (let poll = 0; poll < healthPollsMax; poll++) {
-      if (member.process === undefined) throw new Error(`member ${member.name} exited with ${member.exitCode}:\n${member.log.join('\n')}`);
-      try {
-        const response = await this.request(member, '/health', 1_000);
-        if (response.status === 200) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(healthPollPauseMs);
-    }
-    throw new Error(`member ${member.name} never became healthy:\n${member.log.join('\n')}`);
+    await pollUntil(
+      async () => {
+        if (member.process === undefined) throw new Error(`member ${member.name} exited with ${member.exitCode}:\n${member.log.join('\n')}`);
+        const response = await this.request(member, '/health', 1_000).catch(() => null);
+        return response?.status === 200;
+      },
+      { pollsMax: healthPollsMax, pauseMs: healthPollPauseMs, failure: () => new Error(`member ${member.name} never became healthy:\n${member.log.join('\n')}`) },
+    );
   }
 
   async raftStatus(member: RafterMember): Promise<RaftStatusView> {
@@ -238,18 +233,20 @@ export class RafterCluster {
 
   /** The member every running member agrees is leader, waiting (bounded) until there is one. */
   async leader(excluding: readonly RafterMember[] = []): Promise<RafterMember> {
-    for (let poll = 0; poll < healthPollsMax; poll++) {
-      const running = this.members.filter((m) => m.process !== undefined && !excluding.includes(m));
-      const views = await Promise.all(running.map((m) => this.raftStatus(m).catch(() => null)));
-      const leaders = new Set(views.map((v) => v?.status.leader ?? null));
-      const [only] = [...leaders];
-      if (leaders.size === 1 && only) {
-        const member = await this.memberById(only);
-        if (member && member.process !== undefined) return member;
-      }
-      await sleep(healthPollPauseMs);
-    }
-    throw new Error('the cluster agreed on no leader');
+    let found: RafterMember | undefined;
+    await pollUntil(
+      async () => {
+        const running = this.members.filter((m) => m.process !== undefined && !excluding.includes(m));
+        const views = await Promise.all(running.map((m) => this.raftStatus(m).catch(() => null)));
+        const leaders = new Set(views.map((v) => v?.status.leader ?? null));
+        const [only] = [...leaders];
+        if (leaders.size !== 1 || !only) return false;
+        found = await this.memberById(only);
+        return found !== undefined && found.process !== undefined;
+      },
+      { pollsMax: healthPollsMax, pauseMs: healthPollPauseMs, failure: () => new Error('the cluster agreed on no leader') },
+    );
+    return found!;
   }
 
   async memberById(id: string): Promise<RafterMember | undefined> {
@@ -268,13 +265,7 @@ export class RafterCluster {
   }
 
   async kill(member: RafterMember, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = member.process;
-    if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(member.process, signal, stopTimeoutMs);
     member.process = undefined;
   }
 

@@ -5,6 +5,7 @@ import { FlagError, helpText, parseMemberConfig } from './flags.js';
 import { Member, type LogLevel } from '../server/member.js';
 import { DataDirError } from '../server/dataDir.js';
 import { snapshotCommand } from './snapshotCommand.js';
+import { grpcProxyCommand } from '../proxy/grpcProxyCommand.js';
 
 const levels: Record<LogLevel, number> = { debug: 0, info: 1, warn: 2, error: 3 };
 
@@ -21,6 +22,7 @@ function oneLine(error: unknown): string {
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'snapshot') return snapshotCommand(argv.slice(1));
+  if (argv[0] === 'grpc-proxy') return grpcProxyCommand(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${helpText()}\n`);
     return 0;

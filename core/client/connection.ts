@@ -59,6 +59,11 @@ export interface CallOptions {
    * about one member (status, defragment, hashKV, moveLeader, snapshot).
    */
   readonly endpoint?: string;
+  /**
+   * Metadata sent with this call, over the connection's own (a `token` here replaces the
+   * connection's): a proxy passes its caller's token through.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 interface UnaryOptions extends CallOptions {
@@ -232,7 +237,7 @@ export class Connection {
       definition.requestSerialize,
       definition.responseDeserialize,
       request,
-      this.metadata({}),
+      this.metadata(options.metadata ?? {}),
       callOptions,
     );
     return { call, endpoint };
@@ -322,7 +327,7 @@ export class Connection {
     deadlineMs: number,
   ): Promise<Response> {
     const definition = methodDefinition(service, method);
-    const metadata = options.anonymous ? new Metadata() : this.metadata({});
+    const metadata = options.anonymous ? new Metadata() : this.metadata(options.metadata ?? {});
     if (options.waitForReady) metadata.setOptions({ waitForReady: true });
     return new Promise((resolve, reject) => {
       this.client(endpoint).makeUnaryRequest(

@@ -1,0 +1,210 @@
+// The Watch service of the proxy: one client stream carrying many watches, each a member of a
+// WatchBroadcast (watchBroadcast.ts) that shares an upstream watch with every other watch of the
+// same range and options. Creates on one stream are answered in the order sent (the next waits
+// for the previous one's answer), as a member answers them. A caller with a token has its right
+// to read the range checked with a count-only range under its token, since the shared upstream
+// watch is not its own (as etcd's proxy does).
+import type { ServerDuplexStream } from '@grpc/grpc-js';
+import type * as pb from '../api/proto/messages.js';
+import { watchersMax } from '../client/watchClient.js';
+import { broadcastId, WatchBroadcast, type BroadcastKey, type BroadcastMember } from './watchBroadcast.js';
+import type { Namespace } from './namespace.js';
+import type { ProxyMetrics } from './proxyMetrics.js';
+import type { CallContext, Upstream } from './upstream.js';
+
+/** Watches one client stream may hold, as a member allows. */
+export const watchesPerStreamMax = 10_000;
+/** Bytes a client stream may have waiting to be sent before it is ended as too slow. */
+export const clientPendingBytesMax = 64 * 1024 * 1024;
+/** The watch id of stream-wide progress responses. */
+const streamWatchId = '-1';
+
+type WireWatchRequest = {
+  create_request?: pb.WatchCreateRequest | null;
+  cancel_request?: { watch_id: string | number } | null;
+  progress_request?: object | null;
+};
+
+/** The state shared by every client stream of one proxy. */
+export class WatchBroadcasts {
+  private readonly shared = new Map<string, WatchBroadcast>();
+  private readonly all = new Set<WatchBroadcast>();
+
+  constructor(
+    readonly upstream: Upstream,
+    readonly namespace: Namespace | undefined,
+    readonly metrics: ProxyMetrics,
+  ) {}
+
+  /** Joins (or starts) the broadcast for `key`; false when the upstream holds too many watches. */
+  join(key: BroadcastKey, member: BroadcastMember): WatchBroadcast | null {
+    const id = broadcastId(key);
+    let broadcast = key.startRevision === 0 ? this.shared.get(id) : undefined;
+    if (!broadcast?.open) {
+      if (this.upstream.client.watch.size >= watchersMax) return null;
+      const created: WatchBroadcast = new WatchBroadcast(key, this.upstream.client.watch, this.namespace, this.metrics.latestHeader, (done) => {
+        this.all.delete(done);
+        if (this.shared.get(id) === done) this.shared.delete(id);
+        this.publish();
+      });
+      broadcast = created;
+      this.all.add(broadcast);
+      if (key.startRevision === 0) this.shared.set(id, broadcast);
+    }
+    broadcast.join(member);
+    this.publish();
+    return broadcast;
+  }
+
+  leave(broadcast: WatchBroadcast, member: BroadcastMember): void {
+    broadcast.leave(member);
+    this.publish();
+  }
+
+  private publish(): void {
+    let members = 0;
+    for (const broadcast of this.all) members += broadcast.size;
+    this.metrics.watchers = members;
+    this.metrics.upstreamWatchers = this.all.size;
+  }
+}
+
+interface ClientWatch {
+  readonly id: string;
+  readonly member: BroadcastMember;
+  broadcast: WatchBroadcast | null;
+}
+
+function filtersOf(request: pb.WatchCreateRequest): { noPut: boolean; noDelete: boolean } {
+  const filters = new Set<string | number>(request.filters ?? []);
+  return { noPut: filters.has('NOPUT') || filters.has(0), noDelete: filters.has('NODELETE') || filters.has(1) };
+}
+
+export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call: object) => CallContext) {
+  return (call: ServerDuplexStream<WireWatchRequest, pb.WatchResponse>): void => {
+    const context = contextOf(call);
+    const watches = new Map<string, ClientWatch>();
+    const creates: pb.WatchCreateRequest[] = [];
+    let creating = false;
+    let nextId = 0;
+    let closed = false;
+    const send = (response: Partial<pb.WatchResponse> & { watch_id: string }): void => {
+      if (closed || call.cancelled) return;
+      const pending = (call as { writableLength?: number }).writableLength ?? 0;
+      if (pending > clientPendingBytesMax) {
+        close();
+        call.end();
+        return;
+      }
+      call.write({
+        header: response.header ?? broadcasts.metrics.latestHeader, watch_id: response.watch_id, created: response.created ?? false,
+        canceled: response.canceled ?? false, compact_revision: response.compact_revision ?? '0',
+        cancel_reason: response.cancel_reason ?? '', fragment: false, events: response.events ?? [],
+      });
+    };
+    const refuse = (reason: string): void => {
+      send({ watch_id: streamWatchId, created: true, canceled: true, cancel_reason: reason });
+    };
+    const next = (): void => {
+      creating = false;
+      const request = creates.shift();
+      if (request) void create(request);
+    };
+
+    const create = async (request: pb.WatchCreateRequest): Promise<void> => {
+      creating = true;
+      const requestedId = Number(request.watch_id ?? 0);
+      const id = String(requestedId > 0 ? requestedId : nextId);
+      if (watches.has(id) || watches.size >= watchesPerStreamMax) {
+        refuse(watches.has(id) ? 'etcdserver: duplicate watch id' : 'etcdserver: too many watches on this stream');
+        next();
+        return;
+      }
+      while (watches.has(String(nextId)) || String(nextId) === id) nextId++;
+      const rawKey = request.key && request.key.length > 0 ? Buffer.from(request.key) : Buffer.from([0]);
+      const rawEnd = request.range_end && request.range_end.length > 0 ? Buffer.from(request.range_end) : undefined;
+      const range = broadcasts.namespace
+        ? broadcasts.namespace.range(request.key ?? Buffer.alloc(0), rawEnd)
+        : { key: rawKey, rangeEnd: rawEnd };
+      if (context.token !== undefined) {
+        try {
+          await broadcasts.upstream.unary('etcdserverpb.KV', 'Range', {
+            key: range.key, range_end: range.rangeEnd ?? Buffer.alloc(0), serializable: true, count_only: true, limit: 1,
+          }, context, true);
+        } catch (error) {
+          refuse(error instanceof Error ? error.message : String(error));
+          next();
+          return;
+        }
+      }
+      if (closed) return;
+      let announced = false;
+      const watch: ClientWatch = {
+        id,
+        broadcast: null,
+        member: {
+          created: (header) => {
+            announced = true;
+            send({ header, watch_id: id, created: true });
+            next();
+          },
+          deliver: (header, events) => send({ header, watch_id: id, events }),
+          ended: (reason) => {
+            watches.delete(id);
+            if (!announced) {
+              refuse(reason.message);
+              next();
+            } else {
+              send({ watch_id: id, canceled: true, compact_revision: String(reason.compactRevision), cancel_reason: reason.message });
+            }
+          },
+        },
+      };
+      watches.set(id, watch);
+      const key: BroadcastKey = {
+        key: range.key, rangeEnd: range.rangeEnd, prevKv: request.prev_kv ?? false, ...filtersOf(request),
+        progressNotify: request.progress_notify ?? false, startRevision: Math.max(0, Number(request.start_revision ?? 0)),
+      };
+      watch.broadcast = broadcasts.join(key, watch.member);
+      if (watch.broadcast === null) {
+        watches.delete(id);
+        refuse('etcdserver: proxy: too many watches upstream');
+        next();
+      }
+    };
+
+    call.on('data', (request: WireWatchRequest) => {
+      if (request.create_request) {
+        creates.push(request.create_request);
+        if (!creating) next();
+      } else if (request.cancel_request) {
+        const id = String(Number(request.cancel_request.watch_id));
+        const watch = watches.get(id);
+        if (watch) {
+          watches.delete(id);
+          if (watch.broadcast) broadcasts.leave(watch.broadcast, watch.member);
+          send({ watch_id: id, canceled: true });
+        }
+      } else if (request.progress_request) {
+        // Every batch is passed on as it arrives, so each watch has seen everything up to its
+        // broadcast's revision: the stream has seen everything up to the smallest of them.
+        let revision = Number(broadcasts.metrics.latestHeader.revision);
+        for (const watch of watches.values()) if (watch.broadcast) revision = Math.min(revision, watch.broadcast.revision);
+        send({ header: { ...broadcasts.metrics.latestHeader, revision: String(revision) }, watch_id: streamWatchId });
+      }
+    });
+    const close = (): void => {
+      if (closed) return;
+      closed = true;
+      for (const watch of watches.values()) if (watch.broadcast) broadcasts.leave(watch.broadcast, watch.member);
+      watches.clear();
+    };
+    call.on('end', () => {
+      close();
+      call.end();
+    });
+    call.on('error', close);
+    call.on('cancelled', close);
+    call.on('close', close);
+  };
+}

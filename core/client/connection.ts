@@ -46,6 +46,11 @@ export interface ConnectionOptions {
   /** TLS settings; `https://` endpoints without them use TLS with Node's root store. */
   readonly tls?: TlsOptions;
   readonly auth?: Credentials;
+  /**
+   * A token to send with every call, obtained elsewhere (a proxy passing its caller's on); never
+   * renewed. Ignored with `auth`.
+   */
+  readonly token?: string;
   /** Deadline of unary calls that set none; default callTimeoutMsDefault. */
   readonly callTimeoutMs?: number;
 }
@@ -104,6 +109,7 @@ export class Connection {
   constructor(private readonly options: ConnectionOptions) {
     assert(options.endpoints.length > 0, 'an etcd client needs at least one endpoint');
     this.endpoints = options.endpoints.map(normalizeEndpoint);
+    if (options.auth === undefined) this.token = options.token;
     const https = options.endpoints.some((endpoint) => /^https:\/\//i.test(endpoint));
     this.credentials = channelCredentials(options.tls ?? (https ? {} : undefined));
     const channelOptions: Record<string, string | number> = {

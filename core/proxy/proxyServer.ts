@@ -26,6 +26,7 @@ import { WatchBroadcasts, watchProxyHandler } from './watchProxy.js';
 const http2Preface = Buffer.from('PRI * HTTP/2.0');
 /** How long the health check's read may take. */
 export const healthTimeoutMs = 1_000;
+const authRefusals = new Set(['etcdserver: permission denied', 'etcdserver: user name is empty', 'etcdserver: invalid auth token']);
 /** How long a connection may take to finish its TLS handshake. */
 const tlsHandshakeTimeoutMs = 10_000;
 
@@ -55,6 +56,7 @@ export class ProxyServer {
   private readonly listeners: net.Server[] = [];
   private readonly sockets = new Set<Duplex>();
   private readonly keepAlives: KeepAlives;
+  private readonly broadcasts: WatchBroadcasts;
   private readonly registration: Registration;
   private injector: ReturnType<Server['createConnectionInjector']> | null = null;
   private lastHealth: boolean | null = null;
@@ -73,7 +75,8 @@ export class ProxyServer {
     }, log);
     const services = proxyServices({ upstream: this.upstream, cache: new RangeCache(), metrics: this.metrics, namespace, directory: this.registration });
     this.keepAlives = new KeepAlives(this.upstream, this.metrics);
-    const watch = watchProxyHandler(new WatchBroadcasts(this.upstream, namespace, this.metrics), callContext);
+    this.broadcasts = new WatchBroadcasts(this.upstream, namespace, this.metrics);
+    const watch = watchProxyHandler(this.broadcasts, callContext);
     const keepAlive = keepAliveProxyHandler(this.keepAlives, callContext);
 
     this.grpc = new Server({
@@ -198,13 +201,17 @@ export class ProxyServer {
     }
   }
 
-  /** Healthy when the cluster answers a linearizable read (or refuses it for lack of permission), as etcd's proxy checks. */
+  /**
+   * Healthy when the cluster answers a linearizable read, or refuses it for want of a user or a
+   * permission (the cluster answered; the proxy has no credentials of its own). etcd's proxy
+   * accepts only "permission denied", so it reports a cluster with authentication on unhealthy.
+   */
   private async checkHealth(): Promise<boolean> {
     try {
       await this.upstream.unary('etcdserverpb.KV', 'Range', { key: Buffer.from('a') }, { timeoutMs: healthTimeoutMs }, true);
       this.lastHealth = true;
     } catch (error) {
-      this.lastHealth = error instanceof Error && error.message === 'etcdserver: permission denied';
+      this.lastHealth = error instanceof Error && authRefusals.has(error.message);
     }
     return this.lastHealth;
   }
@@ -217,6 +224,7 @@ export class ProxyServer {
     for (const socket of this.sockets) socket.destroy();
     this.http.close();
     this.keepAlives.close();
+    this.broadcasts.close();
     this.upstream.close();
   }
 }

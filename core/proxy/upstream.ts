@@ -61,10 +61,17 @@ export class Upstream {
   /** A typed client on the same endpoints, for the proxy's own watches and registration. */
   readonly client: EtcdClient;
 
+  private readonly connectionOptions: { endpoints: readonly string[]; tls?: TlsOptions };
+
   constructor(options: UpstreamOptions) {
-    const connectionOptions = options.tls ? { endpoints: options.endpoints, tls: options.tls } : { endpoints: options.endpoints };
-    this.connection = new Connection(connectionOptions);
-    this.client = new EtcdClient(connectionOptions);
+    this.connectionOptions = options.tls ? { endpoints: options.endpoints, tls: options.tls } : { endpoints: options.endpoints };
+    this.connection = new Connection(this.connectionOptions);
+    this.client = new EtcdClient(this.connectionOptions);
+  }
+
+  /** A client whose calls carry `token` (for the watches of callers with that token); close it when done. */
+  clientWithToken(token: string): EtcdClient {
+    return new EtcdClient({ ...this.connectionOptions, token });
   }
 
   /** The endpoint calls go to now. */

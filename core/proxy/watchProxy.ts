@@ -1,12 +1,12 @@
 // The Watch service of the proxy: one client stream carrying many watches, each a member of a
 // WatchBroadcast (watchBroadcast.ts) that shares an upstream watch with every other watch of the
 // same range and options. Creates on one stream are answered in the order sent (the next waits
-// for the previous one's answer), as a member answers them. A caller with a token has its right
-// to read the range checked with a count-only range under its token, since the shared upstream
-// watch is not its own (as etcd's proxy does).
+// for the previous one's answer), as a member answers them. Watches of a caller with a token go
+// up on a stream opened with that token, so the cluster itself accepts or refuses them.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type * as pb from '../api/proto/messages.js';
-import { watchersMax } from '../client/watchClient.js';
+import type { EtcdClient } from '../client/etcdClient.js';
+import { watchersMax, type WatchClient } from '../client/watchClient.js';
 import { broadcastId, WatchBroadcast, type BroadcastKey, type BroadcastMember } from './watchBroadcast.js';
 import type { Namespace } from './namespace.js';
 import type { ProxyMetrics } from './proxyMetrics.js';
@@ -25,10 +25,18 @@ type WireWatchRequest = {
   progress_request?: object | null;
 };
 
-/** The state shared by every client stream of one proxy. */
+/** Distinct caller tokens with watches at once (each has its own upstream watch stream). */
+export const tokensWatchingMax = 1_024;
+
+/**
+ * The state shared by every client stream of one proxy. Watches of callers with a token go up on
+ * a stream opened with that token (the cluster checks the watch against its user), so they are
+ * shared only among callers with the same token.
+ */
 export class WatchBroadcasts {
   private readonly shared = new Map<string, WatchBroadcast>();
   private readonly all = new Set<WatchBroadcast>();
+  private readonly byToken = new Map<string, { client: EtcdClient; broadcasts: number }>();
 
   constructor(
     readonly upstream: Upstream,
@@ -37,14 +45,20 @@ export class WatchBroadcasts {
   ) {}
 
   /** Joins (or starts) the broadcast for `key`; false when the upstream holds too many watches. */
-  join(key: BroadcastKey, member: BroadcastMember): WatchBroadcast | null {
-    const id = broadcastId(key);
+  join(key: BroadcastKey, member: BroadcastMember, token: string | undefined): WatchBroadcast | null {
+    const id = `${token ?? ''}\n${broadcastId(key)}`;
     let broadcast = key.startRevision === 0 ? this.shared.get(id) : undefined;
     if (!broadcast?.open) {
-      if (this.upstream.client.watch.size >= watchersMax) return null;
-      const created: WatchBroadcast = new WatchBroadcast(key, this.upstream.client.watch, this.namespace, this.metrics.latestHeader, (done) => {
+      const upstream = this.watchClient(token);
+      if (upstream === null) return null;
+      if (upstream.size >= watchersMax) {
+        this.release(token);
+        return null;
+      }
+      const created: WatchBroadcast = new WatchBroadcast(key, upstream, this.namespace, this.metrics.latestHeader, (done) => {
         this.all.delete(done);
         if (this.shared.get(id) === done) this.shared.delete(id);
+        this.release(token);
         this.publish();
       });
       broadcast = created;
@@ -54,6 +68,32 @@ export class WatchBroadcasts {
     broadcast.join(member);
     this.publish();
     return broadcast;
+  }
+
+  private watchClient(token: string | undefined): WatchClient | null {
+    if (token === undefined) return this.upstream.client.watch;
+    let entry = this.byToken.get(token);
+    if (!entry) {
+      if (this.byToken.size >= tokensWatchingMax) return null;
+      entry = { client: this.upstream.clientWithToken(token), broadcasts: 0 };
+      this.byToken.set(token, entry);
+    }
+    entry.broadcasts++;
+    return entry.client.watch;
+  }
+
+  private release(token: string | undefined): void {
+    if (token === undefined) return;
+    const entry = this.byToken.get(token);
+    if (!entry || --entry.broadcasts > 0) return;
+    this.byToken.delete(token);
+    entry.client.close();
+  }
+
+  /** Ends every watch stream opened with a caller's token. */
+  close(): void {
+    for (const entry of this.byToken.values()) entry.client.close();
+    this.byToken.clear();
   }
 
   leave(broadcast: WatchBroadcast, member: BroadcastMember): void {
@@ -108,10 +148,10 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
     const next = (): void => {
       creating = false;
       const request = creates.shift();
-      if (request) void create(request);
+      if (request) create(request);
     };
 
-    const create = async (request: pb.WatchCreateRequest): Promise<void> => {
+    const create = (request: pb.WatchCreateRequest): void => {
       creating = true;
       const requestedId = Number(request.watch_id ?? 0);
       const id = String(requestedId > 0 ? requestedId : nextId);
@@ -126,17 +166,6 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
       const range = broadcasts.namespace
         ? broadcasts.namespace.range(request.key ?? Buffer.alloc(0), rawEnd)
         : { key: rawKey, rangeEnd: rawEnd };
-      if (context.token !== undefined) {
-        try {
-          await broadcasts.upstream.unary('etcdserverpb.KV', 'Range', {
-            key: range.key, range_end: range.rangeEnd ?? Buffer.alloc(0), serializable: true, count_only: true, limit: 1,
-          }, context, true);
-        } catch (error) {
-          refuse(error instanceof Error ? error.message : String(error));
-          next();
-          return;
-        }
-      }
       if (closed) return;
       let announced = false;
       const watch: ClientWatch = {
@@ -165,7 +194,7 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
         key: range.key, rangeEnd: range.rangeEnd, prevKv: request.prev_kv ?? false, ...filtersOf(request),
         progressNotify: request.progress_notify ?? false, startRevision: Math.max(0, Number(request.start_revision ?? 0)),
       };
-      watch.broadcast = broadcasts.join(key, watch.member);
+      watch.broadcast = broadcasts.join(key, watch.member, context.token);
       if (watch.broadcast === null) {
         watches.delete(id);
         refuse('etcdserver: proxy: too many watches upstream');

@@ -13,8 +13,8 @@ import type { WatchClient } from '../client/watchClient.js';
 import type { WatchBatch, Watcher, WatchEvent } from '../client/watcher.js';
 import type { Namespace } from './namespace.js';
 
-/** etcd's text for a watch whose start revision was compacted. */
-export const compactedReason = 'mvcc: required revision has been compacted';
+/** etcd cancels a watch whose start revision was compacted with no reason, only the revision. */
+export const compactedReason = '';
 
 /** What a broadcast needs from one client watch. */
 export interface BroadcastMember {

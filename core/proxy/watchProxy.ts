@@ -113,6 +113,10 @@ interface ClientWatch {
   readonly id: string;
   readonly member: BroadcastMember;
   broadcast: WatchBroadcast | null;
+  /** The client has been told the watch exists. */
+  announced: boolean;
+  /** A cancel arrived before the created answer: it is answered right after it. */
+  cancelPending: boolean;
 }
 
 function filtersOf(request: pb.WatchCreateRequest): { noPut: boolean; noDelete: boolean } {
@@ -156,7 +160,7 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
       const requestedId = Number(request.watch_id ?? 0);
       const id = String(requestedId > 0 ? requestedId : nextId);
       if (watches.has(id) || watches.size >= watchesPerStreamMax) {
-        refuse(watches.has(id) ? 'etcdserver: duplicate watch id' : 'etcdserver: too many watches on this stream');
+        refuse(watches.has(id) ? 'mvcc: duplicate watch ID provided on the WatchStream' : 'etcdserver: too many watches on this stream');
         next();
         return;
       }
@@ -167,20 +171,22 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
         ? broadcasts.namespace.range(request.key ?? Buffer.alloc(0), rawEnd)
         : { key: rawKey, rangeEnd: rawEnd };
       if (closed) return;
-      let announced = false;
       const watch: ClientWatch = {
         id,
         broadcast: null,
+        announced: false,
+        cancelPending: false,
         member: {
           created: (header) => {
-            announced = true;
+            watch.announced = true;
             send({ header, watch_id: id, created: true });
+            if (watch.cancelPending) cancel(watch);
             next();
           },
           deliver: (header, events) => send({ header, watch_id: id, events }),
           ended: (reason) => {
             watches.delete(id);
-            if (!announced) {
+            if (!watch.announced) {
               refuse(reason.message);
               next();
             } else {
@@ -209,11 +215,8 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
       } else if (request.cancel_request) {
         const id = String(Number(request.cancel_request.watch_id));
         const watch = watches.get(id);
-        if (watch) {
-          watches.delete(id);
-          if (watch.broadcast) broadcasts.leave(watch.broadcast, watch.member);
-          send({ watch_id: id, canceled: true });
-        }
+        if (watch?.announced) cancel(watch);
+        else if (watch) watch.cancelPending = true;
       } else if (request.progress_request) {
         // Every batch is passed on as it arrives, so each watch has seen everything up to its
         // broadcast's revision: the stream has seen everything up to the smallest of them.
@@ -222,6 +225,11 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
         send({ header: { ...broadcasts.metrics.latestHeader, revision: String(revision) }, watch_id: streamWatchId });
       }
     });
+    const cancel = (watch: ClientWatch): void => {
+      watches.delete(watch.id);
+      if (watch.broadcast) broadcasts.leave(watch.broadcast, watch.member);
+      send({ watch_id: watch.id, canceled: true });
+    };
     const close = (): void => {
       if (closed) return;
       closed = true;

@@ -15,8 +15,9 @@ type WireOp = Record<string, unknown>;
 export class Namespace {
   readonly prefix: Buffer;
 
-  constructor(prefix: string) {
-    this.prefix = Buffer.from(prefix, 'utf8');
+  /** A string prefix is taken as UTF-8 (as the command line gives it). */
+  constructor(prefix: string | Uint8Array) {
+    this.prefix = typeof prefix === 'string' ? Buffer.from(prefix, 'utf8') : Buffer.from(prefix);
   }
 
   key(key: Bytes): Buffer {

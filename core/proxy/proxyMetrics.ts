@@ -11,6 +11,8 @@ export class ProxyMetrics {
   watchers = 0;
   /** Upstream watches those share. */
   upstreamWatchers = 0;
+  /** Events delivered to a client watch from an upstream watch another client watch shares. */
+  eventsCoalesced = 0;
   /** Keep-alive requests answered by a renewal already in flight for the same lease. */
   keepAlivesCoalesced = 0;
   /** Keep-alive requests sent upstream. */
@@ -33,6 +35,7 @@ export class ProxyMetrics {
     metric('etcd_grpc_proxy_cache_hits_total', 'Total number of cache hits', 'gauge', this.cacheHits);
     metric('etcd_grpc_proxy_cache_misses_total', 'Total number of cache misses', 'gauge', this.cacheMisses);
     metric('etcd_grpc_proxy_cache_keys_total', 'Total number of keys/ranges cached', 'gauge', this.cacheKeys);
+    metric('etcd_grpc_proxy_events_coalescing_total', 'Total number of events coalescing', 'counter', this.eventsCoalesced);
     metric('etcd_grpc_proxy_watchers_coalescing_total', 'Total number of current watchers coalescing', 'gauge', Math.max(0, this.watchers - this.upstreamWatchers));
     metric('rafter_proxy_watchers', 'Client watches served by the proxy', 'gauge', this.watchers);
     metric('rafter_proxy_upstream_watchers', 'Watches the proxy holds on the cluster', 'gauge', this.upstreamWatchers);

@@ -75,6 +75,8 @@ export class WatchBroadcast {
     private readonly namespace: Namespace | undefined,
     currentHeader: pb.ResponseHeader,
     private readonly onIdle: (broadcast: WatchBroadcast) => void,
+    /** Called with the events each batch saved the cluster from sending again (events × extra members). */
+    private readonly onCoalesced: (events: number) => void = () => undefined,
   ) {
     this.header = currentHeader;
     const filters: ('noPut' | 'noDelete')[] = [];
@@ -155,6 +157,7 @@ export class WatchBroadcast {
       return this.namespace ? this.namespace.event(wire) : wire;
     });
     for (const member of this.members) member.deliver(header, events);
+    if (this.members.size > 1) this.onCoalesced(events.length * (this.members.size - 1));
   }
 
   private onEnd(error: WatchError | undefined): void {

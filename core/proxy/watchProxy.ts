@@ -60,7 +60,7 @@ export class WatchBroadcasts {
         if (this.shared.get(id) === done) this.shared.delete(id);
         this.release(token);
         this.publish();
-      });
+      }, (events) => (this.metrics.eventsCoalesced += events));
       broadcast = created;
       this.all.add(broadcast);
       if (key.startRevision === 0) this.shared.set(id, broadcast);

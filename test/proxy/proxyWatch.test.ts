@@ -82,6 +82,7 @@ describe('watches through the proxy', () => {
     await expect.poll(() => received.every((seen) => seen.length >= expected.length), { timeout: pollTimeoutMs }).toBe(true);
     for (const seen of received) expect(seen).toEqual(expected);
     expect(await memberWatchers(m2)).toBeLessThanOrEqual(baseline + 2);
+    expect((await proxy.metrics()).get('etcd_grpc_proxy_events_coalescing_total')).toBe(expected.length * (clientsCount * watchesPerClient - 1));
 
     // Calls through the proxy fail over too.
     const proxied = client([proxy.endpoint]);
@@ -91,5 +92,36 @@ describe('watches through the proxy', () => {
     for (const watcher of watchers) watcher.cancel();
     other.cancel();
     await expect.poll(async () => (await proxy.metrics()).get('rafter_proxy_upstream_watchers'), { timeout: pollTimeoutMs }).toBe(0);
+    await cluster.restart(m1);
   }, 180_000);
+
+  it('resume from the revision after the last one delivered when their only upstream member restarts', async () => {
+    const [m1, , m3] = cluster.members as [RafterMember, RafterMember, RafterMember];
+    const pinned = await ProxyProcess.start({ endpoints: [`127.0.0.1:${m3.clientPort}`] });
+    try {
+      const received: string[][] = [];
+      const proxied = client([pinned.endpoint]);
+      for (let w = 0; w < 50; w++) {
+        const seen: string[] = [];
+        received.push(seen);
+        await proxied.watch.watch('/restart/', { prefix: true, onBatch: (batch) => seen.push(...batch.events.map((e) => `${e.kv.keyString} ${e.kv.modRevision}`)) });
+      }
+      const direct = client([m1.clientUrl]);
+      const expected: string[] = [];
+      const write = async (key: string): Promise<void> => {
+        expected.push(`${key} ${(await direct.kv.put(key, 'v')).header.revision}`);
+      };
+      await write('/restart/a');
+      await expect.poll(() => received.every((seen) => seen.length === 1), { timeout: pollTimeoutMs }).toBe(true);
+      await cluster.kill(m3);
+      await cluster.leader([m3]);
+      for (let i = 0; i < 5; i++) await write(`/restart/while-down-${i}`);
+      await cluster.restart(m3);
+      await write('/restart/z');
+      await expect.poll(() => received.every((seen) => seen.length >= expected.length), { timeout: pollTimeoutMs }).toBe(true);
+      for (const seen of received) expect(seen).toEqual(expected);
+    } finally {
+      await pinned.stop();
+    }
+  }, 120_000);
 });

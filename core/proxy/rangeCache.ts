@@ -4,7 +4,6 @@
 // entries whose range they touch; a compaction drops entries of revisions it removed. Writes that
 // reach the cluster another way are not seen: a serializable read through the proxy may be stale
 // until its entry is evicted, which serializable reads allow.
-import { methodDefinition } from '../api/proto/load.js';
 import type * as pb from '../api/proto/messages.js';
 
 /** Entries kept (least recently used first out), as etcd's proxy keeps. */
@@ -45,9 +44,20 @@ export class RangeCache {
     return this.entries.size;
   }
 
+  /**
+   * Every field of the request but `serializable` (the cache answers both kinds alike), and the
+   * scope, each prefixed with its length so no two requests share a key.
+   */
   private static cacheKey(request: pb.RangeRequest, scope: string): string {
-    const bytes = methodDefinition('etcdserverpb.KV', 'Range').requestSerialize({ ...request, serializable: true });
-    return `${scope}\n${bytes.toString('latin1')}`;
+    const bytes = (value: Uint8Array | null | undefined): string => (value ? Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('latin1') : '');
+    return [
+      scope, bytes(request.key), bytes(request.range_end), request.limit ?? 0, request.revision ?? 0, request.sort_order ?? '',
+      request.sort_target ?? '', request.keys_only ?? false, request.count_only ?? false, request.min_mod_revision ?? 0,
+      request.max_mod_revision ?? 0, request.min_create_revision ?? 0, request.max_create_revision ?? 0,
+    ].map((field) => {
+      const text = String(field);
+      return `${text.length}:${text}`;
+    }).join('');
   }
 
   /** The stored answer to `request` (for callers of `scope`, their token), or undefined. */

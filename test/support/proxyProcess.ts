@@ -34,6 +34,11 @@ export class ProxyProcess {
     private readonly tls: boolean,
   ) {}
 
+  /** The process id while it runs (for CPU and memory readings). */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   /** host:port clients use. */
   get endpoint(): string {
     return `127.0.0.1:${this.port}`;

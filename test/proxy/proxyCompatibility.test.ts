@@ -47,6 +47,9 @@ const script: Step[] = [
   { args: ['member', 'list'] },
   { args: ['member', 'list', '-w', 'json'] },
   { args: ['endpoint', 'health'] },
+  { args: ['endpoint', 'status'] },
+  { args: ['endpoint', 'hashkv'] },
+  { args: ['defrag'] },
   { args: ['lease', 'grant', '600'] },
   { args: ['lease', 'list'] },
   { args: ['put', '/leased', 'v', '--lease=<lease>'] },
@@ -70,7 +73,8 @@ function mask(text: string): string {
     .replace(/"(cluster_id|member_id|ID|leader|raft_term)":\d+/g, '"$1":<n>')
     .replace(/\b[0-9a-f]{10,16}\b/g, '<id>')
     .replace(/took = [0-9.]+[µmn]?s/g, 'took = <t>')
-    .replace(/remaining\(\d+s\)/g, 'remaining(<s>)');
+    .replace(/remaining\(\d+s\)/g, 'remaining(<s>)')
+    .replace(/\b\d+(\.\d+)? kB\b/g, '<size>');
 }
 
 async function runScript(endpoint: string): Promise<string[]> {

@@ -12,7 +12,8 @@ import { Server, ServerCredentials, type ServerUnaryCall, type ServerWritableStr
 import { replaying } from '../api/clientServer.js';
 import { Gateway, type ServerStreamHandler, type StreamHandler, type UnaryHandler } from '../api/gateway.js';
 import { serviceError } from '../api/handlers.js';
-import { etcdServiceNames, serviceDefinition } from '../api/proto/load.js';
+import { etcdServiceNames, serviceDefinition, type EtcdServiceName } from '../api/proto/load.js';
+import { withoutDefaults } from './wireDefaults.js';
 import { KeepAlives, keepAliveProxyHandler } from './keepAliveProxy.js';
 import { Namespace } from './namespace.js';
 import type { ProxyConfig } from './proxyConfig.js';
@@ -85,8 +86,6 @@ export class ProxyServer {
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
     });
-    const gatewayUnary = new Map<string, UnaryHandler>();
-    const gatewayStreams = new Map<string, ServerStreamHandler>();
     for (const service of etcdServiceNames) {
       const implementation: UntypedServiceImplementation = {};
       for (const method of Object.keys(serviceDefinition(service))) {
@@ -100,25 +99,44 @@ export class ProxyServer {
               (error: unknown) => callback(serviceError(error)),
             );
           };
-          gatewayUnary.set(path, (request: never) => handler(request, {}));
         } else if (stream) {
           implementation[method] = (call: ServerWritableStream<unknown, object>): void => void relayStream(call, stream(call.request as never, callContext(call)));
-          gatewayStreams.set(path, (request: never) => stream(request, {}));
         }
       }
       if (service === 'etcdserverpb.Watch') implementation['Watch'] = watch;
       if (service === 'etcdserverpb.Lease') implementation['LeaseKeepAlive'] = keepAlive;
       this.grpc.addService(serviceDefinition(service), implementation);
     }
-    const gateway = new Gateway({
-      unary: gatewayUnary,
-      serverStream: gatewayStreams,
-      duplex: new Map<string, StreamHandler>([
-        ['etcdserverpb.Watch/Watch', watch as unknown as StreamHandler],
-        ['etcdserverpb.Lease/LeaseKeepAlive', keepAlive as unknown as StreamHandler],
-      ]),
-    });
+    // The gateway's handlers take no context: a request with a token (etcd's gateway reads it
+    // from the Authorization header) gets a gateway whose handlers carry it.
+    const gatewayFor = (token: string | undefined): Gateway => {
+      const context: CallContext = { token };
+      // A gateway stream's messages are printed without defaults too, and carry the token.
+      const adapt = (call: object, service: EtcdServiceName, method: string): object => {
+        const stream = call as { write(message: object): boolean };
+        const write = stream.write.bind(stream);
+        stream.write = (message: object): boolean => write(withoutDefaults(service, method, message));
+        return token === undefined || 'metadata' in call ? call : Object.assign(call, { metadata: { get: (key: string) => (key === 'token' ? [token] : []) } });
+      };
+      return new Gateway({
+        unary: new Map<string, UnaryHandler>([...services.unary].map(([path, handler]) => [path, async (request: never) => {
+          const [service, method] = path.split('/') as [EtcdServiceName, string];
+          return withoutDefaults(service, method, await handler(request, context));
+        }])),
+        serverStream: new Map<string, ServerStreamHandler>([...services.serverStream].map(([path, stream]) => [path, (request: never) => {
+          const [service, method] = path.split('/') as [EtcdServiceName, string];
+          return mapMessages(stream(request, context), (message) => withoutDefaults(service, method, message));
+        }])),
+        duplex: new Map<string, StreamHandler>([
+          ['etcdserverpb.Watch/Watch', (call) => watch(adapt(call, 'etcdserverpb.Watch', 'Watch') as never)],
+          ['etcdserverpb.Lease/LeaseKeepAlive', (call) => keepAlive(adapt(call, 'etcdserverpb.Lease', 'LeaseKeepAlive') as never)],
+        ]),
+      });
+    };
+    const anonymous = gatewayFor(undefined);
     this.http = http.createServer((request, response) => {
+      const token = request.headers.authorization;
+      const gateway = token === undefined || token === '' ? anonymous : gatewayFor(token);
       if (gateway.handle(request, response)) return;
       void this.serveHttp(request, response);
     });
@@ -227,6 +245,10 @@ export class ProxyServer {
     this.broadcasts.close();
     this.upstream.close();
   }
+}
+
+async function* mapMessages(messages: AsyncIterable<object>, map: (message: object) => object): AsyncIterable<object> {
+  for await (const message of messages) yield map(message);
 }
 
 /** Writes a server stream's messages to a grpc-js call, ending it with the stream's failure if any. */

@@ -86,6 +86,26 @@ describe('rafter grpc-proxy security', () => {
       const [proxied, direct] = await both(args);
       expect(proxied, args.join(' ')).toBe(direct);
     }
+    // The JSON gateway: etcd's reads the token from the Authorization header.
+    const gateway = async (at: string, route: string, body: object, token?: string): Promise<string> => {
+      const headers: Record<string, string> = token === undefined ? {} : { authorization: token };
+      const response = await fetch(`http://${at}${route}`, { method: 'POST', body: JSON.stringify(body), headers });
+      const text = (await response.text()).replace(/"(cluster_id|member_id|raft_term|revision)":"\d+"/g, '"$1":"<n>"').replace(/"token":"[^"]+"/, '"token":"<t>"');
+      return `${response.status} ${text}`;
+    };
+    const tokenAt = async (at: string): Promise<string> => {
+      const response = await fetch(`http://${at}/v3/auth/authenticate`, { method: 'POST', body: JSON.stringify({ name: 'alice', password: 'alicepw' }) });
+      return ((await response.json()) as { token: string }).token;
+    };
+    const proxyToken = await tokenAt(proxy.endpoint);
+    const directToken = await tokenAt(endpoint);
+    const key = (text: string): string => Buffer.from(text).toString('base64');
+    for (const [route, body] of [['/v3/kv/range', { key: key('/alice/a') }], ['/v3/kv/range', { key: key('/bob/b') }], ['/v3/kv/put', { key: key('/alice/g'), value: key('v') }]] as const) {
+      expect(await gateway(proxy.endpoint, route, body, proxyToken), route).toBe(await gateway(endpoint, route, body, directToken));
+      expect(await gateway(proxy.endpoint, route, body), route).toBe(await gateway(endpoint, route, body));
+    }
+    expect(await gateway(proxy.endpoint, '/v3/kv/range', { key: key('/alice/g') }, proxyToken)).toContain(`"value":"${key('v')}"`);
+
     const watched = etcdctlUntil([proxy.endpoint], ['--user=alice:alicepw', 'watch', '/alice/', '--prefix'], (out) => out.includes('after-watch'));
     let printed = '';
     void watched.then((out) => (printed = out), (error: unknown) => (printed = String(error)));

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { Server, ServerCredentials, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type ServiceDefinition, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import { replaying } from '../api/clientServer.js';
 import { Gateway, type ServerStreamHandler, type StreamHandler, type UnaryHandler } from '../api/gateway.js';
 import { serviceError } from '../api/handlers.js';
@@ -78,6 +78,7 @@ export class ProxyServer {
     this.keepAlives = new KeepAlives(this.upstream, this.metrics);
     this.broadcasts = new WatchBroadcasts(this.upstream, namespace, this.metrics);
     const watch = watchProxyHandler(this.broadcasts, callContext);
+    const grpcWatch = watchProxyHandler(this.broadcasts, callContext, true);
     const keepAlive = keepAliveProxyHandler(this.keepAlives, callContext);
 
     this.grpc = new Server({
@@ -103,9 +104,9 @@ export class ProxyServer {
           implementation[method] = (call: ServerWritableStream<unknown, object>): void => void relayStream(call, stream(call.request as never, callContext(call)));
         }
       }
-      if (service === 'etcdserverpb.Watch') implementation['Watch'] = watch;
+      if (service === 'etcdserverpb.Watch') implementation['Watch'] = grpcWatch;
       if (service === 'etcdserverpb.Lease') implementation['LeaseKeepAlive'] = keepAlive;
-      this.grpc.addService(serviceDefinition(service), implementation);
+      this.grpc.addService(service === 'etcdserverpb.Watch' ? watchServiceTakingBytes() : serviceDefinition(service), implementation);
     }
     // The gateway's handlers take no context: a request with a token (etcd's gateway reads it
     // from the Authorization header) gets a gateway whose handlers carry it.
@@ -245,6 +246,14 @@ export class ProxyServer {
     this.broadcasts.close();
     this.upstream.close();
   }
+}
+
+/** The Watch service, whose responses may also be given already encoded (watchProxy.ts). */
+function watchServiceTakingBytes(): ServiceDefinition {
+  const definition = serviceDefinition('etcdserverpb.Watch');
+  const method = definition['Watch']!;
+  const serialize = method.responseSerialize;
+  return { ...definition, Watch: { ...method, responseSerialize: (value: object) => (Buffer.isBuffer(value) ? value : serialize(value)) } };
 }
 
 async function* mapMessages(messages: AsyncIterable<object>, map: (message: object) => object): AsyncIterable<object> {

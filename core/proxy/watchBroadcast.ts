@@ -5,6 +5,7 @@
 // core/client's Watcher, which survives the loss of an upstream member by re-creating itself
 // from the first revision it has not delivered. A watch with a start revision gets a broadcast
 // of its own (it must replay history no other watch shares).
+import { methodDefinition } from '../api/proto/load.js';
 import type * as pb from '../api/proto/messages.js';
 import type { ResponseHeader } from '../client/header.js';
 import type { KeyValue } from '../client/keyValue.js';
@@ -20,8 +21,12 @@ export const compactedReason = '';
 export interface BroadcastMember {
   /** The broadcast exists upstream; `header` is as of the join. */
   created(header: pb.ResponseHeader): void;
-  /** A batch of events, or a progress notification when `events` is empty. */
-  deliver(header: pb.ResponseHeader, events: pb.Event[]): void;
+  /**
+   * A batch of events, or a progress notification when `events` is empty. `encoded()` is the
+   * batch as a WatchResponse without a watch id, encoded once for every member (see
+   * encodedWatchResponse).
+   */
+  deliver(header: pb.ResponseHeader, events: pb.Event[], encoded: () => Buffer): void;
   /** The upstream refused or ended the watch. */
   ended(reason: { readonly compactRevision: number; readonly message: string }): void;
 }
@@ -41,6 +46,27 @@ export interface BroadcastKey {
 export function broadcastId(key: BroadcastKey): string {
   return [key.key.toString('hex'), key.rangeEnd?.toString('hex') ?? '-', key.prevKv, key.noPut, key.noDelete, key.progressNotify].join('/');
 }
+
+const watchMethod = () => methodDefinition('etcdserverpb.Watch', 'Watch');
+
+/**
+ * A WatchResponse for watch `id` from a batch encoded without a watch id: the id's field appended
+ * (protobuf reads fields in any order), so a batch shared by many watches is encoded once.
+ */
+export function encodedWatchResponse(batch: Buffer, id: number): Buffer {
+  if (id === 0) return batch;
+  const varint: number[] = [watchIdTag];
+  let rest = id;
+  while (rest >= 0x80) {
+    varint.push((rest % 0x80) | 0x80);
+    rest = Math.floor(rest / 0x80);
+  }
+  varint.push(rest);
+  return Buffer.concat([batch, Buffer.from(varint)]);
+}
+
+/** WatchResponse.watch_id is field 2, a varint. */
+const watchIdTag = (2 << 3) | 0;
 
 export function headerToWire(header: ResponseHeader): pb.ResponseHeader {
   return { cluster_id: header.clusterId, member_id: header.memberId, revision: String(header.revision), raft_term: String(header.raftTerm) };
@@ -156,7 +182,9 @@ export class WatchBroadcast {
       const wire = eventToWire(event);
       return this.namespace ? this.namespace.event(wire) : wire;
     });
-    for (const member of this.members) member.deliver(header, events);
+    let encoded: Buffer | undefined;
+    const encode = (): Buffer => (encoded ??= watchMethod().responseSerialize({ header, events }));
+    for (const member of this.members) member.deliver(header, events, encode);
     if (this.members.size > 1) this.onCoalesced(events.length * (this.members.size - 1));
   }
 

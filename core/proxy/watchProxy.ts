@@ -7,7 +7,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type * as pb from '../api/proto/messages.js';
 import type { EtcdClient } from '../client/etcdClient.js';
 import { watchersMax, type WatchClient } from '../client/watchClient.js';
-import { broadcastId, WatchBroadcast, type BroadcastKey, type BroadcastMember } from './watchBroadcast.js';
+import { broadcastId, encodedWatchResponse, WatchBroadcast, type BroadcastKey, type BroadcastMember } from './watchBroadcast.js';
 import type { Namespace } from './namespace.js';
 import type { ProxyMetrics } from './proxyMetrics.js';
 import type { CallContext, Upstream } from './upstream.js';
@@ -124,7 +124,11 @@ function filtersOf(request: pb.WatchCreateRequest): { noPut: boolean; noDelete: 
   return { noPut: filters.has('NOPUT') || filters.has(0), noDelete: filters.has('NODELETE') || filters.has(1) };
 }
 
-export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call: object) => CallContext) {
+/**
+ * `preEncoded`: the call's serializer passes Buffers through (the proxy's gRPC Watch method), so
+ * event batches are sent as encoded once per broadcast; the gateway's stand-in call takes objects.
+ */
+export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call: object) => CallContext, preEncoded = false) {
   return (call: ServerDuplexStream<WireWatchRequest, pb.WatchResponse>): void => {
     const context = contextOf(call);
     const watches = new Map<string, ClientWatch>();
@@ -145,6 +149,15 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
         canceled: response.canceled ?? false, compact_revision: response.compact_revision ?? '0',
         cancel_reason: response.cancel_reason ?? '', fragment: false, events: response.events ?? [],
       });
+    };
+    const sendEncoded = (response: Buffer): void => {
+      if (closed || call.cancelled) return;
+      if (((call as { writableLength?: number }).writableLength ?? 0) > clientPendingBytesMax) {
+        close();
+        call.end();
+        return;
+      }
+      (call as unknown as { write(bytes: Buffer): boolean }).write(response);
     };
     const refuse = (reason: string): void => {
       send({ watch_id: streamWatchId, created: true, canceled: true, cancel_reason: reason });
@@ -183,7 +196,10 @@ export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call:
             if (watch.cancelPending) cancel(watch);
             next();
           },
-          deliver: (header, events) => send({ header, watch_id: id, events }),
+          deliver: (header, events, encoded) => {
+            if (preEncoded) sendEncoded(encodedWatchResponse(encoded(), Number(id)));
+            else send({ header, watch_id: id, events });
+          },
           ended: (reason) => {
             watches.delete(id);
             if (!watch.announced) {

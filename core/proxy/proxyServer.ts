@@ -18,7 +18,7 @@ import { KeepAlives, keepAliveProxyHandler } from './keepAliveProxy.js';
 import { Namespace } from './namespace.js';
 import type { ProxyConfig } from './proxyConfig.js';
 import { ProxyMetrics } from './proxyMetrics.js';
-import { proxyServices } from './proxyServices.js';
+import { proxyServices, type ProxyServiceSet } from './proxyServices.js';
 import { RangeCache } from './rangeCache.js';
 import { Registration } from './registration.js';
 import { Upstream, type CallContext } from './upstream.js';
@@ -108,32 +108,7 @@ export class ProxyServer {
       if (service === 'etcdserverpb.Lease') implementation['LeaseKeepAlive'] = keepAlive;
       this.grpc.addService(service === 'etcdserverpb.Watch' ? watchServiceTakingBytes() : serviceDefinition(service), implementation);
     }
-    // The gateway's handlers take no context: a request with a token (etcd's gateway reads it
-    // from the Authorization header) gets a gateway whose handlers carry it.
-    const gatewayFor = (token: string | undefined): Gateway => {
-      const context: CallContext = { token };
-      // A gateway stream's messages are printed without defaults too, and carry the token.
-      const adapt = (call: object, service: EtcdServiceName, method: string): object => {
-        const stream = call as { write(message: object): boolean };
-        const write = stream.write.bind(stream);
-        stream.write = (message: object): boolean => write(withoutDefaults(service, method, message));
-        return token === undefined || 'metadata' in call ? call : Object.assign(call, { metadata: { get: (key: string) => (key === 'token' ? [token] : []) } });
-      };
-      return new Gateway({
-        unary: new Map<string, UnaryHandler>([...services.unary].map(([path, handler]) => [path, async (request: never) => {
-          const [service, method] = path.split('/') as [EtcdServiceName, string];
-          return withoutDefaults(service, method, await handler(request, context));
-        }])),
-        serverStream: new Map<string, ServerStreamHandler>([...services.serverStream].map(([path, stream]) => [path, (request: never) => {
-          const [service, method] = path.split('/') as [EtcdServiceName, string];
-          return mapMessages(stream(request, context), (message) => withoutDefaults(service, method, message));
-        }])),
-        duplex: new Map<string, StreamHandler>([
-          ['etcdserverpb.Watch/Watch', (call) => watch(adapt(call, 'etcdserverpb.Watch', 'Watch') as never)],
-          ['etcdserverpb.Lease/LeaseKeepAlive', (call) => keepAlive(adapt(call, 'etcdserverpb.Lease', 'LeaseKeepAlive') as never)],
-        ]),
-      });
-    };
+    const gatewayFor = (token: string | undefined): Gateway => proxyGateway(services, watch, keepAlive, token);
     const anonymous = gatewayFor(undefined);
     this.http = http.createServer((request, response) => {
       const token = request.headers.authorization;
@@ -246,6 +221,36 @@ export class ProxyServer {
     this.broadcasts.close();
     this.upstream.close();
   }
+}
+
+/**
+ * The JSON gateway over the proxy's handlers. Its handlers take no context, so a request with a
+ * token (etcd's gateway reads it from the Authorization header) gets a gateway whose handlers
+ * carry it. Answers are printed without proto3 defaults, as etcd's gateway prints them.
+ */
+function proxyGateway(services: ProxyServiceSet, watch: (call: never) => void, keepAlive: (call: never) => void, token: string | undefined): Gateway {
+  const context: CallContext = { token };
+  // A gateway stream's messages are printed without defaults too, and carry the token.
+  const adapt = (call: object, service: EtcdServiceName, method: string): object => {
+    const stream = call as { write(message: object): boolean };
+    const write = stream.write.bind(stream);
+    stream.write = (message: object): boolean => write(withoutDefaults(service, method, message));
+    return token === undefined || 'metadata' in call ? call : Object.assign(call, { metadata: { get: (key: string) => (key === 'token' ? [token] : []) } });
+  };
+  return new Gateway({
+    unary: new Map<string, UnaryHandler>([...services.unary].map(([path, handler]) => [path, async (request: never) => {
+      const [service, method] = path.split('/') as [EtcdServiceName, string];
+      return withoutDefaults(service, method, await handler(request, context));
+    }])),
+    serverStream: new Map<string, ServerStreamHandler>([...services.serverStream].map(([path, stream]) => [path, (request: never) => {
+      const [service, method] = path.split('/') as [EtcdServiceName, string];
+      return mapMessages(stream(request, context), (message) => withoutDefaults(service, method, message));
+    }])),
+    duplex: new Map<string, StreamHandler>([
+      ['etcdserverpb.Watch/Watch', (call) => watch(adapt(call, 'etcdserverpb.Watch', 'Watch') as never)],
+      ['etcdserverpb.Lease/LeaseKeepAlive', (call) => keepAlive(adapt(call, 'etcdserverpb.Lease', 'LeaseKeepAlive') as never)],
+    ]),
+  });
 }
 
 /** The Watch service, whose responses may also be given already encoded (watchProxy.ts). */

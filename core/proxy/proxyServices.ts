@@ -80,6 +80,44 @@ export function proxyServices(options: ProxyServiceOptions): ProxyServiceSet {
     unary.set(path, handler);
   };
 
+  setKvHandlers(set, forward, cache, metrics, ns);
+  set('etcdserverpb.Lease/LeaseRevoke', async (q: pb.LeaseRevokeRequest, context) => {
+    try {
+      return await forward('etcdserverpb.Lease', 'LeaseRevoke', q, context);
+    } finally {
+      // The keys of the lease are deleted without a write the cache could see.
+      cache.invalidate(Buffer.from([0]), Buffer.from([0]));
+      metrics.cacheKeys = cache.size;
+    }
+  });
+  if (ns) {
+    set('etcdserverpb.Lease/LeaseTimeToLive', async (q: pb.LeaseTimeToLiveRequest, context) => {
+      const response = await forward<pb.LeaseTimeToLiveResponse>('etcdserverpb.Lease', 'LeaseTimeToLive', q, context);
+      return { ...response, keys: ns.leaseKeys(response.keys) };
+    });
+    setNamespacedLocks(set, forward, ns);
+  }
+  set('etcdserverpb.Cluster/MemberList', async (q: admin.MemberListRequest, context) => {
+    const proxies = await directory.members(context);
+    if (proxies === null) return forward('etcdserverpb.Cluster', 'MemberList', q, context);
+    // etcd's proxy answers from its own list, without a header.
+    return { header: null, members: proxies };
+  });
+
+  serverStream.set('etcdserverpb.Maintenance/Snapshot', (q: object, context) => relay(upstream, 'etcdserverpb.Maintenance', 'Snapshot', q, context));
+  serverStream.set('v3electionpb.Election/Observe', (q: { name: Buffer }, context) => {
+    const request = ns ? { name: ns.key(q.name) } : q;
+    const stream = relay(upstream, 'v3electionpb.Election', 'Observe', request, context);
+    return ns ? mapStream(stream, (r: admin.LeaderResponse) => ({ ...r, kv: ns.stripKv(r.kv) })) : stream;
+  });
+  return { unary, serverStream };
+}
+
+type Forward = <T extends object>(service: EtcdServiceName, method: string, request: object, context: CallContext) => Promise<T>;
+type Setter = (path: string, handler: (request: never, context: CallContext) => Promise<object>) => void;
+
+/** KV with the range cache and the namespace. */
+function setKvHandlers(set: Setter, forward: Forward, cache: RangeCache, metrics: ProxyMetrics, ns: Namespace | undefined): void {
   set('etcdserverpb.KV/Range', async (q: pb.RangeRequest, context) => {
     const request = ns ? ns.rangeRequest(q) : q;
     const scope = context.token ?? '';
@@ -132,40 +170,7 @@ export function proxyServices(options: ProxyServiceOptions): ProxyServiceSet {
     cache.compact(Number(q.revision));
     return response;
   });
-  set('etcdserverpb.Lease/LeaseRevoke', async (q: pb.LeaseRevokeRequest, context) => {
-    try {
-      return await forward('etcdserverpb.Lease', 'LeaseRevoke', q, context);
-    } finally {
-      // The keys of the lease are deleted without a write the cache could see.
-      cache.invalidate(Buffer.from([0]), Buffer.from([0]));
-      metrics.cacheKeys = cache.size;
-    }
-  });
-  if (ns) {
-    set('etcdserverpb.Lease/LeaseTimeToLive', async (q: pb.LeaseTimeToLiveRequest, context) => {
-      const response = await forward<pb.LeaseTimeToLiveResponse>('etcdserverpb.Lease', 'LeaseTimeToLive', q, context);
-      return { ...response, keys: ns.leaseKeys(response.keys) };
-    });
-    setNamespacedLocks(set, forward, ns);
-  }
-  set('etcdserverpb.Cluster/MemberList', async (q: admin.MemberListRequest, context) => {
-    const proxies = await directory.members(context);
-    if (proxies === null) return forward('etcdserverpb.Cluster', 'MemberList', q, context);
-    // etcd's proxy answers from its own list, without a header.
-    return { header: null, members: proxies };
-  });
-
-  serverStream.set('etcdserverpb.Maintenance/Snapshot', (q: object, context) => relay(upstream, 'etcdserverpb.Maintenance', 'Snapshot', q, context));
-  serverStream.set('v3electionpb.Election/Observe', (q: { name: Buffer }, context) => {
-    const request = ns ? { name: ns.key(q.name) } : q;
-    const stream = relay(upstream, 'v3electionpb.Election', 'Observe', request, context);
-    return ns ? mapStream(stream, (r: admin.LeaderResponse) => ({ ...r, kv: ns.stripKv(r.kv) })) : stream;
-  });
-  return { unary, serverStream };
 }
-
-type Forward = <T extends object>(service: EtcdServiceName, method: string, request: object, context: CallContext) => Promise<T>;
-type Setter = (path: string, handler: (request: never, context: CallContext) => Promise<object>) => void;
 
 /** Lock and Election with names (and the keys they return) inside the namespace. */
 function setNamespacedLocks(set: Setter, forward: Forward, ns: Namespace): void {

@@ -1,29 +1,17 @@
-// The Watch service of the proxy: one client stream carrying many watches, each a member of a
-// WatchBroadcast (watchBroadcast.ts) that shares an upstream watch with every other watch of the
-// same range and options. Creates on one stream are answered in the order sent (the next waits
-// for the previous one's answer), as a member answers them. Watches of a caller with a token go
-// up on a stream opened with that token, so the cluster itself accepts or refuses them.
+// The Watch service of the proxy: the broadcasts shared by every client stream (each client watch
+// is a member of a WatchBroadcast, watchBroadcast.ts, sharing an upstream watch with every other
+// watch of the same range and options), and the handler that serves one client stream
+// (clientWatchStream.ts). Watches of a caller with a token go up on a stream opened with that
+// token, so the cluster itself accepts or refuses them.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type * as pb from '../api/proto/messages.js';
 import type { EtcdClient } from '../client/etcdClient.js';
 import { watchersMax, type WatchClient } from '../client/watchClient.js';
-import { broadcastId, encodedWatchResponse, WatchBroadcast, type BroadcastKey, type BroadcastMember } from './watchBroadcast.js';
+import { ClientWatchStream, type WireWatchRequest } from './clientWatchStream.js';
+import { broadcastId, WatchBroadcast, type BroadcastKey, type BroadcastMember } from './watchBroadcast.js';
 import type { Namespace } from './namespace.js';
 import type { ProxyMetrics } from './proxyMetrics.js';
 import type { CallContext, Upstream } from './upstream.js';
-
-/** Watches one client stream may hold, as a member allows. */
-export const watchesPerStreamMax = 10_000;
-/** Bytes a client stream may have waiting to be sent before it is ended as too slow. */
-export const clientPendingBytesMax = 64 * 1024 * 1024;
-/** The watch id of stream-wide progress responses. */
-const streamWatchId = '-1';
-
-type WireWatchRequest = {
-  create_request?: pb.WatchCreateRequest | null;
-  cancel_request?: { watch_id: string | number } | null;
-  progress_request?: object | null;
-};
 
 /** Distinct caller tokens with watches at once (each has its own upstream watch stream). */
 export const tokensWatchingMax = 1_024;
@@ -109,155 +97,12 @@ export class WatchBroadcasts {
   }
 }
 
-interface ClientWatch {
-  readonly id: string;
-  readonly member: BroadcastMember;
-  broadcast: WatchBroadcast | null;
-  /** The client has been told the watch exists. */
-  announced: boolean;
-  /** A cancel arrived before the created answer: it is answered right after it. */
-  cancelPending: boolean;
-}
-
-function filtersOf(request: pb.WatchCreateRequest): { noPut: boolean; noDelete: boolean } {
-  const filters = new Set<string | number>(request.filters ?? []);
-  return { noPut: filters.has('NOPUT') || filters.has(0), noDelete: filters.has('NODELETE') || filters.has(1) };
-}
-
 /**
  * `preEncoded`: the call's serializer passes Buffers through (the proxy's gRPC Watch method), so
  * event batches are sent as encoded once per broadcast; the gateway's stand-in call takes objects.
  */
 export function watchProxyHandler(broadcasts: WatchBroadcasts, contextOf: (call: object) => CallContext, preEncoded = false) {
   return (call: ServerDuplexStream<WireWatchRequest, pb.WatchResponse>): void => {
-    const context = contextOf(call);
-    const watches = new Map<string, ClientWatch>();
-    const creates: pb.WatchCreateRequest[] = [];
-    let creating = false;
-    let nextId = 0;
-    let closed = false;
-    const send = (response: Partial<pb.WatchResponse> & { watch_id: string }): void => {
-      if (closed || call.cancelled) return;
-      const pending = (call as { writableLength?: number }).writableLength ?? 0;
-      if (pending > clientPendingBytesMax) {
-        close();
-        call.end();
-        return;
-      }
-      call.write({
-        header: response.header ?? broadcasts.metrics.latestHeader, watch_id: response.watch_id, created: response.created ?? false,
-        canceled: response.canceled ?? false, compact_revision: response.compact_revision ?? '0',
-        cancel_reason: response.cancel_reason ?? '', fragment: false, events: response.events ?? [],
-      });
-    };
-    const sendEncoded = (response: Buffer): void => {
-      if (closed || call.cancelled) return;
-      if (((call as { writableLength?: number }).writableLength ?? 0) > clientPendingBytesMax) {
-        close();
-        call.end();
-        return;
-      }
-      (call as unknown as { write(bytes: Buffer): boolean }).write(response);
-    };
-    const refuse = (reason: string): void => {
-      send({ watch_id: streamWatchId, created: true, canceled: true, cancel_reason: reason });
-    };
-    const next = (): void => {
-      creating = false;
-      const request = creates.shift();
-      if (request) create(request);
-    };
-
-    const create = (request: pb.WatchCreateRequest): void => {
-      creating = true;
-      const requestedId = Number(request.watch_id ?? 0);
-      const id = String(requestedId > 0 ? requestedId : nextId);
-      if (watches.has(id) || watches.size >= watchesPerStreamMax) {
-        refuse(watches.has(id) ? 'mvcc: duplicate watch ID provided on the WatchStream' : 'etcdserver: too many watches on this stream');
-        next();
-        return;
-      }
-      while (watches.has(String(nextId)) || String(nextId) === id) nextId++;
-      const rawKey = request.key && request.key.length > 0 ? Buffer.from(request.key) : Buffer.from([0]);
-      const rawEnd = request.range_end && request.range_end.length > 0 ? Buffer.from(request.range_end) : undefined;
-      const range = broadcasts.namespace
-        ? broadcasts.namespace.range(request.key ?? Buffer.alloc(0), rawEnd)
-        : { key: rawKey, rangeEnd: rawEnd };
-      if (closed) return;
-      const watch: ClientWatch = {
-        id,
-        broadcast: null,
-        announced: false,
-        cancelPending: false,
-        member: {
-          created: (header) => {
-            watch.announced = true;
-            send({ header, watch_id: id, created: true });
-            if (watch.cancelPending) cancel(watch);
-            next();
-          },
-          deliver: (header, events, encoded) => {
-            if (preEncoded) sendEncoded(encodedWatchResponse(encoded(), Number(id)));
-            else send({ header, watch_id: id, events });
-          },
-          ended: (reason) => {
-            watches.delete(id);
-            if (!watch.announced) {
-              refuse(reason.message);
-              next();
-            } else {
-              send({ watch_id: id, canceled: true, compact_revision: String(reason.compactRevision), cancel_reason: reason.message });
-            }
-          },
-        },
-      };
-      watches.set(id, watch);
-      const key: BroadcastKey = {
-        key: range.key, rangeEnd: range.rangeEnd, prevKv: request.prev_kv ?? false, ...filtersOf(request),
-        progressNotify: request.progress_notify ?? false, startRevision: Math.max(0, Number(request.start_revision ?? 0)),
-      };
-      watch.broadcast = broadcasts.join(key, watch.member, context.token);
-      if (watch.broadcast === null) {
-        watches.delete(id);
-        refuse('etcdserver: proxy: too many watches upstream');
-        next();
-      }
-    };
-
-    call.on('data', (request: WireWatchRequest) => {
-      if (request.create_request) {
-        creates.push(request.create_request);
-        if (!creating) next();
-      } else if (request.cancel_request) {
-        const id = String(Number(request.cancel_request.watch_id));
-        const watch = watches.get(id);
-        if (watch?.announced) cancel(watch);
-        else if (watch) watch.cancelPending = true;
-      } else if (request.progress_request) {
-        // Every batch is passed on as it arrives, so each watch has seen everything up to its
-        // broadcast's revision: the stream has seen everything up to the smallest of them.
-        let revision = Number(broadcasts.metrics.latestHeader.revision);
-        for (const watch of watches.values()) if (watch.broadcast) revision = Math.min(revision, watch.broadcast.revision);
-        send({ header: { ...broadcasts.metrics.latestHeader, revision: String(revision) }, watch_id: streamWatchId });
-      }
-    });
-    const cancel = (watch: ClientWatch): void => {
-      watches.delete(watch.id);
-      if (watch.broadcast) broadcasts.leave(watch.broadcast, watch.member);
-      send({ watch_id: watch.id, canceled: true });
-    };
-    const close = (): void => {
-      if (closed) return;
-      closed = true;
-      for (const watch of watches.values()) if (watch.broadcast) broadcasts.leave(watch.broadcast, watch.member);
-      watches.clear();
-    };
-    call.on('end', () => {
-      close();
-      call.end();
-    });
-    call.on('error', close);
-    call.on('cancelled', close);
-    call.on('close', close);
+    new ClientWatchStream(call, broadcasts, contextOf(call).token, preEncoded).start();
   };
 }

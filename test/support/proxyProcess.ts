@@ -71,7 +71,14 @@ export class ProxyProcess {
       proxy.exitCode = code ?? 1;
       proxy.child = undefined;
     });
-    if (options.waitHealthy ?? true) await proxy.waitHealthy();
+    if (options.waitHealthy ?? true) {
+      try {
+        await proxy.waitHealthy();
+      } catch (error) {
+        await proxy.stop();
+        throw error;
+      }
+    }
     return proxy;
   }
 

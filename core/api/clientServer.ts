@@ -258,7 +258,7 @@ export class ClientServer {
  * A duplex over `socket` that first yields `head` (bytes already read from it), passing what the
  * client sends through the AuthorityRewriter.
  */
-function replaying(socket: net.Socket, head: Buffer): Duplex {
+export function replaying(socket: net.Socket, head: Buffer): Duplex {
   const rewriter = new AuthorityRewriter();
   const feed = (chunk: Buffer): boolean => {
     let flowing = true;

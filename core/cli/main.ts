@@ -8,6 +8,7 @@ import { createLog, openLogOutputs, type LoggerFormat } from './memberLog.js';
 import { Member, etcdApiVersion, rafterVersion, type LogLevel } from '../server/member.js';
 import { DataDirError } from '../server/dataDir.js';
 import { snapshotCommand } from './snapshotCommand.js';
+import { grpcProxyCommand } from '../proxy/grpcProxyCommand.js';
 
 function oneLine(error: unknown): string {
   if (error instanceof FlagError || error instanceof DataDirError) return error.message;
@@ -27,6 +28,7 @@ function versionText(): string {
 
 async function main(argv: readonly string[]): Promise<number> {
   if (argv[0] === 'snapshot') return snapshotCommand(argv.slice(1));
+  if (argv[0] === 'grpc-proxy') return grpcProxyCommand(argv.slice(1));
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${helpText()}\n`);
     return 0;

@@ -46,6 +46,11 @@ export interface ConnectionOptions {
   /** TLS settings; `https://` endpoints without them use TLS with Node's root store. */
   readonly tls?: TlsOptions;
   readonly auth?: Credentials;
+  /**
+   * A token to send with every call, obtained elsewhere (a proxy passing its caller's on); never
+   * renewed. Ignored with `auth`.
+   */
+  readonly token?: string;
   /** Deadline of unary calls that set none; default callTimeoutMsDefault. */
   readonly callTimeoutMs?: number;
 }
@@ -59,6 +64,11 @@ export interface CallOptions {
    * about one member (status, defragment, hashKV, moveLeader, snapshot).
    */
   readonly endpoint?: string;
+  /**
+   * Metadata sent with this call, over the connection's own (a `token` here replaces the
+   * connection's): a proxy passes its caller's token through.
+   */
+  readonly metadata?: Readonly<Record<string, string>>;
 }
 
 interface UnaryOptions extends CallOptions {
@@ -99,6 +109,7 @@ export class Connection {
   constructor(private readonly options: ConnectionOptions) {
     assert(options.endpoints.length > 0, 'an etcd client needs at least one endpoint');
     this.endpoints = options.endpoints.map(normalizeEndpoint);
+    if (options.auth === undefined) this.token = options.token;
     const https = options.endpoints.some((endpoint) => /^https:\/\//i.test(endpoint));
     this.credentials = channelCredentials(options.tls ?? (https ? {} : undefined));
     const channelOptions: Record<string, string | number> = {
@@ -232,7 +243,7 @@ export class Connection {
       definition.requestSerialize,
       definition.responseDeserialize,
       request,
-      this.metadata({}),
+      this.metadata(options.metadata ?? {}),
       callOptions,
     );
     return { call, endpoint };
@@ -322,7 +333,7 @@ export class Connection {
     deadlineMs: number,
   ): Promise<Response> {
     const definition = methodDefinition(service, method);
-    const metadata = options.anonymous ? new Metadata() : this.metadata({});
+    const metadata = options.anonymous ? new Metadata() : this.metadata(options.metadata ?? {});
     if (options.waitForReady) metadata.setOptions({ waitForReady: true });
     return new Promise((resolve, reject) => {
       this.client(endpoint).makeUnaryRequest(

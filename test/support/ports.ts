@@ -21,7 +21,9 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
   for (let tries = 0; ports.length < count; tries++) {
     if (tries > 2_000) throw new Error(`no free port found in ${portLow}-${portHigh}`);
     cursor = cursor + 1 >= portHigh ? portLow : cursor + 1;
-    if (await canBind(cursor, host)) ports.push(cursor);
+    // The candidate is read before the await: concurrent callers move the cursor meanwhile.
+    const candidate = cursor;
+    if (await canBind(candidate, host)) ports.push(candidate);
   }
   return ports;
 }

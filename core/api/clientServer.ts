@@ -11,6 +11,8 @@ import { clusterHandlers, maintenanceHandlers, snapshotStream } from './clusterS
 import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandler } from './gateway.js';
 import { serverStream, unary } from './handlers.js';
 import { AuthorityRewriter } from './authorityRewriter.js';
+import { authHandlers } from './authService.js';
+import type { Credentials } from '../auth/credentials.js';
 import { kvHandlers } from './kvService.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
@@ -51,7 +53,7 @@ export class ClientServer {
     const unaryMap = new Map<string, UnaryHandler>();
     const duplexMap = new Map<string, StreamHandler>();
     const streamMap = new Map<string, ServerStreamHandler>();
-    const add = (name: EtcdServiceName, methods: Record<string, (request: never) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
+    const add = (name: EtcdServiceName, methods: Record<string, (request: never, credentials: Credentials) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
       const implementation: UntypedServiceImplementation = { ...extra };
       for (const [method, handler] of Object.entries(methods)) {
         implementation[method] = unary(handler);
@@ -61,7 +63,7 @@ export class ClientServer {
     };
     const watch = watchHandler(backend);
     const keepAlive = leaseKeepAliveHandler(backend);
-    const snapshot = (): AsyncIterable<object> => snapshotStream(backend);
+    const snapshot = (_request: never, credentials: Credentials): AsyncIterable<object> => snapshotStream(backend, credentials);
     duplexMap.set('etcdserverpb.Watch/Watch', watch as unknown as StreamHandler);
     duplexMap.set('etcdserverpb.Lease/LeaseKeepAlive', keepAlive as unknown as StreamHandler);
     streamMap.set('etcdserverpb.Maintenance/Snapshot', snapshot);
@@ -70,8 +72,9 @@ export class ClientServer {
     add('etcdserverpb.Lease', leaseHandlers(backend), { LeaseKeepAlive: keepAlive });
     add('etcdserverpb.Cluster', clusterHandlers(backend));
     add('etcdserverpb.Maintenance', maintenanceHandlers(backend), { Snapshot: serverStream(snapshot) });
-    const observeLeader = (request: never): AsyncIterable<object> => observeStream(backend, request);
+    const observeLeader = (request: never, credentials: Credentials): AsyncIterable<object> => observeStream(backend, request, credentials);
     streamMap.set('v3electionpb.Election/Observe', observeLeader);
+    add('etcdserverpb.Auth', authHandlers(backend));
     add('v3lockpb.Lock', lockHandlers(backend));
     add('v3electionpb.Election', electionHandlers(backend), { Observe: serverStream(observeLeader) });
     const gateway = new Gateway({ unary: unaryMap, duplex: duplexMap, serverStream: streamMap });

@@ -10,13 +10,27 @@ import { status } from '@grpc/grpc-js';
 import { httpRoutes, type HttpRoute } from './proto/httpRoutes.js';
 import { methodDefinition, protoDirectory, protoFiles } from './proto/load.js';
 import { toGrpcFailure } from './grpcStatus.js';
+import { credentialsOf, type Credentials, type MetadataLike } from '../auth/credentials.js';
 
 /** Largest JSON body accepted; the member's own request limit applies after decoding. */
 const bodyBytesMax = 8 * 1024 * 1024;
 
-export type UnaryHandler = (request: never) => Promise<object>;
+export type UnaryHandler = (request: never, credentials: Credentials) => Promise<object>;
 export type StreamHandler = (call: GatewayCall) => void;
-export type ServerStreamHandler = (request: never) => AsyncIterable<object>;
+export type ServerStreamHandler = (request: never, credentials: Credentials) => AsyncIterable<object>;
+
+/**
+ * A request's headers as gRPC metadata: etcd's gateway forwards `Authorization` (the token, as
+ * `Authenticate` returned it) to the gRPC side, where it names the caller.
+ */
+function headerMetadata(request: http.IncomingMessage): MetadataLike {
+  return {
+    get(key: string): string[] {
+      const value = request.headers[key];
+      return value === undefined ? [] : Array.isArray(value) ? value : [value];
+    },
+  };
+}
 
 export interface GatewayHandlers {
   readonly unary: ReadonlyMap<string, UnaryHandler>;
@@ -161,7 +175,11 @@ function errorBody(error: unknown): { httpStatus: number; body: object } {
 /** A minimal stand-in for a grpc-js duplex call, so stream handlers serve the gateway unchanged. */
 export class GatewayCall extends EventEmitter {
   cancelled = false;
-  constructor(private readonly onWrite: (message: object) => boolean, private readonly onEnd: () => void) {
+  constructor(
+    private readonly onWrite: (message: object) => boolean,
+    private readonly onEnd: () => void,
+    readonly metadata: MetadataLike,
+  ) {
     super();
   }
   write(message: object): boolean {
@@ -257,7 +275,7 @@ export class Gateway {
           const stream = this.handlers.serverStream.get(key);
           if (stream) {
             response.writeHead(200, { 'content-type': 'application/json' });
-            for await (const message of stream(decoded as never)) {
+            for await (const message of stream(decoded as never, credentialsOf(headerMetadata(request)))) {
               response.write(`${JSON.stringify({ result: responseToJson(route, message) })}\n`);
             }
             response.end();
@@ -268,7 +286,7 @@ export class Gateway {
             response.writeHead(501, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `${route.method} is not implemented`, code: status.UNIMPLEMENTED }));
             return;
           }
-          const result = await unary(decoded as never);
+          const result = await unary(decoded as never, credentialsOf(headerMetadata(request)));
           response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(responseToJson(route, result)));
         } catch (error) {
           const { httpStatus, body } = errorBody(error);
@@ -284,6 +302,7 @@ export class Gateway {
     const call = new GatewayCall(
       (message) => response.write(`${JSON.stringify({ result: responseToJson(route, message) })}\n`),
       () => response.end(),
+      headerMetadata(request),
     );
     response.on('drain', () => call.emit('drain'));
     call.on('error', (error: unknown) => {

@@ -40,6 +40,12 @@ export interface MemberConfig {
   readonly unsafeNoFsync: boolean;
   /** WAL segment size; only tests set it (small segments, to damage one). */
   readonly walSegmentBytes: number;
+  /** --auth-token: the token provider; only etcd's 'simple' for now. */
+  readonly authToken: 'simple';
+  /** --auth-token-ttl: seconds a simple token lives after its last use. */
+  readonly authTokenTtlSeconds: number;
+  /** --bcrypt-cost: the cost passwords are hashed at. */
+  readonly bcryptCost: number;
 }
 
 interface FlagSpec {
@@ -71,6 +77,9 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'unsafe-fault-injection': { kind: 'boolean', help: 'Serve /rafter/v1/faults to drop or delay peer messages (local test clusters only).' },
   'unsafe-no-fsync': { kind: 'boolean', help: 'Disables fsync, unsafe, will cause data loss (tests only).' },
   'unsafe-wal-segment-bytes': { kind: 'integer', help: 'WAL segment size in bytes (default 64 MiB; tests only).' },
+  'auth-token': { kind: 'string', help: "Token provider for authentication: 'simple' (etcd's default; 'jwt' is not supported yet)." },
+  'auth-token-ttl': { kind: 'integer', help: 'Seconds a simple token lives after its last use (default 300).' },
+  'bcrypt-cost': { kind: 'integer', help: 'bcrypt cost of password hashes, 4 to 31 (default 10).' },
   help: { kind: 'boolean', help: 'Print this help.' },
 };
 
@@ -172,6 +181,14 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
   throw new FlagError(`invalid value "${raw}" for --${name}: want ${allowed.join(' or ')}`);
 }
 
+/** etcd's --auth-token: a provider name, then provider options after commas. */
+function parseAuthToken(raw: string): 'simple' {
+  const provider = raw.split(',')[0]!.trim();
+  if (provider === 'simple') return 'simple';
+  if (provider === 'jwt') throw new FlagError('--auth-token jwt is not supported yet; use simple');
+  throw new FlagError(`invalid value "${raw}" for --auth-token: want simple`);
+}
+
 /** Builds a validated configuration. Throws FlagError with a one-line message on any problem. */
 export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): MemberConfig {
   const values = collectFlags(argv, env);
@@ -216,6 +233,9 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
     unsafeFaultInjection: oneOf('unsafe-fault-injection', get('unsafe-fault-injection', 'false'), ['true', 'false'] as const) === 'true',
     unsafeNoFsync: oneOf('unsafe-no-fsync', get('unsafe-no-fsync', 'false'), ['true', 'false'] as const) === 'true',
     walSegmentBytes: parseInteger('unsafe-wal-segment-bytes', get('unsafe-wal-segment-bytes', String(walSegmentBytesDefault)), walSegmentBytesMin, 1024 ** 3),
+    authToken: parseAuthToken(get('auth-token', 'simple')),
+    authTokenTtlSeconds: parseInteger('auth-token-ttl', get('auth-token-ttl', '300'), 1, 1e9),
+    bcryptCost: parseInteger('bcrypt-cost', get('bcrypt-cost', '10'), 4, 31),
   };
 }
 

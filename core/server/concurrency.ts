@@ -3,9 +3,20 @@
 // package): an owner key `<name>/<lease in hex>` attached to the caller's lease; the owner is the
 // key with the lowest create revision under the prefix; waiters watch the deletion of the key
 // just before theirs.
-import type { EtcdBackend } from '../api/backend.js';
-import type { KeyValue } from '../mvcc/types.js';
+import type { WatchOptions, WatchRegistration, WatchSink } from '../api/backend.js';
+import type { DeleteRangeRequest, DeleteRangeResponse, KeyValue, RangeRequest, RangeResponse, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { ServerError } from './errors.js';
+
+/**
+ * What the recipes use of a member, already bound to the caller (so a lock or campaign runs with
+ * the caller's permissions, as etcd's services run through a client carrying its token).
+ */
+export interface KvAccess {
+  range(request: RangeRequest): Promise<RangeResponse>;
+  txn(request: TxnRequest): Promise<TxnResponse>;
+  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse>;
+  watch(options: WatchOptions, sink: WatchSink): WatchRegistration;
+}
 
 /** An election's leadership handle, as etcd's LeaderKey. */
 export interface LeaderKey {
@@ -39,7 +50,7 @@ function ownerKey(name: Uint8Array, lease: bigint): { prefix: Buffer; key: Buffe
 }
 
 /** Creates the caller's key if absent; returns its create revision and current value. */
-async function claim(backend: EtcdBackend, key: Buffer, value: Uint8Array, lease: bigint): Promise<{ rev: number; value: Buffer }> {
+async function claim(backend: KvAccess, key: Buffer, value: Uint8Array, lease: bigint): Promise<{ rev: number; value: Buffer }> {
   if (lease === 0n) throw new ServerError('INVALID_ARGUMENT', 'etcdserver: a lock or campaign needs a lease');
   const response = await backend.txn({
     compare: [{ target: 'CREATE', result: 'EQUAL', key, createRevision: 0 }],
@@ -54,7 +65,7 @@ async function claim(backend: EtcdBackend, key: Buffer, value: Uint8Array, lease
 }
 
 /** Resolves once `key` is deleted at a revision after `fromRevision`. */
-function waitDelete(backend: EtcdBackend, key: Buffer, fromRevision: number): Promise<void> {
+function waitDelete(backend: KvAccess, key: Buffer, fromRevision: number): Promise<void> {
   return new Promise((resolve) => {
     const registration = backend.watch(
       { key, startRevision: fromRevision + 1, prevKv: false, noPut: true, noDelete: false },
@@ -74,7 +85,7 @@ function waitDelete(backend: EtcdBackend, key: Buffer, fromRevision: number): Pr
 }
 
 /** Waits until no key under `prefix` was created before `rev` (etcd's waitDeletes). */
-async function waitPredecessors(backend: EtcdBackend, prefix: Buffer, rev: number): Promise<void> {
+async function waitPredecessors(backend: KvAccess, prefix: Buffer, rev: number): Promise<void> {
   for (let round = 0; round < waitRoundsMax; round++) {
     const older = await backend.range({
       key: prefix, rangeEnd: prefixEnd(prefix), maxCreateRevision: rev - 1, sortOrder: 'DESCEND', sortTarget: 'CREATE', limit: 1,
@@ -87,19 +98,19 @@ async function waitPredecessors(backend: EtcdBackend, prefix: Buffer, rev: numbe
 }
 
 /** etcd's v3lock Lock: resolves with the owner key once the caller holds the lock. */
-export async function acquireLock(backend: EtcdBackend, name: Uint8Array, lease: bigint): Promise<Buffer> {
+export async function acquireLock(backend: KvAccess, name: Uint8Array, lease: bigint): Promise<Buffer> {
   const { prefix, key } = ownerKey(name, lease);
   const { rev } = await claim(backend, key, new Uint8Array(0), lease);
   await waitPredecessors(backend, prefix, rev);
   return key;
 }
 
-export async function releaseLock(backend: EtcdBackend, key: Uint8Array): Promise<void> {
+export async function releaseLock(backend: KvAccess, key: Uint8Array): Promise<void> {
   await backend.deleteRange({ key });
 }
 
 /** etcd's v3election Campaign: resolves with the leadership handle once the caller leads. */
-export async function campaign(backend: EtcdBackend, name: Uint8Array, lease: bigint, value: Uint8Array): Promise<LeaderKey> {
+export async function campaign(backend: KvAccess, name: Uint8Array, lease: bigint, value: Uint8Array): Promise<LeaderKey> {
   const { prefix, key } = ownerKey(name, lease);
   const claimed = await claim(backend, key, value, lease);
   const leader: LeaderKey = { name: Buffer.from(name), key, rev: claimed.rev, lease };
@@ -109,7 +120,7 @@ export async function campaign(backend: EtcdBackend, name: Uint8Array, lease: bi
 }
 
 /** Updates the leader's value; refused with "election: not leader" if the handle is stale. */
-export async function proclaim(backend: EtcdBackend, leader: LeaderKey, value: Uint8Array): Promise<void> {
+export async function proclaim(backend: KvAccess, leader: LeaderKey, value: Uint8Array): Promise<void> {
   const response = await backend.txn({
     compare: [{ target: 'CREATE', result: 'EQUAL', key: leader.key, createRevision: leader.rev }],
     success: [{ requestPut: { key: leader.key, value, lease: leader.lease } }],
@@ -117,7 +128,7 @@ export async function proclaim(backend: EtcdBackend, leader: LeaderKey, value: U
   if (!response.succeeded) throw new ElectionError('election: not leader');
 }
 
-export async function resign(backend: EtcdBackend, leader: LeaderKey): Promise<void> {
+export async function resign(backend: KvAccess, leader: LeaderKey): Promise<void> {
   await backend.txn({
     compare: [{ target: 'CREATE', result: 'EQUAL', key: leader.key, createRevision: leader.rev }],
     success: [{ requestDeleteRange: { key: leader.key } }],
@@ -125,7 +136,7 @@ export async function resign(backend: EtcdBackend, leader: LeaderKey): Promise<v
 }
 
 /** The current leader's key-value, or "election: no leader". */
-export async function currentLeader(backend: EtcdBackend, name: Uint8Array): Promise<{ kv: KeyValue; revision: number }> {
+export async function currentLeader(backend: KvAccess, name: Uint8Array): Promise<{ kv: KeyValue; revision: number }> {
   const prefix = Buffer.concat([Buffer.from(name), Buffer.from('/')]);
   const response = await backend.range({ key: prefix, rangeEnd: prefixEnd(prefix), sortOrder: 'ASCEND', sortTarget: 'CREATE', limit: 1 });
   const kv = response.kvs[0];
@@ -137,7 +148,7 @@ export async function currentLeader(backend: EtcdBackend, name: Uint8Array): Pro
  * etcd's Observe: the current leader, then every change of leader or of its value, until the
  * consumer stops iterating.
  */
-export async function* observe(backend: EtcdBackend, name: Uint8Array): AsyncIterable<KeyValue> {
+export async function* observe(backend: KvAccess, name: Uint8Array): AsyncIterable<KeyValue> {
   const prefix = Buffer.concat([Buffer.from(name), Buffer.from('/')]);
   let wake: (() => void) | null = null;
   let changed = true;

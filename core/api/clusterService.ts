@@ -15,13 +15,15 @@ function memberToWire(m: MemberInfo): admin.Member {
 }
 
 export function clusterHandlers(backend: EtcdBackend) {
+  // etcd's Cluster service answers with a header without a revision.
+  const clusterHeader = (): ReturnType<typeof header> => header(backend.header(), 0);
   const members = (list: MemberInfo[]): { header: ReturnType<typeof header>; members: admin.Member[] } => ({
-    header: header(backend.header()), members: list.map(memberToWire),
+    header: clusterHeader(), members: list.map(memberToWire),
   });
   return {
     async MemberAdd(q: admin.MemberAddRequest, credentials: Credentials): Promise<admin.MemberAddResponse> {
       const added = await backend.memberAdd(q.peerURLs, q.isLearner ?? false, credentials);
-      return { header: header(backend.header()), member: memberToWire(added.member), members: added.members.map(memberToWire) };
+      return { header: clusterHeader(), member: memberToWire(added.member), members: added.members.map(memberToWire) };
     },
     async MemberRemove(q: admin.MemberRemoveRequest, credentials: Credentials) {
       return members(await backend.memberRemove(toMemberId(q.ID), credentials));

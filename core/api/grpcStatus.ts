@@ -96,7 +96,7 @@ function storeMessage(error: StoreError): string {
 export function toGrpcFailure(error: unknown): GrpcFailure {
   if (error instanceof StoreError) return { code: storeCodes[error.code], details: storeMessage(error) };
   if (error instanceof ServerError) return { code: serverCodes[error.code], details: error.message };
-  if (error instanceof AuthError) return { code: authCodes[error.code], details: error.message };
+  if (error instanceof AuthError) return { code: error.unmapped ? status.UNKNOWN : authCodes[error.code], details: error.message };
   if (error instanceof InvalidRequestError) return { code: error.code, details: error.message };
   if (error instanceof ElectionError) return { code: status.FAILED_PRECONDITION, details: error.message };
   if (error instanceof DecodeError) return { code: status.INVALID_ARGUMENT, details: `etcdserver: ${error.message}` };

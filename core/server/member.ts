@@ -658,22 +658,22 @@ export class Member implements EtcdBackend {
   }
 
   async defragment(credentials: Credentials): Promise<void> {
-    await this.auth.requireAdmin(credentials);
+    await this.auth.requireAdmin(credentials, true);
     await this.store.defragment();
   }
 
   async hash(credentials: Credentials): Promise<number> {
-    await this.auth.requireAdmin(credentials);
+    await this.auth.requireAdmin(credentials, true);
     return this.store.hash();
   }
 
   async hashKv(revision: number, credentials: Credentials): Promise<HashKvResult> {
-    await this.auth.requireAdmin(credentials);
+    await this.auth.requireAdmin(credentials, true);
     return this.store.hashKv(revision);
   }
 
   async snapshot(credentials: Credentials): Promise<SnapshotStream> {
-    await this.auth.requireAdmin(credentials);
+    await this.auth.requireAdmin(credentials, true);
     return streamStoreCopy(this.paths.tmp, (file) => this.store.snapshotTo(file));
   }
 

@@ -89,9 +89,19 @@ export class MemberAuth {
     return info;
   }
 
-  /** etcd's IsAdminPermitted on the caller (membership changes, maintenance). */
-  async requireAdmin(credentials: Credentials): Promise<void> {
-    this.store.checkAdmin(await this.resolve(credentials));
+  /**
+   * etcd's IsAdminPermitted on the caller (membership changes, maintenance). `unmapped`: the
+   * refusal carries the auth package's text with code UNKNOWN, as etcd 3.4's Defragment, Hash,
+   * HashKV and Snapshot answer.
+   */
+  async requireAdmin(credentials: Credentials, unmapped = false): Promise<void> {
+    const info = await this.resolve(credentials);
+    try {
+      this.store.checkAdmin(info);
+    } catch (error) {
+      if (unmapped && error instanceof AuthError) throw new AuthError(error.code, true);
+      throw error;
+    }
   }
 
   /**

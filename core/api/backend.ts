@@ -134,7 +134,7 @@ export interface EtcdBackend {
   watchPermitted(options: WatchOptions, credentials: Credentials): Promise<void>;
   watch(options: WatchOptions, sink: WatchSink): WatchRegistration;
 
-  memberList(linearizable: boolean): Promise<MemberInfo[]>;
+  memberList(linearizable: boolean, credentials: Credentials): Promise<MemberInfo[]>;
   memberAdd(peerUrls: readonly string[], isLearner: boolean, credentials: Credentials): Promise<{ readonly member: MemberInfo; readonly members: MemberInfo[] }>;
   memberRemove(id: string, credentials: Credentials): Promise<MemberInfo[]>;
   memberUpdate(id: string, peerUrls: readonly string[], credentials: Credentials): Promise<MemberInfo[]>;

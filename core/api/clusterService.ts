@@ -31,8 +31,8 @@ export function clusterHandlers(backend: EtcdBackend) {
     async MemberUpdate(q: admin.MemberUpdateRequest, credentials: Credentials) {
       return members(await backend.memberUpdate(toMemberId(q.ID), q.peerURLs, credentials));
     },
-    async MemberList(q: admin.MemberListRequest) {
-      return members(await backend.memberList(q.linearizable ?? false));
+    async MemberList(q: admin.MemberListRequest, credentials: Credentials) {
+      return members(await backend.memberList(q.linearizable ?? false, credentials));
     },
     async MemberPromote(q: admin.MemberPromoteRequest, credentials: Credentials) {
       return members(await backend.memberPromote(toMemberId(q.ID), credentials));

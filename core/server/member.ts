@@ -520,7 +520,9 @@ export class Member implements EtcdBackend {
     return this.propose({ kind: 'txn', txn: request }, await this.auth.caller(credentials));
   }
 
+  /** Compaction needs the root role once auth is on (etcd's current releases; 3.4.23 let anyone compact). */
   async compact(request: CompactionRequest, credentials: Credentials): Promise<CompactionResponse> {
+    await this.auth.requireAdmin(credentials);
     return this.propose({ kind: 'compaction', compaction: request }, await this.auth.caller(credentials));
   }
 
@@ -578,7 +580,9 @@ export class Member implements EtcdBackend {
 
   // ---- Membership ---------------------------------------------------------------------------
 
-  memberList(linearizable: boolean): Promise<MemberInfo[]> {
+  /** Any user may list members; with auth on, a caller without credentials may not (etcd's current releases). */
+  async memberList(linearizable: boolean, credentials: Credentials): Promise<MemberInfo[]> {
+    await this.auth.requireUser(credentials);
     return this.clusterMembers.memberList(linearizable);
   }
 

@@ -65,7 +65,7 @@ export class MemberAuth {
    */
   async resolve(credentials: Credentials): Promise<AuthInfo | null> {
     if (!this.store.enabled) return null;
-    if (credentials.token !== null && credentials.token !== '') {
+    if (credentials.token !== null) {
       const index = tokenIndex(credentials.token);
       if (index === null) throw new AuthError('INVALID_AUTH_TOKEN');
       if (!(await this.host.waitApplied(index, this.options.requestTimeoutMs))) throw new AuthError('INVALID_AUTH_TOKEN');

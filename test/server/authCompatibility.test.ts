@@ -103,6 +103,12 @@ const script: Step[] = [
   { args: [...bob, 'del', '/r1', '/r5'] },
   { args: [...bob, 'del', '/r1', '/r6'] },
   { args: [...bob, 'put', '/r3', 'v', '--prev-kv'] },
+  // Locks and leases run as the caller.
+  { args: [...alice, 'lock', '/app/lock', 'echo', 'locked'] },
+  { args: [...bob, 'lock', '/data/k', 'echo', 'locked'] },
+  { args: [...root, 'lock', '/app/lock', 'echo', 'locked'] },
+  { args: [...alice, 'lease', 'list'] },
+  { args: [...alice, 'lease', 'timetolive', '1234'] },
   // A watch on a forbidden prefix is refused.
   { args: [...alice, 'watch', '/other', '--prefix'], watchLines: 2 },
   { args: [...alice, 'watch', '/', '--prefix'], watchLines: 2 },

@@ -336,15 +336,19 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
   return caller === null ? { id, request } : { id, request, caller };
 }
 
-/** A one-line readable form for the Raft inspector and the WAL inspector. */
-export function describeRequest(data: Uint8Array): string {
+/**
+ * A one-line readable form for the Raft inspector and the WAL inspector. `hideNames` leaves out
+ * keys and user and role names: the inspector answers anyone who reaches the client port, so
+ * with auth enabled it must not show what only permitted users may read.
+ */
+export function describeRequest(data: Uint8Array, hideNames = false): string {
   let envelope: RequestEnvelope;
   try {
     envelope = decodeRequest(data);
   } catch (error) {
     return `undecodable (${error instanceof Error ? error.message : String(error)})`;
   }
-  const text = (bytes: Uint8Array): string => JSON.stringify(Buffer.from(bytes).toString('utf8'));
+  const text = (bytes: Uint8Array): string => (hideNames ? '(key hidden)' : JSON.stringify(Buffer.from(bytes).toString('utf8')));
   const q = envelope.request;
   switch (q.kind) {
     case 'put': return `put ${text(q.put.key)} (${q.put.value?.length ?? 0} bytes${q.put.lease ? `, lease ${q.put.lease.toString(16)}` : ''})`;
@@ -357,6 +361,6 @@ export function describeRequest(data: Uint8Array): string {
     case 'alarm': return `alarm ${q.action} ${q.alarm} on member ${q.memberId.toString(16)}`;
     case 'memberAttributes': return `publish member ${q.memberId} name ${JSON.stringify(q.name)}`;
     case 'memberUpdate': return `update member ${q.memberId} peer URLs ${q.peerUrls.join(',')}`;
-    case 'auth': return `auth ${q.auth.op}${'name' in q.auth ? ` ${JSON.stringify(q.auth.name)}` : ''}`;
+    case 'auth': return `auth ${q.auth.op}${'name' in q.auth && !hideNames ? ` ${JSON.stringify(q.auth.name)}` : ''}`;
   }
 }

@@ -90,6 +90,11 @@ describe('the Auth API side by side with etcd 3.4', () => {
     const enabled = await both((side) => auth(side, 'AuthEnable', {}));
     expect(enabled.rafter).toEqual({ ok: true });
     expect(enabled.etcd).toEqual({ ok: true });
+    // Rafter's log inspector answers anyone on the client port: with auth on it names no user or key.
+    const entries = (await (await fetch(`${sides[1]!.url}/rafter/v1/raft/entries`)).json()) as { entries: { description: string }[] };
+    const descriptions = entries.entries.map((e) => e.description).join('\n');
+    expect(descriptions).toContain('auth userAdd');
+    expect(descriptions).not.toContain('carol');
   });
 
   it('answers an unknown token, a garbled one and a call without any as etcd does', async () => {

@@ -103,6 +103,12 @@ describe('internal request encoding', () => {
   it('describes an auth request by its operation and name, never its hash', () => {
     const data = encodeRequest({ id: 1n, request: { kind: 'auth', auth: { op: 'userAdd', name: 'alice', passwordHash: '$2b$10$abcdefghijklmnopqrstuu' } } });
     expect(describeRequest(data)).toBe('auth userAdd "alice"');
+    expect(describeRequest(data, true)).toBe('auth userAdd');
+  });
+
+  it('hides keys when asked (the inspector does once auth is enabled)', () => {
+    const data = encodeRequest({ id: 1n, request: { kind: 'put', put: { key: Buffer.from('/secret/a'), value: Buffer.from('xyz') } } });
+    expect(describeRequest(data, true)).toBe('put (key hidden) (3 bytes)');
   });
 
   it('refuses every truncation of a valid payload', () => {

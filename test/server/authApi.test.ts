@@ -188,6 +188,31 @@ describe('the Auth API side by side with etcd 3.4', () => {
     expect(answers[1]!.put).toBe(200);
   });
 
+  it('takes the gateway watch stream\'s Authorization header as the token', async () => {
+    const firstLine = async (side: Side, token: string): Promise<unknown> => {
+      const controller = new AbortController();
+      const response = await fetch(`${side.url}/v3/watch`, {
+        method: 'POST', signal: controller.signal, headers: { authorization: token },
+        body: JSON.stringify({ create_request: { key: Buffer.from('gw').toString('base64') } }),
+      });
+      const reader = response.body!.getReader();
+      let text = '';
+      while (!text.includes('\n')) {
+        const chunk = await reader.read();
+        if (chunk.done) break;
+        text += Buffer.from(chunk.value).toString('utf8');
+      }
+      controller.abort();
+      const { result } = JSON.parse(text.slice(0, text.indexOf('\n'))) as { result: Record<string, unknown> };
+      return { created: result['created'], canceled: result['canceled'] ?? false, cancel_reason: result['cancel_reason'] ?? '' };
+    };
+    for (const [user, password] of [['root', 'rootpw'], ['carol', 'newpw']] as const) {
+      const [etcdLine, rafterLine] = await Promise.all(sides.map(async (side) => firstLine(side, await tokenOf(side, user, password))));
+      expect(rafterLine, user).toEqual(etcdLine);
+      expect(rafterLine, user).toMatchObject({ created: true, canceled: user === 'carol' });
+    }
+  });
+
   it('disables auth as root, after which anonymous calls work again', async () => {
     const answer = await both(async (side) => auth(side, 'AuthDisable', {}, await tokenOf(side, 'root', 'rootpw')));
     expect(answer.rafter).toEqual({ ok: true });

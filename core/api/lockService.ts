@@ -5,7 +5,7 @@ import type { EtcdBackend } from './backend.js';
 import { header, keyValueToWire, toBigInt, toNumber } from './convert.js';
 import type * as admin from './proto/adminMessages.js';
 import type * as pb from './proto/messages.js';
-import { acquireLock, campaign, currentLeader, observe, proclaim, releaseLock, resign, type KvAccess, type LeaderKey } from '../server/concurrency.js';
+import { acquireLock, campaign, currentLeader, observe, prefixEnd, proclaim, releaseLock, resign, type KvAccess, type LeaderKey } from '../server/concurrency.js';
 
 /** The member's KV as the caller: every read, write and watch of a recipe carries its credentials. */
 function kvAs(backend: EtcdBackend, credentials: Credentials): KvAccess {
@@ -73,5 +73,8 @@ export function electionHandlers(backend: EtcdBackend) {
 
 /** The Observe stream: one LeaderResponse per leader (or leader value) change. */
 export async function* observeStream(backend: EtcdBackend, q: { name: Uint8Array }, credentials: Credentials): AsyncIterable<admin.LeaderResponse> {
+  // The caller must be able to read the election's keys (etcd's Observe reads them as the caller).
+  const prefix = Buffer.concat([Buffer.from(q.name), Buffer.from('/')]);
+  await backend.watchPermitted({ key: prefix, rangeEnd: prefixEnd(prefix), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, credentials);
   for await (const kv of observe(kvAs(backend, credentials), q.name)) yield { header: header(backend.header()), kv: keyValueToWire(kv) };
 }

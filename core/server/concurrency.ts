@@ -33,7 +33,8 @@ export class ElectionError extends Error {
   override readonly name = 'ElectionError';
 }
 
-function prefixEnd(prefix: Buffer): Buffer {
+/** The end of the range of keys under `prefix`. */
+export function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {
     if (end[i]! < 0xff) {

@@ -107,6 +107,7 @@ const script: Step[] = [
   { args: [...alice, 'lock', '/app/lock', 'echo', 'locked'] },
   { args: [...bob, 'lock', '/data/k', 'echo', 'locked'] },
   { args: [...root, 'lock', '/app/lock', 'echo', 'locked'] },
+  { args: [...alice, 'elect', '--listen', '/forbidden-election'], watchLines: 1 },
   { args: [...alice, 'lease', 'list'] },
   { args: [...alice, 'lease', 'timetolive', '1234'] },
   // A watch on a forbidden prefix is refused.

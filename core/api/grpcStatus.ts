@@ -66,7 +66,7 @@ const serverCodes: Record<ServerErrorCode, status> = {
   NOT_CAPABLE: status.UNAVAILABLE,
 };
 
-/** etcd's codes for auth errors (rpctypes); NO_PASSWORD_USER is unmapped in etcd 3.4, hence UNKNOWN. */
+/** etcd's codes for auth errors (rpctypes); NO_PASSWORD_USER and VERIFY_ONLY are unmapped in etcd 3.4, hence UNKNOWN. */
 const authCodes: Record<AuthErrorCode, status> = {
   ROOT_USER_NOT_EXIST: status.FAILED_PRECONDITION,
   ROOT_ROLE_NOT_EXIST: status.FAILED_PRECONDITION,
@@ -86,6 +86,7 @@ const authCodes: Record<AuthErrorCode, status> = {
   INVALID_AUTH_TOKEN: status.UNAUTHENTICATED,
   INVALID_AUTH_MGMT: status.INVALID_ARGUMENT,
   AUTH_OLD_REVISION: status.INVALID_ARGUMENT,
+  VERIFY_ONLY: status.UNKNOWN,
 };
 
 /** etcd prefixes store errors with "etcdserver: " on the wire. */

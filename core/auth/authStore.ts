@@ -10,7 +10,7 @@ import type { Backend } from '../mvcc/backend.js';
 import { decodeNumberRecord, encodeNumberRecord, frame, unframe } from '../mvcc/encoding.js';
 import { AuthError } from './errors.js';
 import { coverageOf, isValidPermissionRange, type Permission, type PermissionType, type UserCoverage } from './permissions.js';
-import type { SimpleTokens } from './simpleTokens.js';
+import type { TokenKeeper } from './simpleTokens.js';
 
 export const rootUser = 'root';
 export const rootRole = 'root';
@@ -116,7 +116,7 @@ export class AuthStore {
 
   constructor(
     private backend: Backend,
-    private readonly tokens: SimpleTokens,
+    private readonly tokens: TokenKeeper,
   ) {
     this.reload();
   }
@@ -271,7 +271,7 @@ export class AuthStore {
     if (!this.enabledFlag) throw new AuthError('AUTH_NOT_ENABLED');
     const user = this.users.get(name);
     if (!user || user.passwordHash === null) throw new AuthError('AUTH_FAILED');
-    return this.tokens.assign(name, tokenPrefix, index);
+    return this.tokens.assign(name, this.revisionNumber, tokenPrefix, index);
   }
 
   private userAdd(name: string, passwordHash: string | null): null {

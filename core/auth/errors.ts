@@ -20,10 +20,11 @@ export type AuthErrorCode =
   | 'AUTH_NOT_ENABLED'
   | 'INVALID_AUTH_TOKEN'
   | 'INVALID_AUTH_MGMT'
-  | 'AUTH_OLD_REVISION';
+  | 'AUTH_OLD_REVISION'
+  | 'VERIFY_ONLY';
 
 /**
- * etcd's texts. NO_PASSWORD_USER is the one etcd 3.4 leaves unmapped: it reaches the client as
+ * etcd's texts. NO_PASSWORD_USER and VERIFY_ONLY are the ones etcd 3.4 leaves unmapped: it reaches the client as
  * its internal text with code UNKNOWN, and so it does here.
  */
 export const authErrorMessages: Readonly<Record<AuthErrorCode, string>> = {
@@ -45,6 +46,7 @@ export const authErrorMessages: Readonly<Record<AuthErrorCode, string>> = {
   INVALID_AUTH_TOKEN: 'etcdserver: invalid auth token',
   INVALID_AUTH_MGMT: 'etcdserver: invalid auth management',
   AUTH_OLD_REVISION: 'etcdserver: revision of auth store is old',
+  VERIFY_ONLY: 'auth: token signing attempted with verify-only key',
 };
 
 /** The auth package's own texts, which etcd 3.4 lets through unmapped on a few calls. */
@@ -67,6 +69,7 @@ const internalMessages: Readonly<Record<AuthErrorCode, string>> = {
   INVALID_AUTH_TOKEN: 'auth: invalid auth token',
   INVALID_AUTH_MGMT: 'auth: invalid auth management',
   AUTH_OLD_REVISION: 'auth: revision in header is old',
+  VERIFY_ONLY: 'auth: token signing attempted with verify-only key',
 };
 
 /**

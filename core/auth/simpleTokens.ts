@@ -31,7 +31,15 @@ export function tokenIndex(token: string): number | null {
   return Number(parts[1]);
 }
 
-export class SimpleTokens {
+/** What the auth store needs of a token provider (simple tokens here, JWT in jwtTokens.ts). */
+export interface TokenKeeper {
+  /** A token for `user`, made when the Authenticate entry at `index` applies. Throws AuthError. */
+  assign(user: string, revision: number, prefix: string, index: number): string;
+  invalidateUser(user: string): void;
+  clear(): void;
+}
+
+export class SimpleTokens implements TokenKeeper {
   /** Insertion order is last-use order (a used token is moved to the end). */
   private readonly tokens = new Map<string, Held>();
 
@@ -40,8 +48,8 @@ export class SimpleTokens {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** Records `prefix.index` as a token of `user` and returns it. */
-  assign(user: string, prefix: string, index: number): string {
+  /** Records `prefix.index` as a token of `user` and returns it (a simple token carries no revision). */
+  assign(user: string, _revision: number, prefix: string, index: number): string {
     const token = `${prefix}.${index}`;
     this.tokens.delete(token);
     this.tokens.set(token, { user, expiresAtMs: this.clock() + this.ttlMs });

@@ -1,6 +1,7 @@
 // Parses a member's configuration from etcd's flag names and ETCD_* environment variables
 // (flags win over the environment, as in etcd). It owns validation and defaults only; starting
 // the member is left to core/cli/main.ts.
+import { parseJwtOptions, type JwtOptions } from '../auth/jwtTokens.js';
 
 /** A configuration problem the user can fix; printed as one line, exit code 2. */
 export class FlagError extends Error {
@@ -8,6 +9,7 @@ export class FlagError extends Error {
 }
 
 export type ClusterState = 'new' | 'existing';
+export type AuthTokenConfig = { readonly kind: 'simple' } | { readonly kind: 'jwt'; readonly jwt: JwtOptions };
 export type AutoCompactionMode = 'periodic' | 'revision';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -40,8 +42,8 @@ export interface MemberConfig {
   readonly unsafeNoFsync: boolean;
   /** WAL segment size; only tests set it (small segments, to damage one). */
   readonly walSegmentBytes: number;
-  /** --auth-token: the token provider; only etcd's 'simple' for now. */
-  readonly authToken: 'simple';
+  /** --auth-token: etcd's simple tokens, or JWTs signed with the given keys. */
+  readonly authToken: AuthTokenConfig;
   /** --auth-token-ttl: seconds a simple token lives after its last use. */
   readonly authTokenTtlSeconds: number;
   /** --bcrypt-cost: the cost passwords are hashed at. */
@@ -77,7 +79,7 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'unsafe-fault-injection': { kind: 'boolean', help: 'Serve /rafter/v1/faults to drop or delay peer messages (local test clusters only).' },
   'unsafe-no-fsync': { kind: 'boolean', help: 'Disables fsync, unsafe, will cause data loss (tests only).' },
   'unsafe-wal-segment-bytes': { kind: 'integer', help: 'WAL segment size in bytes (default 64 MiB; tests only).' },
-  'auth-token': { kind: 'string', help: "Token provider for authentication: 'simple' (etcd's default; 'jwt' is not supported yet)." },
+  'auth-token': { kind: 'string', help: "Token provider: 'simple' (default) or 'jwt,pub-key=FILE,priv-key=FILE,sign-method=ES256|RS256|PS256|…,ttl=5m'." },
   'auth-token-ttl': { kind: 'integer', help: 'Seconds a simple token lives after its last use (default 300).' },
   'bcrypt-cost': { kind: 'integer', help: 'bcrypt cost of password hashes, 4 to 31 (default 10).' },
   help: { kind: 'boolean', help: 'Print this help.' },
@@ -182,11 +184,16 @@ function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[
 }
 
 /** etcd's --auth-token: a provider name, then provider options after commas. */
-function parseAuthToken(raw: string): 'simple' {
-  const provider = raw.split(',')[0]!.trim();
-  if (provider === 'simple') return 'simple';
-  if (provider === 'jwt') throw new FlagError('--auth-token jwt is not supported yet; use simple');
-  throw new FlagError(`invalid value "${raw}" for --auth-token: want simple`);
+function parseAuthToken(raw: string): AuthTokenConfig {
+  const comma = raw.indexOf(',');
+  const provider = (comma === -1 ? raw : raw.slice(0, comma)).trim();
+  if (provider === 'simple') return { kind: 'simple' };
+  if (provider !== 'jwt') throw new FlagError(`invalid value "${raw}" for --auth-token: want simple or jwt,…`);
+  try {
+    return { kind: 'jwt', jwt: parseJwtOptions(comma === -1 ? '' : raw.slice(comma + 1)) };
+  } catch (error) {
+    throw new FlagError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** Builds a validated configuration. Throws FlagError with a one-line message on any problem. */

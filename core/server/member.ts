@@ -159,7 +159,10 @@ export class Member implements EtcdBackend {
         waitApplied: (at, timeoutMs) => this.waitApplied(at, timeoutMs),
         lessor: () => this.lessor,
       },
-      { bcryptCost: config.bcryptCost, tokenTtlSeconds: config.authTokenTtlSeconds, clientCertAuth: false, requestTimeoutMs },
+      {
+        bcryptCost: config.bcryptCost, tokenTtlSeconds: config.authTokenTtlSeconds, jwt: config.authToken.kind === 'jwt' ? config.authToken.jwt : null,
+        clientCertAuth: false, requestTimeoutMs,
+      },
     );
     this.store.onAbort(() => this.auth.store.reload());
     this.lastApplied = recovered.snapshotIndex;

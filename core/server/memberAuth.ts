@@ -11,6 +11,7 @@ import { AuthError } from '../auth/errors.js';
 import { PasswordHasher } from '../auth/passwords.js';
 import type { Permission } from '../auth/permissions.js';
 import { checkTxnPermitted } from '../auth/requestPermissions.js';
+import { JwtTokens, type JwtOptions } from '../auth/jwtTokens.js';
 import { SimpleTokens, newTokenPrefix, tokenIndex } from '../auth/simpleTokens.js';
 import type { Lessor } from '../lease/lessor.js';
 import type { Backend } from '../mvcc/backend.js';
@@ -32,7 +33,10 @@ export interface MemberAuthHost {
 
 export interface MemberAuthOptions {
   readonly bcryptCost: number;
+  /** Simple tokens' lifetime after their last use. */
   readonly tokenTtlSeconds: number;
+  /** JWT tokens instead of simple ones (--auth-token jwt,…). */
+  readonly jwt: JwtOptions | null;
   /** --client-cert-auth: a verified certificate's common name names the user of a call without a token. */
   readonly clientCertAuth: boolean;
   readonly requestTimeoutMs: number;
@@ -44,6 +48,7 @@ const nobody: AuthInfo = { user: '', revision: 0 };
 export class MemberAuth {
   readonly store: AuthStore;
   private readonly tokens: SimpleTokens;
+  private readonly jwt: JwtTokens | null;
   private readonly hasher: PasswordHasher;
 
   constructor(
@@ -52,7 +57,8 @@ export class MemberAuth {
     private readonly options: MemberAuthOptions,
   ) {
     this.tokens = new SimpleTokens(options.tokenTtlSeconds * 1000);
-    this.store = new AuthStore(backend, this.tokens);
+    this.jwt = options.jwt === null ? null : new JwtTokens(options.jwt);
+    this.store = new AuthStore(backend, this.jwt ?? this.tokens);
     this.hasher = new PasswordHasher(options.bcryptCost);
   }
 
@@ -65,6 +71,12 @@ export class MemberAuth {
    */
   async resolve(credentials: Credentials): Promise<AuthInfo | null> {
     if (!this.store.enabled) return null;
+    if (credentials.token !== null && this.jwt !== null) {
+      // A JWT carries the revision it was issued at: the checks refuse it once auth has changed.
+      const claims = this.jwt.info(credentials.token);
+      if (claims === null) throw new AuthError('INVALID_AUTH_TOKEN');
+      return claims;
+    }
     if (credentials.token !== null) {
       const index = tokenIndex(credentials.token);
       if (index === null) throw new AuthError('INVALID_AUTH_TOKEN');

@@ -14,7 +14,7 @@ describe('simple tokens', () => {
   it('expire a TTL after their last use, each use starting it again', () => {
     let now = 1_000;
     const tokens = new SimpleTokens(300_000, () => now);
-    const token = tokens.assign('alice', 'prefix', 7);
+    const token = tokens.assign('alice', 1, 'prefix', 7);
     now += 299_000;
     expect(tokens.user(token)).toBe('alice');
     now += 299_000;
@@ -25,8 +25,8 @@ describe('simple tokens', () => {
 
   it('are dropped for one user, or all at once', () => {
     const tokens = new SimpleTokens(1_000, () => 0);
-    const a = tokens.assign('alice', 'p', 1);
-    const b = tokens.assign('bob', 'p', 2);
+    const a = tokens.assign('alice', 1, 'p', 1);
+    const b = tokens.assign('bob', 1, 'p', 2);
     tokens.invalidateUser('alice');
     expect(tokens.user(a)).toBeNull();
     expect(tokens.user(b)).toBe('bob');

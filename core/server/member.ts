@@ -365,6 +365,7 @@ export class Member implements EtcdBackend {
 
   private applySnapshotState(snapshot: Snapshot): void {
     this.clusterMembers.restore(decodeSnapshotState(snapshot.data).membership);
+    this.advanceApplied(snapshot.meta.index);
   }
 
   private apply(entries: readonly Entry[]): void {
@@ -388,7 +389,12 @@ export class Member implements EtcdBackend {
       if (outcome.ok) this.waiters.trigger(id, outcome.value);
       else this.waiters.fail(id, outcome.error);
     }
-    this.lastApplied = Math.max(this.lastApplied, entries.at(-1)?.index ?? 0);
+    this.advanceApplied(entries.at(-1)?.index ?? 0);
+  }
+
+  /** Records that `at` is applied and wakes the callers waiting for it. */
+  private advanceApplied(at: number): void {
+    this.lastApplied = Math.max(this.lastApplied, at);
     while (this.appliedWaiters.length > 0 && this.appliedWaiters[0]!.index <= this.lastApplied) this.appliedWaiters.shift()!.resolve();
   }
 

@@ -1,6 +1,8 @@
 // Users, roles and the enabled flag are replicated state: a member that missed auth changes and
 // caught up from a streamed snapshot enforces the same permissions as the others, and every member
 // still does after all of them restart. Real member processes on loopback, the typed client.
+import fs from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { EtcdClient, EtcdError } from '../../core/client/index.js';
 import { RafterCluster, type RafterMember } from '../support/rafterCluster.js';
@@ -97,5 +99,38 @@ describe('auth state across snapshots and restarts', () => {
       const anonymous = await failureOf(clientOf([c.members[i]!]).kv.get('/late/x', { serializable: true }));
       expect(anonymous.message).toBe('etcdserver: user name is empty');
     }
+  });
+
+  it('keeps passwords out of the data directory and out of snapshots: only bcrypt hashes are stored', async () => {
+    cluster = await RafterCluster.start({ members: 1 });
+    const c = cluster;
+    const password = 'Sup3r-Secret-Passw0rd';
+    const client = clientOf(c.members);
+    await client.auth.userAdd('alice', password);
+    await client.auth.userChangePassword('alice', `${password}-2`);
+    await client.auth.userAdd('root', password);
+    await client.auth.userGrantRole('root', 'root');
+    await client.auth.authEnable();
+    await clientOf(c.members, 'alice', `${password}-2`).kv.get('/x').catch(() => undefined);
+    const snapshotFile = path.join(c.baseDir, 'saved.db');
+    const saved = await c.etcdctl(['--user', `root:${password}`, 'snapshot', 'save', snapshotFile]);
+    expect(saved.code).toBe(0);
+    const files: string[] = [snapshotFile];
+    const walk = (dir: string): void => {
+      for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+        const full = path.join(dir, entry.name);
+        if (entry.isDirectory()) walk(full);
+        else files.push(full);
+      }
+    };
+    walk(c.members[0]!.dataDir);
+    let hashes = 0;
+    for (const file of files) {
+      const bytes = fs.readFileSync(file);
+      expect(bytes.includes(password), file).toBe(false);
+      if (bytes.includes('$2b$10$')) hashes++;
+    }
+    expect(hashes, 'files holding bcrypt hashes at cost 10').toBeGreaterThan(0);
+    expect(c.members[0]!.log.join('\n')).not.toContain(password);
   });
 });

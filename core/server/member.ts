@@ -33,6 +33,7 @@ import { RaftDriver } from './raftDriver.js';
 import { MemberMetrics } from './metrics.js';
 import { RequestIdGenerator, Waiters } from './waiters.js';
 import { MemberAuth } from './memberAuth.js';
+import { AppliedIndexWaiters } from './appliedIndexWaiters.js';
 import type { AuthInfo } from '../auth/authStore.js';
 import type { Credentials } from '../auth/credentials.js';
 import { inspectionRoutes } from './inspection.js';
@@ -121,9 +122,8 @@ export class Member implements EtcdBackend {
   private proposalQueue: { id: bigint; data: Uint8Array }[] = [];
   /** Users, roles, tokens and the checks made with them. */
   readonly auth: MemberAuth;
-  /** Callers waiting for this member to apply an index (a token made by a later entry), in index order. */
-  private appliedWaiters: { index: number; resolve: () => void }[] = [];
-  private lastApplied = 0;
+  /** Callers waiting for this member to apply an index (a token made by a later entry). */
+  private readonly appliedWaiters: AppliedIndexWaiters;
   private readonly stoppedPromise: Promise<string>;
   private resolveStopped!: (reason: string) => void;
   /** Terms and leaders as seen here, newest last (the console's term timeline). */
@@ -156,7 +156,7 @@ export class Member implements EtcdBackend {
       {
         propose: (request, caller) => this.propose(request, caller),
         linearizable: () => this.linearizable(),
-        waitApplied: (at, timeoutMs) => this.waitApplied(at, timeoutMs),
+        waitApplied: (at, timeoutMs) => (this.stopped ? Promise.resolve(false) : this.appliedWaiters.wait(at, timeoutMs)),
         lessor: () => this.lessor,
       },
       {
@@ -165,7 +165,7 @@ export class Member implements EtcdBackend {
       },
     );
     this.store.onAbort(() => this.auth.store.reload());
-    this.lastApplied = recovered.snapshotIndex;
+    this.appliedWaiters = new AppliedIndexWaiters(Math.max(recovered.snapshotIndex, this.store.appliedIndex()));
     this.hub = new WatchHub(this.store);
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
     const tickMs = Math.max(1, Math.floor(config.heartbeatIntervalMs / 5));
@@ -365,7 +365,7 @@ export class Member implements EtcdBackend {
 
   private applySnapshotState(snapshot: Snapshot): void {
     this.clusterMembers.restore(decodeSnapshotState(snapshot.data).membership);
-    this.advanceApplied(snapshot.meta.index);
+    this.appliedWaiters.advance(snapshot.meta.index);
   }
 
   private apply(entries: readonly Entry[]): void {
@@ -389,31 +389,7 @@ export class Member implements EtcdBackend {
       if (outcome.ok) this.waiters.trigger(id, outcome.value);
       else this.waiters.fail(id, outcome.error);
     }
-    this.advanceApplied(entries.at(-1)?.index ?? 0);
-  }
-
-  /** Records that `at` is applied and wakes the callers waiting for it. */
-  private advanceApplied(at: number): void {
-    this.lastApplied = Math.max(this.lastApplied, at);
-    while (this.appliedWaiters.length > 0 && this.appliedWaiters[0]!.index <= this.lastApplied) this.appliedWaiters.shift()!.resolve();
-  }
-
-  /** Resolves true once this member has applied `at`; false after `timeoutMs` or when it stops. */
-  private waitApplied(at: number, timeoutMs: number): Promise<boolean> {
-    if (at <= Math.max(this.lastApplied, this.driver.applied)) return Promise.resolve(true);
-    if (this.stopped) return Promise.resolve(false);
-    return new Promise((resolve) => {
-      const waiter = { index: at, resolve: () => {
-        clearTimeout(timer);
-        resolve(true);
-      } };
-      const timer = setTimeout(() => {
-        this.appliedWaiters = this.appliedWaiters.filter((w) => w !== waiter);
-        resolve(false);
-      }, timeoutMs);
-      const position = this.appliedWaiters.findIndex((w) => w.index > at);
-      this.appliedWaiters.splice(position === -1 ? this.appliedWaiters.length : position, 0, waiter);
-    });
+    this.appliedWaiters.advance(entries.at(-1)?.index ?? 0);
   }
 
   private onSoftState(leader: NodeId | null, role: string, term: number): void {
@@ -752,7 +728,7 @@ export class Member implements EtcdBackend {
     this.hub.close();
     this.lessor.close();
     await this.auth.close();
-    for (const waiter of this.appliedWaiters.splice(0)) waiter.resolve();
+    this.appliedWaiters.close();
     await this.wal.close();
     this.store.close();
     this.resolveStopped(reason);

@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     pool: 'forks',
+    // Member processes run the compiled `rafter` (dist/core), built once here.
+    globalSetup: ['test/support/buildOnce.ts'],
     projects: [
       {
         extends: true,

@@ -9,6 +9,7 @@ import { AdminService } from '../core/admin/adminService.js';
 import { appDataOptions } from '../core/admin/appData.js';
 import { registerAppScheme, serveAppScheme } from './appProtocol.js';
 import { filePicker } from './fileDialogs.js';
+import { folderMenuItems } from './folderMenu.js';
 import { registerCluster } from './ipc/cluster.js';
 import { registerConnections } from './ipc/connections.js';
 import { registerEvents } from './ipc/events.js';
@@ -78,7 +79,7 @@ async function start(): Promise<void> {
   await service.createFirstRunCluster().catch((error: unknown) => console.error('Rafter could not create the default local cluster', error));
   serveAppScheme(rendererDir);
   lockDownContents();
-  installMenu(process.platform === 'darwin');
+  installMenu(process.platform === 'darwin', folderMenuItems(app.getPath('userData'), shell, (message) => dialog.showErrorBox('Rafter', message)));
   const context = ipcContext(ipcMain, service, isTrusted);
   registerConnections(context);
   registerCluster(context);

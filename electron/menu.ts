@@ -1,13 +1,14 @@
-// The application menu: the standard roles, plus help links opened in the user's browser.
+// The application menu: the standard roles, the File menu's folder items (folderMenu.ts), and
+// help links opened in the user's browser.
 import { Menu, shell } from 'electron';
 import type { MenuItemConstructorOptions } from 'electron';
 
 export const projectUrl = 'https://github.com/rafter-kv/rafter';
 
-export function installMenu(isMac: boolean): void {
+export function installMenu(isMac: boolean, folderItems: readonly MenuItemConstructorOptions[]): void {
   const template: MenuItemConstructorOptions[] = [
     ...(isMac ? [{ role: 'appMenu' as const }] : []),
-    { role: 'fileMenu' },
+    { label: 'File', submenu: [...folderItems, { type: 'separator' }, isMac ? { role: 'close' } : { role: 'quit' }] },
     { role: 'editMenu' },
     {
       label: 'View',

@@ -1,19 +1,21 @@
-// `npm start`: runs the desktop app when Electron's binary is installed; otherwise (or with
-// `--web`) builds the renderer if needed, starts the web host on 127.0.0.1 and prints the URL with
-// its access token. The web console keeps its data in $RAFTER_HOME (default ~/.rafter): saved
+// `npm start`: runs the desktop app when Electron's binary is installed and can open a window;
+// otherwise (saying why; see electronAvailability.ts) or with `--web`, builds the renderer if
+// needed, starts the web host on 127.0.0.1 and prints the URL with its access token. The web console keeps its data in $RAFTER_HOME (default ~/.rafter): saved
 // connections, preferences and local clusters, which are started again on the next run; the first
 // run creates and opens a default 3-member local cluster. Options: --web, --port <n>, --rebuild.
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AdminService } from '../core/admin/adminService.js';
 import { appDataOptions, webDataDir } from '../core/admin/appData.js';
 import { FolderLockedError } from '../core/admin/folderLock.js';
-import { sourceMemberCommand } from '../core/admin/memberCommand.js';
+import { compiledMemberCommand } from '../core/admin/memberCommand.js';
 import { startWebHost } from '../core/admin/webHost.js';
 import type { WebHost } from '../core/admin/webHost.js';
+import { buildCore } from './buildCore.js';
+import { electronAvailability } from './electronAvailability.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const rendererDir = path.join(root, 'dist', 'renderer');
@@ -22,14 +24,6 @@ const args = process.argv.slice(2);
 function option(name: string): string | undefined {
   const index = args.indexOf(name);
   return index === -1 ? undefined : args[index + 1];
-}
-
-/** The Electron binary's path, or null when only the npm package (types) is installed. */
-function electronBinary(): string | null {
-  const pathFile = path.join(root, 'node_modules', 'electron', 'path.txt');
-  if (!existsSync(pathFile)) return null;
-  const binary = path.join(root, 'node_modules', 'electron', 'dist', readFileSync(pathFile, 'utf8').trim());
-  return existsSync(binary) ? binary : null;
 }
 
 function run(command: string, commandArgs: string[]): Promise<void> {
@@ -82,8 +76,10 @@ async function startHostAtSavedAddress(service: AdminService, dataDir: string): 
 }
 
 async function startWeb(): Promise<void> {
+  // Local cluster members run the compiled `rafter`: bring it up to date with core/ first.
+  await buildCore();
   const dataDir = webDataDir();
-  const service = new AdminService(appDataOptions(dataDir, sourceMemberCommand()));
+  const service = new AdminService(appDataOptions(dataDir, compiledMemberCommand()));
   process.once('exit', () => service.killLocalMembersNow());
   console.log(`Console data: ${dataDir}`);
   try {
@@ -111,6 +107,15 @@ async function startWeb(): Promise<void> {
   process.once('SIGTERM', stop);
 }
 
-const binary = args.includes('--web') ? null : electronBinary();
-if (binary === null && !args.includes('--web')) console.log('Electron is not installed here; serving the web console instead.');
-await (binary === null ? startWeb() : startDesktop(binary));
+if (args.includes('--web')) {
+  await startWeb();
+} else {
+  const electron = electronAvailability({ root, platform: process.platform, env: process.env });
+  if (electron.kind === 'available') {
+    await startDesktop(electron.binary);
+  } else {
+    console.log(`The desktop app is not available: ${electron.reason}`);
+    console.log('Serving the web console instead.');
+    await startWeb();
+  }
+}

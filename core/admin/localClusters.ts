@@ -33,6 +33,8 @@ export interface LocalClusterSettings {
   memberCommand: MemberCommand;
   /** Extra environment for member processes (the desktop app sets ELECTRON_RUN_AS_NODE). */
   memberEnv?: Readonly<Record<string, string>>;
+  /** Where members also write their logs, one file each (`<cluster id>-<member>.log`); none when unset. */
+  logsDir?: string;
 }
 
 interface LocalCluster {
@@ -265,7 +267,9 @@ export class LocalClusters {
     initialState: 'new' | 'existing',
     isLearner: boolean,
   ): LocalMember {
-    const spec = { name, ...urls, dataDir: path.join(cluster.dataDir, name), initialCluster, initialState, clusterToken: cluster.token, isLearner };
+    const logsDir = this.settings.logsDir;
+    const logFile = logsDir === undefined ? {} : { logFile: path.join(logsDir, `${cluster.id}-${name}.log`) };
+    const spec = { name, ...urls, dataDir: path.join(cluster.dataDir, name), initialCluster, initialState, clusterToken: cluster.token, isLearner, ...logFile };
     return new LocalMember(spec, this.settings.memberCommand, this.settings.memberEnv ?? {}, (lines) =>
       this.hub.publish({ kind: 'memberLog', clusterId: cluster.id, memberName: name, lines }),
     );

@@ -2,6 +2,8 @@
 // bounded tail of its log, waiting until it serves /health, and stopping or killing it.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { LocalMemberInfo, LocalMemberState } from './api.js';
 import { canBind } from './localPorts.js';
@@ -24,6 +26,8 @@ export interface LocalMemberSpec {
   initialState: 'new' | 'existing';
   clusterToken: string;
   isLearner: boolean;
+  /** A file the member appends its log to, besides the pipe the console reads. */
+  logFile?: string;
 }
 
 /** Runs `rafter` with the given arguments: the command prefix plus member or snapshot flags. */
@@ -71,6 +75,7 @@ export class LocalMember {
       `--initial-cluster-token=${spec.clusterToken}`,
       '--unsafe-fault-injection',
       '--log-level=info',
+      ...(spec.logFile === undefined ? [] : [`--log-outputs=stderr,${spec.logFile}`]),
     ];
   }
 
@@ -96,6 +101,7 @@ export class LocalMember {
       this.record(Buffer.from(`${message}\n`));
       throw new AdminFailure('failed_precondition', message);
     }
+    if (this.spec.logFile !== undefined) await mkdir(path.dirname(this.spec.logFile), { recursive: true });
     const child = spawn(executable, [...prefix, ...this.flags()], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.process = child;
     this.state = 'starting';

@@ -1,20 +1,25 @@
 // The client port: gRPC (etcd's v3 services) and HTTP/1.1 (the JSON gateway, /health, /version,
 // /metrics and Rafter's read-only inspection endpoints) on the same listener, as etcd serves them.
 // Each accepted connection is routed by its first bytes: the HTTP/2 connection preface goes to
-// grpc-js, anything else to the HTTP/1.1 server.
+// grpc-js, anything else to the HTTP/1.1 server. On an https:// listener TLS comes first and the
+// decrypted connection is routed by its ALPN protocol (h2 to grpc-js, as the TLS socket itself,
+// so a call's auth context holds the verified client certificate: clientIdentity.ts), or by its
+// first bytes when the client named none. A connection that fails the handshake (plaintext, no or
+// a wrongly signed client certificate) is closed at once.
 import http from 'node:http';
 import net from 'node:net';
+import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend.js';
 import { clusterHandlers, maintenanceHandlers, snapshotStream } from './clusterService.js';
 import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandler } from './gateway.js';
-import { serverStream, unary } from './handlers.js';
-import { AuthorityRewriter } from './authorityRewriter.js';
+import { serverStream, unary, type CallContext } from './handlers.js';
 import { authHandlers } from './authService.js';
-import type { Credentials } from '../auth/credentials.js';
+import { AuthorityRewriter } from './authorityRewriter.js';
 import { kvHandlers } from './kvService.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
+import { grpcReceiveBytesCeiling, oversizeInterceptor, withRequestLimit } from './messageSize.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
 import { serviceDefinition, type EtcdServiceName } from './proto/load.js';
 import { watchHandler } from './watchService.js';
@@ -35,35 +40,50 @@ export interface HttpEndpoints {
 const grpcOverheadBytes = 512 * 1024;
 const http2Preface = Buffer.from('PRI * HTTP/2.0');
 const rafterBodyBytesMax = 64 * 1024;
+/** What a --listen-metrics-urls listener serves. */
+const metricsPaths = new Set(['/metrics', '/health', '/livez', '/readyz']);
+/** How long a connection may take to finish its TLS handshake. */
+const tlsHandshakeTimeoutMs = 10_000;
+
+/** One listening address; `tls` present makes it an https:// listener. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+  readonly tls?: tls.TlsOptions | undefined;
+}
 
 export class ClientServer {
   private readonly grpc: Server;
   private readonly http: http.Server;
   private readonly listeners: net.Server[] = [];
+  private readonly metricsServers: http.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
   private injector: ReturnType<Server['createConnectionInjector']> | null = null;
 
   constructor(backend: EtcdBackend, private readonly endpoints: HttpEndpoints) {
+    const requestBytesMax = backend.maxRequestBytes + grpcOverheadBytes;
     this.grpc = new Server({
-      'grpc.max_receive_message_length': backend.maxRequestBytes + grpcOverheadBytes,
+      // Requests over requestBytesMax are refused in etcd's words by oversizeInterceptor.
+      'grpc.max_receive_message_length': Math.max(requestBytesMax, grpcReceiveBytesCeiling),
       'grpc.max_send_message_length': -1,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+      interceptors: [oversizeInterceptor],
     });
     const unaryMap = new Map<string, UnaryHandler>();
     const duplexMap = new Map<string, StreamHandler>();
     const streamMap = new Map<string, ServerStreamHandler>();
-    const add = (name: EtcdServiceName, methods: Record<string, (request: never, credentials: Credentials) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
+    const add = (name: EtcdServiceName, methods: Record<string, (request: never, call: CallContext) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
       const implementation: UntypedServiceImplementation = { ...extra };
       for (const [method, handler] of Object.entries(methods)) {
         implementation[method] = unary(handler);
         unaryMap.set(`${name}/${method}`, handler);
       }
-      this.grpc.addService(serviceDefinition(name), implementation);
+      this.grpc.addService(withRequestLimit(serviceDefinition(name), requestBytesMax), implementation);
     };
     const watch = watchHandler(backend);
     const keepAlive = leaseKeepAliveHandler(backend);
-    const snapshot = (_request: never, credentials: Credentials): AsyncIterable<object> => snapshotStream(backend, credentials);
+    const snapshot = (_request: never, call: CallContext): AsyncIterable<object> => snapshotStream(backend, call.credentials);
     duplexMap.set('etcdserverpb.Watch/Watch', watch as unknown as StreamHandler);
     duplexMap.set('etcdserverpb.Lease/LeaseKeepAlive', keepAlive as unknown as StreamHandler);
     streamMap.set('etcdserverpb.Maintenance/Snapshot', snapshot);
@@ -72,12 +92,12 @@ export class ClientServer {
     add('etcdserverpb.Lease', leaseHandlers(backend), { LeaseKeepAlive: keepAlive });
     add('etcdserverpb.Cluster', clusterHandlers(backend));
     add('etcdserverpb.Maintenance', maintenanceHandlers(backend), { Snapshot: serverStream(snapshot) });
-    const observeLeader = (request: never, credentials: Credentials): AsyncIterable<object> => observeStream(backend, request, credentials);
+    const observeLeader = (request: never, call: CallContext): AsyncIterable<object> => observeStream(backend, request, call);
     streamMap.set('v3electionpb.Election/Observe', observeLeader);
     add('etcdserverpb.Auth', authHandlers(backend));
     add('v3lockpb.Lock', lockHandlers(backend));
     add('v3electionpb.Election', electionHandlers(backend), { Observe: serverStream(observeLeader) });
-    const gateway = new Gateway({ unary: unaryMap, duplex: duplexMap, serverStream: streamMap });
+    const gateway = new Gateway({ unary: unaryMap, duplex: duplexMap, serverStream: streamMap }, { requestBytesMax });
     this.http = http.createServer((request, response) => {
       if (gateway.handle(request, response)) return;
       this.serveHttp(request, response);
@@ -85,11 +105,11 @@ export class ClientServer {
   }
 
   /** Starts listening on each host:port; resolves with the bound ports (port 0 picks one). */
-  async listen(addresses: readonly { readonly host: string; readonly port: number }[]): Promise<number[]> {
+  async listen(addresses: readonly ListenAddress[]): Promise<number[]> {
     this.injector ??= this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
     const ports: number[] = [];
     for (const address of addresses) {
-      const listener = net.createServer({ noDelay: true }, (socket) => this.route(socket));
+      const listener = address.tls ? this.tlsListener(address.tls) : net.createServer({ noDelay: true }, (socket) => this.route(socket));
       this.listeners.push(listener);
       ports.push(
         await new Promise<number>((resolve, reject) => {
@@ -105,10 +125,81 @@ export class ClientServer {
     return ports;
   }
 
-  private route(socket: net.Socket): void {
+  /**
+   * Serves only /metrics and the health endpoints on each host:port (etcd's
+   * --listen-metrics-urls, plain HTTP), so monitoring needs no access to the client API.
+   * Resolves with the bound ports.
+   */
+  async listenMetrics(addresses: readonly { readonly host: string; readonly port: number }[]): Promise<number[]> {
+    const ports: number[] = [];
+    for (const address of addresses) {
+      const server = http.createServer((request, response) => {
+        const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
+        if (metricsPaths.has(pathname)) this.serveHttp(request, response);
+        else response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: `no such endpoint: ${pathname}` }));
+      });
+      this.metricsServers.push(server);
+      ports.push(
+        await new Promise<number>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen({ host: address.host, port: address.port }, () => {
+            server.off('error', reject);
+            const bound = server.address();
+            resolve(typeof bound === 'object' && bound ? bound.port : address.port);
+          });
+        }),
+      );
+    }
+    return ports;
+  }
+
+  /**
+   * An https:// listener: TLS as `options` say (certificate, client-certificate policy, versions),
+   * then routeTls() on the decrypted connection. A connection that does not complete a handshake (a
+   * plaintext client, a client certificate missing or signed by another CA) is closed at once.
+   */
+  private tlsListener(options: tls.TlsOptions): tls.Server {
+    const listener = tls.createServer(
+      {
+        ...options,
+        noDelay: true,
+        // curl and browsers offer both and get HTTP/1.1 (gateway, /health...); gRPC clients offer only h2.
+        ALPNProtocols: ['http/1.1', 'h2'],
+        handshakeTimeout: tlsHandshakeTimeoutMs,
+      },
+      (socket) => this.routeTls(socket),
+    );
+    listener.on('connection', (socket: net.Socket) => this.track(socket));
+    listener.on('tlsClientError', (_error, socket) => socket.destroy());
+    return listener;
+  }
+
+  private track(socket: net.Socket): void {
     this.sockets.add(socket);
     socket.on('close', () => this.sockets.delete(socket));
     socket.on('error', () => socket.destroy());
+  }
+
+  /**
+   * A decrypted connection, by the protocol its client chose. etcdctl and the other gRPC clients
+   * send a valid :authority over TLS, so h2 needs no AuthorityRewriter here and grpc-js gets the
+   * TLS socket unread.
+   */
+  private routeTls(socket: tls.TLSSocket): void {
+    if (socket.alpnProtocol === 'h2') {
+      this.track(socket);
+      this.injector?.injectConnection(socket);
+    } else if (socket.alpnProtocol === 'http/1.1') {
+      this.track(socket);
+      this.http.emit('connection', socket);
+    } else {
+      this.route(socket);
+    }
+  }
+
+  /** Routes a connection (plaintext, or decrypted TLS without ALPN) by its first bytes. */
+  private route(socket: net.Socket): void {
+    this.track(socket);
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
       const probe = chunk.subarray(0, http2Preface.length);
@@ -144,7 +235,8 @@ export class ClientServer {
           if (result === null) json(404, { error: `no such endpoint: ${url.pathname}` });
           else json(200, result);
         } else {
-          json(404, { error: `no such endpoint: ${url.pathname}` });
+          // Go's http.NotFound, as etcd answers any other path (/v3alpha/ among them).
+          response.writeHead(404, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' }).end('404 page not found\n');
         }
       } catch (error) {
         json(400, { error: error instanceof Error ? error.message : String(error) });
@@ -154,6 +246,8 @@ export class ClientServer {
 
   async close(): Promise<void> {
     for (const listener of this.listeners) listener.close();
+    for (const server of this.metricsServers) server.close();
+    for (const server of this.metricsServers) server.closeAllConnections();
     this.injector?.destroy();
     this.grpc.forceShutdown();
     for (const socket of this.sockets) socket.destroy();

@@ -176,9 +176,10 @@ function responseOpToWire(outer: HeaderInfo, op: ResponseOp): pb.ResponseOp {
   if ('responseRange' in op) return { response: 'response_range', response_range: rangeResponseToWire(info, op.responseRange) };
   if ('responsePut' in op) return { response: 'response_put', response_put: putResponseToWire(info, op.responsePut) };
   if ('responseDeleteRange' in op) return { response: 'response_delete_range', response_delete_range: deleteRangeResponseToWire(info, op.responseDeleteRange) };
-  return { response: 'response_txn', response_txn: txnResponseToWire(info, op.responseTxn) };
+  // etcd leaves a nested transaction's own header empty (its operations carry the revision).
+  return { response: 'response_txn', response_txn: txnResponseToWire(info, op.responseTxn, 0) };
 }
 
-export function txnResponseToWire(info: HeaderInfo, r: TxnResponse): pb.TxnResponse {
-  return { header: header(info, r.revision), succeeded: r.succeeded, responses: r.responses.map((op) => responseOpToWire(info, op)) };
+export function txnResponseToWire(info: HeaderInfo, r: TxnResponse, headerRevision = r.revision): pb.TxnResponse {
+  return { header: header(info, headerRevision), succeeded: r.succeeded, responses: r.responses.map((op) => responseOpToWire(info, op)) };
 }

@@ -4,7 +4,7 @@ import { status } from '@grpc/grpc-js';
 import { StoreError, type StoreErrorCode } from '../mvcc/errors.js';
 import { ServerError, type ServerErrorCode } from '../server/errors.js';
 import { DecodeError } from '../util/binary.js';
-import { ElectionError } from '../server/concurrency.js';
+import { ElectionError, WaitCancelledError } from '../server/concurrency.js';
 import { AuthError, type AuthErrorCode } from '../auth/errors.js';
 
 export interface GrpcFailure {
@@ -100,6 +100,7 @@ export function toGrpcFailure(error: unknown): GrpcFailure {
   if (error instanceof AuthError) return { code: error.unmapped ? status.UNKNOWN : authCodes[error.code], details: error.message };
   if (error instanceof InvalidRequestError) return { code: error.code, details: error.message };
   if (error instanceof ElectionError) return { code: status.FAILED_PRECONDITION, details: error.message };
+  if (error instanceof WaitCancelledError) return { code: status.CANCELLED, details: error.message };
   if (error instanceof DecodeError) return { code: status.INVALID_ARGUMENT, details: `etcdserver: ${error.message}` };
   return { code: status.UNKNOWN, details: error instanceof Error ? error.message : String(error) };
 }

@@ -1,9 +1,9 @@
 // etcd's Lease service: grant, revoke, the keep-alive stream, time-to-live and list.
 import type { ServerDuplexStream } from '@grpc/grpc-js';
-import type { Credentials } from '../auth/credentials.js';
 import type { EtcdBackend } from './backend.js';
 import { header, toBigInt, toNumber } from './convert.js';
-import { callCredentials, serviceError } from './handlers.js';
+import { callCredentials, serviceError, type CallContext } from './handlers.js';
+import type { Credentials } from '../auth/credentials.js';
 import { LeaseNotFoundError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
 
@@ -12,15 +12,15 @@ const keepAlivesInFlightMax = 64;
 
 export function leaseHandlers(backend: EtcdBackend) {
   return {
-    async LeaseGrant(q: pb.LeaseGrantRequest, credentials: Credentials): Promise<pb.LeaseGrantResponse> {
+    async LeaseGrant(q: pb.LeaseGrantRequest, { credentials }: CallContext): Promise<pb.LeaseGrantResponse> {
       const granted = await backend.leaseGrant(toBigInt(q.ID), toNumber(q.TTL), credentials);
       return { header: header(backend.header()), ID: granted.id.toString(), TTL: String(granted.ttlSeconds), error: '' };
     },
-    async LeaseRevoke(q: pb.LeaseRevokeRequest, credentials: Credentials): Promise<pb.LeaseRevokeResponse> {
+    async LeaseRevoke(q: pb.LeaseRevokeRequest, { credentials }: CallContext): Promise<pb.LeaseRevokeResponse> {
       await backend.leaseRevoke(toBigInt(q.ID), credentials);
       return { header: header(backend.header()) };
     },
-    async LeaseTimeToLive(q: pb.LeaseTimeToLiveRequest, credentials: Credentials): Promise<pb.LeaseTimeToLiveResponse> {
+    async LeaseTimeToLive(q: pb.LeaseTimeToLiveRequest, { credentials }: CallContext): Promise<pb.LeaseTimeToLiveResponse> {
       const id = toBigInt(q.ID);
       try {
         const ttl = await backend.leaseTimeToLive(id, q.keys ?? false, credentials);
@@ -34,50 +34,73 @@ export function leaseHandlers(backend: EtcdBackend) {
         throw error;
       }
     },
-    async LeaseLeases(_q: object, credentials: Credentials): Promise<pb.LeaseLeasesResponse> {
+    async LeaseLeases(_q: object, { credentials }: CallContext): Promise<pb.LeaseLeasesResponse> {
       const ids = await backend.leaseList(credentials);
       return { header: header(backend.header()), leases: ids.map((id) => ({ ID: id.toString() })) };
     },
   };
 }
 
-/** The bidirectional keep-alive stream: each request renews a lease; TTL 0 means it is gone. */
+type Renewal = { readonly response: pb.LeaseKeepAliveResponse } | { readonly error: unknown };
+
+/** Renews one lease; never rejects (a failure is a value, so a queued renewal cannot go unhandled). */
+function renew(backend: EtcdBackend, id: bigint, credentials: Credentials): Promise<Renewal> {
+  // etcd stamps the header before it renews.
+  const stamped = header(backend.header());
+  return backend.leaseRenew(id, credentials).then(
+    (ttl) => ({ response: { header: stamped, ID: id.toString(), TTL: String(ttl) } }),
+    (error: unknown) => (error instanceof LeaseNotFoundError ? { response: { header: stamped, ID: id.toString(), TTL: '0' } } : { error }),
+  );
+}
+
+/**
+ * The bidirectional keep-alive stream: each request renews a lease; TTL 0 means it is gone.
+ * As in etcd, answers go out in request order, and a client's half-close ends the stream (status
+ * OK) only after every request received before it is answered. A renewal that fails for another
+ * reason than an unknown lease ends the stream with that error, unanswered requests with it.
+ */
 export function leaseKeepAliveHandler(backend: EtcdBackend) {
   return (call: ServerDuplexStream<pb.LeaseKeepAliveRequest, pb.LeaseKeepAliveResponse>): void => {
+    /** Renewals started and not yet answered. Invariant: answered in the order they started. */
     let inFlight = 0;
-    let ended = false;
+    let halfClosed = false;
     const credentials = callCredentials(call);
+    let finished = false;
+    let answered: Promise<void> = Promise.resolve();
+    const finish = (error?: unknown): void => {
+      if (finished) return;
+      finished = true;
+      if (call.cancelled) return;
+      if (error === undefined) call.end();
+      else call.emit('error', serviceError(error));
+    };
     call.on('data', (q: pb.LeaseKeepAliveRequest) => {
-      const id = toBigInt(q.ID);
+      if (finished) return;
       inFlight++;
       if (inFlight >= keepAlivesInFlightMax) call.pause();
-      backend.leaseRenew(id, credentials).then(
-        (ttl) => ({ header: header(backend.header()), ID: id.toString(), TTL: String(ttl) }),
-        (error: unknown) => {
-          if (error instanceof LeaseNotFoundError) return { header: header(backend.header()), ID: id.toString(), TTL: '0' };
-          throw error;
-        },
-      ).then(
-        (response) => {
-          inFlight--;
-          call.resume();
-          if (!ended && !call.cancelled) call.write(response);
-        },
-        (error: unknown) => {
-          inFlight--;
-          if (!ended && !call.cancelled) {
-            ended = true;
-            call.emit('error', serviceError(error));
-          }
-        },
-      );
+      const renewal = renew(backend, toBigInt(q.ID), credentials);
+      answered = answered.then(async () => {
+        const outcome = await renewal;
+        inFlight--;
+        if (finished || call.cancelled) return;
+        if ('error' in outcome) {
+          finish(outcome.error);
+          return;
+        }
+        call.write(outcome.response);
+        call.resume();
+        if (halfClosed && inFlight === 0) finish();
+      }).catch(finish);
     });
     call.on('end', () => {
-      ended = true;
-      call.end();
+      halfClosed = true;
+      if (inFlight === 0) finish();
     });
-    call.on('error', () => {
-      ended = true;
-    });
+    const abandon = (): void => {
+      finished = true;
+    };
+    call.on('error', abandon);
+    call.on('cancelled', abandon);
+    call.on('close', abandon);
   };
 }

@@ -7,6 +7,7 @@ import { eventToWire, header, toNumber } from './convert.js';
 import { toGrpcFailure } from './grpcStatus.js';
 import { callCredentials } from './handlers.js';
 import { AuthError } from '../auth/errors.js';
+import { StoreError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
 
 /** Watches one stream may hold; more are refused with a canceled response. */
@@ -119,7 +120,9 @@ export function watchHandler(backend: EtcdBackend) {
               compactedAway = true;
               watches.delete(id);
               progressWatches.delete(id);
-              send({ watch_id: id, canceled: true, compact_revision: String(compactRevision), cancel_reason: 'mvcc: required revision has been compacted' });
+              // etcd 3.4 stamps this notice with revision 0 and gives no reason: the compact
+              // revision says it all.
+              send({ header: header(backend.header(), 0), watch_id: id, canceled: true, compact_revision: String(compactRevision) });
             },
             progress: (revision) => {
               announce();
@@ -128,7 +131,8 @@ export function watchHandler(backend: EtcdBackend) {
           },
         );
       } catch (error) {
-        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: toGrpcFailure(error).details });
+        // etcd's watch server gives the store's own error text, without the "etcdserver: " of RPC errors.
+        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: error instanceof StoreError ? error.message : toGrpcFailure(error).details });
         return;
       }
       announce();
@@ -168,10 +172,8 @@ export function watchHandler(backend: EtcdBackend) {
       for (const registration of watches.values()) registration.cancel();
       watches.clear();
     };
-    call.on('end', () => {
-      close();
-      call.end();
-    });
+    // A client's half-close ends nothing, as in etcd: its watches keep delivering until it
+    // cancels the stream (or the connection goes).
     call.on('error', close);
     call.on('cancelled', close);
     call.on('close', close);

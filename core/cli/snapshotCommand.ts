@@ -76,7 +76,7 @@ export function snapshotStatus(file: string): SnapshotStatus {
 
 export async function restoreSnapshot(file: string, argv: readonly string[]): Promise<string> {
   const config = parseMemberConfig(argv, {});
-  const paths = dataPaths(config.dataDir);
+  const paths = dataPaths(config.dataDir, config.walDir);
   if (hasWal(paths)) throw new DataDirError(`data directory ${config.dataDir} already holds a member; restore into a new one`);
   const dbBytes = verifySnapshotFile(file);
   const members = [...config.initialCluster].map(([name, urls]) => {

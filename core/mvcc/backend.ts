@@ -1,6 +1,6 @@
 // The LMDB environment under the store and the lessor: one database file, a fixed set of named
 // tables with binary keys and values, synchronous write transactions, consistent copies,
-// defragmentation by compacting copy and swap, and size figures. LMDB flushes its data pages at
+// defragmentation (a rewrite of every table into a new file, swapped in), and size figures. LMDB flushes its data pages at
 // every commit but not its meta page (MDB_NOMETASYNC): a power loss may undo the last commit, which
 // the write-ahead log (the durability point) replays, but never leaves the file inconsistent —
 // without any flush (MDB_NOSYNC) a power loss can corrupt the database on a filesystem that
@@ -30,11 +30,17 @@ export function syncFile(filePath: string): void {
 export const tableNames = ['live', 'history', 'revisions', 'meta', 'alarms', 'leases', 'auth', 'authUsers', 'authRoles'] as const;
 export type TableName = (typeof tableNames)[number];
 
-/** A table handle: binary keys, binary values. */
-export type Table = Database<Buffer, Buffer>;
-
-/** How many times `defragment` retries when writes land while it copies. */
-export const defragmentAttemptsMax = 5;
+/** Entries copied per step of a defragment; the event loop runs between steps. */
+export const defragmentChunkEntriesMax = 4_096;
+/** Bytes copied per step of a defragment (a step always takes at least one entry). */
+export const defragmentChunkBytesMax = 4 * 1024 * 1024;
+/**
+ * Keys written during a defragment's copy that are caught up with the event loop free; the last
+ * catch-up, at most this many keys, runs in the same turn as the swap.
+ */
+export const defragmentCatchUpKeysMax = 2_048;
+/** Catch-up rounds before a defragment gives up on a store written faster than it can copy. */
+export const defragmentCatchUpRoundsMax = 64;
 
 /** The database file's name inside a store directory. */
 export const databaseFileName = 'store.mdb';
@@ -46,11 +52,55 @@ export interface BackendSizes {
   readonly dbSizeInUseBytes: number;
 }
 
+type RangeOptions = Parameters<Database<Buffer, Buffer>['getRange']>[0];
+
+/**
+ * A table: binary keys and values. Writes go through here so a defragment in progress learns
+ * which keys changed after its copy began.
+ */
+export class Table {
+  constructor(
+    private readonly db: Database<Buffer, Buffer>,
+    private readonly noteWrite: (key: Buffer) => void,
+  ) {}
+
+  get(key: Buffer): Buffer | undefined {
+    return this.db.get(key);
+  }
+
+  getRange(options: RangeOptions = {}): ReturnType<Database<Buffer, Buffer>['getRange']> {
+    return this.db.getRange(options);
+  }
+
+  putSync(key: Buffer, value: Buffer): void {
+    this.noteWrite(key);
+    this.db.putSync(key, value);
+  }
+
+  removeSync(key: Buffer): boolean {
+    this.noteWrite(key);
+    return this.db.removeSync(key);
+  }
+
+  getCount(options: RangeOptions = {}): number {
+    return this.db.getCount(options);
+  }
+
+  getStats(): PageStats {
+    return this.db.getStats() as PageStats;
+  }
+}
+
+/** Keys written per table since a defragment's copy began (latin1 strings: one char per byte). */
+type WrittenKeys = Map<TableName, Set<string>>;
+
 /** An LMDB environment with the store's tables. Not safe to share between processes. */
 export class Backend {
   private root: RootDatabase<Buffer, Buffer>;
   private tables = new Map<TableName, Table>();
-  private writeCount = 0;
+  /** Keys written since the running defragment's copy began; null when none runs. */
+  private written: WrittenKeys | null = null;
+  private defragmenting: Promise<boolean> | null = null;
   private closed = false;
 
   private constructor(
@@ -64,8 +114,13 @@ export class Backend {
   /** Opens every table outside any write transaction (a table first opened in an aborted one is lost). */
   private openTables(): void {
     for (const name of tableNames) {
-      this.tables.set(name, this.root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' }));
+      const db = Backend.openTable(this.root, name);
+      this.tables.set(name, new Table(db, (key) => this.written?.get(name)?.add(key.toString('latin1'))));
     }
+  }
+
+  private static openTable(root: RootDatabase<Buffer, Buffer>, name: TableName): Database<Buffer, Buffer> {
+    return root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
   }
 
   /**
@@ -102,45 +157,156 @@ export class Backend {
   /** Runs `action` in one synchronous write transaction; a throw aborts every write in it. */
   transact<T>(action: () => T): T {
     assert(!this.closed, 'backend is closed');
-    this.writeCount += 1;
     return this.root.transactionSync(action);
   }
 
-  /** Writes a consistent copy of the database to `filePath` (compacted when `compact`). */
-  async copyTo(filePath: string, compact: boolean): Promise<void> {
+  /**
+   * Writes a consistent copy of the whole database file to `filePath` (a snapshot), page for page.
+   * LMDB's compacting copy (MDB_CP_COMPACT) is never used: in the LMDB that lmdb-js 3.5 bundles
+   * it writes a file that aborts the first transaction freeing a value larger than its 1 MiB copy
+   * buffer ("Assertion 'key.mv_size > 0' failed in mdb_page_alloc()"). `defragment` compacts by
+   * rewriting the tables instead.
+   */
+  async copyTo(filePath: string): Promise<void> {
     assert(!this.closed, 'backend is closed');
-    await this.root.backup(filePath, compact);
+    await this.root.backup(filePath, false);
   }
 
   /**
-   * Rewrites the database compactly and swaps it in. Writes that land while the copy runs make
-   * the copy stale; it is then retried, at most `defragmentAttemptsMax` times. Returns whether the
-   * swap happened.
+   * Rewrites the database compactly and swaps it in; what it holds is unchanged. The tables are
+   * copied into a new file from one read snapshot, a bounded step at a time so the event loop
+   * keeps running (writes, heartbeats); keys written meanwhile are then copied again, and the last
+   * few of them in the same turn as the swap, so no write can land between. Concurrent calls share
+   * one run. Returns false when the swap was given up: the backend was closed, or writes kept
+   * outpacing the catch-up.
    */
-  async defragment(): Promise<boolean> {
-    const copyPath = `${this.filePath}.defrag`;
-    for (let attempt = 0; attempt < defragmentAttemptsMax; attempt++) {
-      const writesBefore = this.writeCount;
-      fs.rmSync(copyPath, { force: true });
-      await this.copyTo(copyPath, true);
-      if (this.closed) break;
-      if (this.writeCount !== writesBefore) continue;
-      // Everything from here to the reopen is synchronous: no write can interleave.
-      this.closeRoot();
-      syncFile(copyPath);
-      fs.renameSync(copyPath, this.filePath);
-      syncFile(path.dirname(this.filePath));
-      fs.rmSync(`${this.filePath}-lock`, { force: true });
-      this.root = Backend.openRoot(this.filePath, this.unsafeNoSync);
-      this.closed = false;
-      this.openTables();
-      return true;
-    }
-    fs.rmSync(copyPath, { force: true });
-    return false;
+  defragment(): Promise<boolean> {
+    assert(!this.closed, 'backend is closed');
+    this.defragmenting ??= this.runDefragment().finally(() => {
+      this.written = null;
+      this.defragmenting = null;
+    });
+    return this.defragmenting;
   }
 
-  /** Flushes committed transactions to disk. */
+  private async runDefragment(): Promise<boolean> {
+    const copyPath = `${this.filePath}.defrag`;
+    removeDatabaseFiles(copyPath);
+    this.written = new Map(tableNames.map((name) => [name, new Set<string>()]));
+    const target = Backend.openRoot(copyPath, true);
+    let swapped = false;
+    try {
+      const targetTables = new Map(tableNames.map((name) => [name, Backend.openTable(target, name)]));
+      const source = this.root;
+      const snapshot = source.useReadTransaction();
+      try {
+        for (const name of tableNames) {
+          if (!(await this.copyTable(source, snapshot, name, target, targetTables.get(name)!))) return false;
+        }
+      } finally {
+        snapshot.done();
+      }
+      for (let round = 0; ; round++) {
+        const written = this.takeWritten();
+        if (countKeys(written) <= defragmentCatchUpKeysMax) {
+          // From here to the reopen everything is synchronous: no write can interleave.
+          this.copyWritten(written, target, targetTables);
+          void target.close();
+          this.closeRoot();
+          syncFile(copyPath);
+          fs.renameSync(copyPath, this.filePath);
+          syncFile(path.dirname(this.filePath));
+          fs.rmSync(`${this.filePath}-lock`, { force: true });
+          this.root = Backend.openRoot(this.filePath, this.unsafeNoSync);
+          this.closed = false;
+          this.openTables();
+          swapped = true;
+          return true;
+        }
+        if (round >= defragmentCatchUpRoundsMax) return false;
+        if (!(await this.copyWrittenInSteps(written, target, targetTables))) return false;
+      }
+    } finally {
+      if (!swapped) {
+        void target.close();
+        removeDatabaseFiles(copyPath);
+      }
+    }
+  }
+
+  /** Copies one table from `snapshot`, a step at a time; false when the backend closed meanwhile. */
+  private async copyTable(
+    source: RootDatabase<Buffer, Buffer>,
+    snapshot: ReturnType<RootDatabase['useReadTransaction']>,
+    name: TableName,
+    target: RootDatabase<Buffer, Buffer>,
+    targetTable: Database<Buffer, Buffer>,
+  ): Promise<boolean> {
+    const sourceTable = Backend.openTable(source, name);
+    let after: Buffer | null = null;
+    for (;;) {
+      const range: RangeOptions = { transaction: snapshot, limit: defragmentChunkEntriesMax };
+      if (after !== null) Object.assign(range, { start: after, exclusiveStart: true });
+      let bytes = 0;
+      let count = 0;
+      target.transactionSync(() => {
+        for (const { key, value } of sourceTable.getRange(range)) {
+          targetTable.putSync(key, value, { append: true });
+          after = Buffer.from(key);
+          count += 1;
+          bytes += key.length + value.length;
+          if (bytes >= defragmentChunkBytesMax) break;
+        }
+      });
+      if (count === 0) return true;
+      await nextTurn();
+      if (this.closed || this.root !== source) return false;
+    }
+  }
+
+  /** Takes the keys written so far and starts a new record. */
+  private takeWritten(): WrittenKeys {
+    const written = this.written;
+    assert(written !== null, 'a defragment records writes');
+    this.written = new Map(tableNames.map((name) => [name, new Set<string>()]));
+    return written;
+  }
+
+  /** Makes `target` hold the current value (or absence) of every key in `written`. */
+  private copyWritten(written: WrittenKeys, target: RootDatabase<Buffer, Buffer>, tables: Map<TableName, Database<Buffer, Buffer>>): void {
+    target.transactionSync(() => {
+      for (const [name, keys] of written) {
+        const source = this.table(name);
+        const targetTable = tables.get(name)!;
+        for (const text of keys) {
+          const key = Buffer.from(text, 'latin1');
+          const value = source.get(key);
+          if (value === undefined) targetTable.removeSync(key);
+          else targetTable.putSync(key, value);
+        }
+      }
+    });
+  }
+
+  /** `copyWritten` in bounded steps with the event loop free between them; false when closed meanwhile. */
+  private async copyWrittenInSteps(
+    written: WrittenKeys,
+    target: RootDatabase<Buffer, Buffer>,
+    tables: Map<TableName, Database<Buffer, Buffer>>,
+  ): Promise<boolean> {
+    const source = this.root;
+    for (const [name, keys] of written) {
+      const all = [...keys];
+      for (let from = 0; from < all.length; from += defragmentCatchUpKeysMax) {
+        this.copyWritten(new Map([[name, new Set(all.slice(from, from + defragmentCatchUpKeysMax))]]), target, tables);
+        await nextTurn();
+        if (this.closed || this.root !== source) return false;
+      }
+    }
+    return true;
+  }
+
+/** Flushes committed transactions to disk. */
   sync(): Promise<void> {
     assert(!this.closed, 'backend is closed');
     const root = this.root as unknown as { sync(callback: (error: unknown) => void): void };
@@ -156,7 +322,7 @@ export class Backend {
       root: PageStats;
     };
     let pagesInUse = 2 + pagesOf(stats.root);
-    for (const name of tableNames) pagesInUse += pagesOf(this.table(name).getStats() as PageStats);
+    for (const name of tableNames) pagesInUse += pagesOf(this.table(name).getStats());
     const pagesTotal = stats.lastPageNumber + 1;
     return {
       dbSizeBytes: pagesTotal * stats.pageSize,
@@ -180,6 +346,22 @@ interface PageStats {
   treeBranchPageCount: number;
   treeLeafPageCount: number;
   overflowPages: number;
+}
+
+function countKeys(written: WrittenKeys): number {
+  let count = 0;
+  for (const keys of written.values()) count += keys.size;
+  return count;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** Removes an LMDB file and its lock file, if present. */
+function removeDatabaseFiles(filePath: string): void {
+  fs.rmSync(filePath, { force: true });
+  fs.rmSync(`${filePath}-lock`, { force: true });
 }
 
 function pagesOf(stats: PageStats): number {

@@ -352,7 +352,7 @@ export class MvccStore {
   async snapshotTo(filePath: string): Promise<void> {
     fs.mkdirSync(path.dirname(filePath), { recursive: true });
     fs.rmSync(filePath, { force: true });
-    await this.backend.copyTo(filePath, false);
+    await this.backend.copyTo(filePath);
   }
 
   /**

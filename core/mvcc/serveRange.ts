@@ -39,8 +39,14 @@ export function serveRange(reader: StoreReader, request: RangeRequest, bounds: R
     (request.maxModRevision ?? 0) !== 0 ||
     (request.minCreateRevision ?? 0) !== 0 ||
     (request.maxCreateRevision ?? 0) !== 0;
-  // As etcd: fetch everything when sorting or filtering, otherwise one extra to learn `more`.
-  const fetchLimit = sortOrderRequested !== 'NONE' || filtered || limit <= 0 ? 0 : limit + 1;
+  // Keys come in key order, so ascending by key is no sort at all; other targets default to ascending.
+  const sortTarget = request.sortTarget ?? 'KEY';
+  let sortOrder = sortOrderRequested;
+  if (sortTarget !== 'KEY' && sortOrder === 'NONE') sortOrder = 'ASCEND';
+  if (sortTarget === 'KEY' && sortOrder === 'ASCEND') sortOrder = 'NONE';
+  // Fetch everything when sorting or filtering, otherwise one extra to learn `more`: a page in key
+  // order (what a paging client asks) costs the page, not the range.
+  const fetchLimit = sortOrder !== 'NONE' || filtered || limit <= 0 ? 0 : limit + 1;
   const wantKvs = request.countOnly !== true;
   const scan =
     revision === bounds.view
@@ -48,10 +54,6 @@ export function serveRange(reader: StoreReader, request: RangeRequest, bounds: R
       : reader.historicalRange(range, revision, fetchLimit, wantKvs);
 
   let kvs = scan.kvs.filter((kv) => passesFilters(kv, request));
-  const sortTarget = request.sortTarget ?? 'KEY';
-  let sortOrder = sortOrderRequested;
-  if (sortTarget !== 'KEY' && sortOrder === 'NONE') sortOrder = 'ASCEND';
-  if (sortTarget === 'KEY' && sortOrder === 'ASCEND') sortOrder = 'NONE';
   if (sortOrder !== 'NONE') {
     const sign = sortOrder === 'ASCEND' ? 1 : -1;
     kvs = kvs.slice().sort((a, b) => sign * compareBy(sortTarget, a, b));

@@ -1,7 +1,9 @@
 // Watches over a store: by key or range, from a past revision (replayed from the revisions
 // table) or from now, with prevKv, NOPUT/NODELETE filters, progress notifications and cancel.
-// Each watcher receives one response per revision that touched its range, in revision order with
-// no gap and no duplicate. Synced watchers get events pushed as batches commit; a watcher whose
+// Each watcher receives the events of its range in revision order with no gap and no duplicate:
+// a synced watcher one response per revision, pushed as batches commit; a catching-up watcher
+// (from a past revision, or after congestion) one response per chunk read, stamped with the
+// current revision once it reaches it, as etcd sends a catch-up. A synced watcher whose
 // sink is congested buffers up to `watcherPendingResponsesMax` responses, past which it is moved
 // to the unsynced set and later caught up from the store in chunks of `catchUpRevisionsMax`
 // revisions, one chunk per event-loop turn shared by every unsynced watcher, so writes never wait
@@ -321,15 +323,23 @@ export class WatchHub {
     for (const watcher of ready) this.catchUpFrom(watcher, chunk, reachesNow, current);
   }
 
-  /** Sends `watcher` the revisions of `chunk` it has not seen; syncs it when the chunk reaches now. */
+  /**
+   * Sends `watcher` the events of `chunk` it has not seen in one response, as etcd sends a
+   * catch-up: stamped with the current revision when the chunk reaches it (else with the chunk's
+   * last revision). Syncs the watcher when the chunk reaches now.
+   */
   private catchUpFrom(watcher: Watcher, chunk: readonly RevisionEvents[], reachesNow: boolean, current: Revision): void {
     if (!this.watchers.has(watcher.id)) return;
+    const selected: Event[] = [];
+    let last = watcher.nextRevision - 1;
     for (const { revision, events } of chunk) {
       if (revision < watcher.nextRevision) continue;
-      const selected = this.select(watcher, events.filter((event) => rangeContains(watcher.range, event.kv.key)));
-      watcher.nextRevision = revision + 1;
-      if (selected.length === 0) continue;
-      watcher.congested = !watcher.sink.send({ watchId: watcher.id, revision, events: selected });
+      selected.push(...this.select(watcher, events.filter((event) => rangeContains(watcher.range, event.kv.key))));
+      last = revision;
+    }
+    watcher.nextRevision = last + 1;
+    if (selected.length > 0) {
+      watcher.congested = !watcher.sink.send({ watchId: watcher.id, revision: reachesNow ? current : last, events: selected });
       if (watcher.congested) return;
     }
     if (reachesNow && this.watchers.has(watcher.id)) {

@@ -5,7 +5,7 @@
 // Forwarding to the leader, proposing and stopping are the host's (member.ts); the membership
 // rules are membership.ts's.
 import type { MemberInfo } from '../api/backend.js';
-import type { MemberConfig } from '../cli/flags.js';
+import type { MemberConfig } from './memberConfig.js';
 import type { ConfChange } from '../raft/confChange.js';
 import { ConfChangeRefusedError, ProposalDroppedError, TransferRefusedError } from '../raft/errors.js';
 import type { NodeId } from '../raft/types.js';

@@ -7,17 +7,6 @@ import type { WatchOptions, WatchRegistration, WatchSink } from '../api/backend.
 import type { DeleteRangeRequest, DeleteRangeResponse, KeyValue, RangeRequest, RangeResponse, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { ServerError } from './errors.js';
 
-/**
- * What the recipes use of a member, already bound to the caller (so a lock or campaign runs with
- * the caller's permissions, as etcd's services run through a client carrying its token).
- */
-export interface KvAccess {
-  range(request: RangeRequest): Promise<RangeResponse>;
-  txn(request: TxnRequest): Promise<TxnResponse>;
-  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse>;
-  watch(options: WatchOptions, sink: WatchSink): WatchRegistration;
-}
-
 /** An election's leadership handle, as etcd's LeaderKey. */
 export interface LeaderKey {
   readonly name: Buffer;
@@ -28,9 +17,40 @@ export interface LeaderKey {
 
 /** Most predecessor hand-offs one Lock or Campaign call waits through before giving up. */
 const waitRoundsMax = 100_000;
+/**
+ * What the recipes use of a member, already bound to the caller (so a lock or campaign runs with
+ * the caller's permissions, as etcd's services run through a client carrying its token).
+ */
+export interface KvAccess {
+  range(request: RangeRequest): Promise<RangeResponse>;
+  txn(request: TxnRequest): Promise<TxnResponse>;
+  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse>;
+  leaseGrant(id: bigint, ttlSeconds: number): Promise<{ readonly id: bigint; readonly ttlSeconds: number }>;
+  watch(options: WatchOptions, sink: WatchSink): WatchRegistration;
+}
+
+/**
+ * TTL of the lease granted for a Lock or Campaign that names none: etcd's servers open a
+ * concurrency session with its default TTL and never keep it alive, so such a lock lasts 60 s.
+ */
+export const sessionTtlSeconds = 60;
+
+/** The caller's lease, or a new one for a call that names none (lease 0), as etcd grants it. */
+async function sessionLease(backend: KvAccess, lease: bigint): Promise<bigint> {
+  if (lease !== 0n) return lease;
+  return (await backend.leaseGrant(0n, sessionTtlSeconds)).id;
+}
 
 export class ElectionError extends Error {
   override readonly name = 'ElectionError';
+}
+
+/** The caller of a Lock or Campaign went away (cancelled or past its deadline) while it waited. */
+export class WaitCancelledError extends Error {
+  override readonly name = 'WaitCancelledError';
+  constructor() {
+    super('context canceled');
+  }
 }
 
 /** The end of the range of keys under `prefix`. */
@@ -52,7 +72,6 @@ function ownerKey(name: Uint8Array, lease: bigint): { prefix: Buffer; key: Buffe
 
 /** Creates the caller's key if absent; returns its create revision and current value. */
 async function claim(backend: KvAccess, key: Buffer, value: Uint8Array, lease: bigint): Promise<{ rev: number; value: Buffer }> {
-  if (lease === 0n) throw new ServerError('INVALID_ARGUMENT', 'etcdserver: a lock or campaign needs a lease');
   const response = await backend.txn({
     compare: [{ target: 'CREATE', result: 'EQUAL', key, createRevision: 0 }],
     success: [{ requestPut: { key, value, lease } }],
@@ -65,44 +84,85 @@ async function claim(backend: KvAccess, key: Buffer, value: Uint8Array, lease: b
   return { rev: kv.createRevision, value: Buffer.from(kv.value) };
 }
 
-/** Resolves once `key` is deleted at a revision after `fromRevision`. */
-function waitDelete(backend: KvAccess, key: Buffer, fromRevision: number): Promise<void> {
-  return new Promise((resolve) => {
+/**
+ * Resolves once `key` is deleted at a revision after `fromRevision`; rejects with
+ * WaitCancelledError as soon as `signal` aborts.
+ */
+function waitDelete(backend: KvAccess, key: Buffer, fromRevision: number, signal?: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted === true) {
+      reject(new WaitCancelledError());
+      return;
+    }
+    let settled = false;
+    // Set once the watch is registered; a watch may deliver (and so settle) before that.
+    const watching: { registration?: WatchRegistration } = {};
+    const settle = (outcome: () => void): void => {
+      if (settled) return;
+      settled = true;
+      watching.registration?.cancel();
+      signal?.removeEventListener('abort', cancelled);
+      outcome();
+    };
+    const cancelled = (): void => settle(() => reject(new WaitCancelledError()));
     const registration = backend.watch(
       { key, startRevision: fromRevision + 1, prevKv: false, noPut: true, noDelete: false },
       {
         events: (_revision, events) => {
-          if (events.some((e) => e.type === 'DELETE')) {
-            registration.cancel();
-            resolve();
-          }
+          if (events.some((e) => e.type === 'DELETE')) settle(resolve);
           return true;
         },
-        compacted: () => resolve(),
+        compacted: () => settle(resolve),
         progress: () => undefined,
       },
     );
+    watching.registration = registration;
+    if (settled) registration.cancel();
+    else signal?.addEventListener('abort', cancelled, { once: true });
   });
 }
 
-/** Waits until no key under `prefix` was created before `rev` (etcd's waitDeletes). */
-async function waitPredecessors(backend: KvAccess, prefix: Buffer, rev: number): Promise<void> {
+/**
+ * Waits until no key under `prefix` was created before `rev` (etcd's waitDeletes). Rejects with
+ * WaitCancelledError when `signal` aborts, ServerError TIMEOUT after waitRoundsMax hand-offs.
+ */
+async function waitPredecessors(backend: KvAccess, prefix: Buffer, rev: number, signal?: AbortSignal): Promise<void> {
   for (let round = 0; round < waitRoundsMax; round++) {
+    if (signal?.aborted === true) throw new WaitCancelledError();
     const older = await backend.range({
       key: prefix, rangeEnd: prefixEnd(prefix), maxCreateRevision: rev - 1, sortOrder: 'DESCEND', sortTarget: 'CREATE', limit: 1,
     });
     const last = older.kvs[0];
     if (!last) return;
-    await waitDelete(backend, Buffer.from(last.key), older.revision);
+    await waitDelete(backend, Buffer.from(last.key), older.revision, signal);
   }
   throw new ServerError('TIMEOUT');
 }
 
-/** etcd's v3lock Lock: resolves with the owner key once the caller holds the lock. */
-export async function acquireLock(backend: KvAccess, name: Uint8Array, lease: bigint): Promise<Buffer> {
+/** Deletes `key` if it is still the one created at `rev` (a waiter giving up its place). */
+async function withdraw(backend: KvAccess, key: Buffer, rev: number): Promise<void> {
+  await backend.txn({
+    compare: [{ target: 'CREATE', result: 'EQUAL', key, createRevision: rev }],
+    success: [{ requestDeleteRange: { key } }],
+  });
+}
+
+/**
+ * etcd's v3lock Lock: resolves with the owner key once the caller holds the lock (lease 0: a 60 s
+ * lease of its own). If the wait fails, or `signal` aborts because the caller went away, the
+ * caller's key is deleted, as etcd's Mutex does, so it never takes the lock with nobody to
+ * release it.
+ */
+export async function acquireLock(backend: KvAccess, name: Uint8Array, requestedLease: bigint, signal?: AbortSignal): Promise<Buffer> {
+  const lease = await sessionLease(backend, requestedLease);
   const { prefix, key } = ownerKey(name, lease);
   const { rev } = await claim(backend, key, new Uint8Array(0), lease);
-  await waitPredecessors(backend, prefix, rev);
+  try {
+    await waitPredecessors(backend, prefix, rev, signal);
+  } catch (error) {
+    await withdraw(backend, key, rev);
+    throw error;
+  }
   return key;
 }
 
@@ -110,13 +170,23 @@ export async function releaseLock(backend: KvAccess, key: Uint8Array): Promise<v
   await backend.deleteRange({ key });
 }
 
-/** etcd's v3election Campaign: resolves with the leadership handle once the caller leads. */
-export async function campaign(backend: KvAccess, name: Uint8Array, lease: bigint, value: Uint8Array): Promise<LeaderKey> {
+/**
+ * etcd's v3election Campaign: resolves with the leadership handle once the caller leads (lease 0:
+ * a 60 s lease of its own). If `signal` aborts while it waits (the caller went away), it resigns,
+ * as etcd's Campaign does, so it never becomes a leader nobody speaks for.
+ */
+export async function campaign(backend: KvAccess, name: Uint8Array, requestedLease: bigint, value: Uint8Array, signal?: AbortSignal): Promise<LeaderKey> {
+  const lease = await sessionLease(backend, requestedLease);
   const { prefix, key } = ownerKey(name, lease);
   const claimed = await claim(backend, key, value, lease);
   const leader: LeaderKey = { name: Buffer.from(name), key, rev: claimed.rev, lease };
   if (!claimed.value.equals(Buffer.from(value))) await proclaim(backend, leader, value);
-  await waitPredecessors(backend, prefix, claimed.rev);
+  try {
+    await waitPredecessors(backend, prefix, claimed.rev, signal);
+  } catch (error) {
+    if (error instanceof WaitCancelledError) await resign(backend, leader);
+    throw error;
+  }
   return leader;
 }
 
@@ -130,10 +200,7 @@ export async function proclaim(backend: KvAccess, leader: LeaderKey, value: Uint
 }
 
 export async function resign(backend: KvAccess, leader: LeaderKey): Promise<void> {
-  await backend.txn({
-    compare: [{ target: 'CREATE', result: 'EQUAL', key: leader.key, createRevision: leader.rev }],
-    success: [{ requestDeleteRange: { key: leader.key } }],
-  });
+  await withdraw(backend, leader.key, leader.rev);
 }
 
 /** The current leader's key-value, or "election: no leader". */
@@ -147,9 +214,10 @@ export async function currentLeader(backend: KvAccess, name: Uint8Array): Promis
 
 /**
  * etcd's Observe: the current leader, then every change of leader or of its value, until the
- * consumer stops iterating.
+ * consumer stops iterating or `signal` aborts (then it ends at once, releasing its watch, even
+ * while it waits for a change).
  */
-export async function* observe(backend: KvAccess, name: Uint8Array): AsyncIterable<KeyValue> {
+export async function* observe(backend: KvAccess, name: Uint8Array, signal?: AbortSignal): AsyncIterable<KeyValue> {
   const prefix = Buffer.concat([Buffer.from(name), Buffer.from('/')]);
   let wake: (() => void) | null = null;
   let changed = true;
@@ -165,10 +233,14 @@ export async function* observe(backend: KvAccess, name: Uint8Array): AsyncIterab
       progress: () => undefined,
     },
   );
+  const stop = (): void => wake?.();
+  const stopped = (): boolean => signal?.aborted === true;
+  signal?.addEventListener('abort', stop, { once: true });
   let last: KeyValue | null = null;
   try {
-    while (true) {
+    while (!stopped()) {
       if (!changed) await new Promise<void>((resolve) => (wake = resolve));
+      if (stopped()) return;
       changed = false;
       wake = null;
       const leader = await currentLeader(backend, name).catch(() => null);
@@ -178,6 +250,7 @@ export async function* observe(backend: KvAccess, name: Uint8Array): AsyncIterab
       }
     }
   } finally {
+    signal?.removeEventListener('abort', stop);
     registration.cancel();
   }
 }

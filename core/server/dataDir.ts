@@ -22,9 +22,10 @@ export interface DataPaths {
   readonly tmp: string;
 }
 
-export function dataPaths(dataDir: string): DataPaths {
+/** Where a member keeps its files; `walDir` ('' for none) is etcd's --wal-dir, a dedicated WAL directory. */
+export function dataPaths(dataDir: string, walDir = ''): DataPaths {
   const member = path.join(dataDir, 'member');
-  return { root: dataDir, wal: path.join(member, 'wal'), snap: path.join(member, 'snap'), db: path.join(member, 'db'), tmp: path.join(member, 'tmp') };
+  return { root: dataDir, wal: walDir === '' ? path.join(member, 'wal') : walDir, snap: path.join(member, 'snap'), db: path.join(member, 'db'), tmp: path.join(member, 'tmp') };
 }
 
 /** A configuration problem with the data directory the operator must fix. */
@@ -66,6 +67,8 @@ export interface StorageOptions {
   readonly unsafeNoFsync?: boolean;
   /** WAL segment size (default the WAL's 64 MiB). */
   readonly walSegmentBytes?: number;
+  /** Snapshot files kept, 0 for all (default SnapshotFiles' own). */
+  readonly snapshotsKept?: number;
   readonly log: (message: string) => void;
 }
 
@@ -96,6 +99,12 @@ export function hasWal(paths: DataPaths): boolean {
  * `startIndex` holding the initial membership: 1 for an empty store, or the applied index of a
  * store restored from a snapshot file (so no new entry is mistaken for one it already holds).
  */
+function snapshotOptions(options: StorageOptions): { unsafeNoFsync: boolean; logger: (event: SnapshotEvent) => void; keep?: number } {
+  const base = { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: snapLogger(options.log) };
+  if (options.snapshotsKept === undefined) return base;
+  return { ...base, keep: options.snapshotsKept === 0 ? Number.MAX_SAFE_INTEGER : options.snapshotsKept };
+}
+
 function walSegment(options: StorageOptions): { segmentBytes?: number } {
   return options.walSegmentBytes === undefined ? {} : { segmentBytes: options.walSegmentBytes };
 }
@@ -107,7 +116,7 @@ export async function bootstrapNew(paths: DataPaths, membership: Membership, sel
   };
   const meta: SnapshotMeta = { index: index(startIndex), term: term(1), conf };
   const data = encodeSnapshotState({ membership: membership.image() });
-  const snapshotFiles = await SnapshotFiles.open(paths.snap, { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: snapLogger(options.log) });
+  const snapshotFiles = await SnapshotFiles.open(paths.snap, snapshotOptions(options));
   await snapshotFiles.save(meta, { membership: membership.image() } as unknown as JsonValue);
   const wal = await Wal.create(paths.wal, { clusterId: membership.clusterId, memberId: self }, { ...walSegment(options), unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) });
   await wal.saveSnapshotMarker({ index: meta.index, term: meta.term });
@@ -121,7 +130,7 @@ export async function bootstrapNew(paths: DataPaths, membership: Membership, sel
 
 /** Creates the durable state of a member joining an existing cluster (it will receive a snapshot). */
 export async function bootstrapJoin(paths: DataPaths, clusterId: string, self: NodeId, options: StorageOptions): Promise<RecoveredState> {
-  const snapshotFiles = await SnapshotFiles.open(paths.snap, { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: snapLogger(options.log) });
+  const snapshotFiles = await SnapshotFiles.open(paths.snap, snapshotOptions(options));
   const wal = await Wal.create(paths.wal, { clusterId, memberId: self }, { ...walSegment(options), unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) });
   return { wal, snapshotFiles, storage: new MemoryStorage(), membership: new Membership(clusterId), memberId: self, clusterId, snapshotIndex: 0, joining: true };
 }
@@ -132,7 +141,7 @@ export async function bootstrapJoin(paths: DataPaths, clusterId: string, self: N
  * the WAL does not know), then the WAL replayed after it.
  */
 export async function recover(paths: DataPaths, options: StorageOptions): Promise<RecoveredState> {
-  const snapshotFiles = await SnapshotFiles.open(paths.snap, { unsafeNoFsync: options.unsafeNoFsync ?? false, logger: snapLogger(options.log) });
+  const snapshotFiles = await SnapshotFiles.open(paths.snap, snapshotOptions(options));
   const walOptions = { ...walSegment(options), unsafeNoFsync: options.unsafeNoFsync ?? false, logger: walLogger(options.log) };
   const candidates = (await snapshotFiles.list()).sort((a, b) => b.index - a.index);
   let opened: Awaited<ReturnType<typeof Wal.open>> | null = null;

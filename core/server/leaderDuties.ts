@@ -2,7 +2,7 @@
 // expired leases, checkpointing lease TTLs (so a new leader does not extend them), and the
 // auto-compaction etcd's --auto-compaction-mode/--auto-compaction-retention ask for. Timers are
 // unref'd and stopped with the member; what the proposals do is the applier's.
-import type { MemberConfig } from '../cli/flags.js';
+import type { MemberConfig } from './memberConfig.js';
 import type { Lessor } from '../lease/lessor.js';
 import { PeriodicCompactionPolicy, RevisionCompactionPolicy, type CompactionPolicy } from '../mvcc/compactionPolicy.js';
 import type { MvccStore } from '../mvcc/mvccStore.js';

@@ -7,7 +7,8 @@
 // leader's periodic work (leaderDuties.ts) are delegated.
 import { randomInt } from 'node:crypto';
 import fs from 'node:fs';
-import type { MemberConfig } from '../cli/flags.js';
+import path from 'node:path';
+import type { LogLevel, MemberConfig } from './memberConfig.js';
 import type { EtcdBackend, HeaderInfo, LeaseTimeToLive, MemberInfo, SnapshotStream, StatusInfo, WatchOptions, WatchRegistration, WatchSink } from '../api/backend.js';
 import { ClientServer } from '../api/clientServer.js';
 import { MvccStore } from '../mvcc/mvccStore.js';
@@ -19,17 +20,19 @@ import { ProposalDroppedError } from '../raft/errors.js';
 import type { Entry, NodeId, Snapshot } from '../raft/types.js';
 import { index } from '../raft/types.js';
 import { applyEntries } from './applier.js';
+import { ApplyGuard } from './applyGuard.js';
 import { dataPaths, decodeSnapshotState, encodeSnapshotState, type DataPaths, type RecoveredState } from './dataDir.js';
 import { openDurableState, toServerError } from './memberBootstrap.js';
 import { watchThroughHub } from './watchAdapter.js';
 import { ServerError } from './errors.js';
-import { encodeRequest, type InternalRequest } from './internalRequest.js';
+import { describeRequest, encodeRequest, type InternalRequest } from './internalRequest.js';
 import { ClusterMembers, type ClusterMembersHost } from './clusterMembers.js';
 import { SnapshotTransfer, streamStoreCopy } from './snapshotTransfer.js';
 import { answerPeerQuery } from './peerQueries.js';
 import { LeaderDuties } from './leaderDuties.js';
 import { decodeMessage, encodeMessage } from './messageCodec.js';
 import { RaftDriver } from './raftDriver.js';
+import { resolveMemberTls, type MemberTls } from './memberTls.js';
 import { MemberMetrics } from './metrics.js';
 import { RequestIdGenerator, Waiters } from './waiters.js';
 import { MemberAuth } from './memberAuth.js';
@@ -42,7 +45,7 @@ import type { SnapshotFiles } from '../snap/snapshotFiles.js';
 import type { Wal } from '../wal/wal.js';
 import type { Ready } from '../raft/raftNode.js';
 
-export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+export type { LogLevel };
 export type Logger = (level: LogLevel, message: string) => void;
 
 export interface MemberOptions {
@@ -103,6 +106,7 @@ export class Member implements EtcdBackend {
   private readonly waiters = new Waiters();
   private readonly ids: RequestIdGenerator;
   private store: MvccStore;
+  private readonly applyGuard: ApplyGuard;
   private lessor: Lessor;
   private readonly hub: WatchHub;
   private readonly wal: Wal;
@@ -113,6 +117,8 @@ export class Member implements EtcdBackend {
   private readonly driver: RaftDriver;
   private readonly transport: PeerTransport;
   private clientServer: ClientServer | null = null;
+  /** Where /metrics and /health are also served (--listen-metrics-urls), with bound ports. */
+  metricsUrls: string[] = [];
   private readonly leaderDuties: LeaderDuties;
   private snapshotIndex: number;
   private snapshotting = false;
@@ -136,10 +142,11 @@ export class Member implements EtcdBackend {
     recovered: RecoveredState,
     options: MemberOptions,
     log: Logger,
+    private readonly tls: MemberTls,
   ) {
     this.log = log;
     this.unsafeNoFsync = options.unsafeNoFsync ?? false;
-    this.paths = dataPaths(config.dataDir);
+    this.paths = dataPaths(config.dataDir, config.walDir);
     this.maxRequestBytes = config.maxRequestBytes;
     this.maxTxnOps = config.maxTxnOps;
     this.memberId = recovered.memberId;
@@ -150,6 +157,7 @@ export class Member implements EtcdBackend {
     this.snapshotIndex = recovered.snapshotIndex;
     this.ids = new RequestIdGenerator(BigInt(`0x${this.memberId}`), Date.now());
     this.store = this.openStore();
+    this.applyGuard = this.openApplyGuard();
     this.lessor = this.newLessor();
     this.auth = new MemberAuth(
       this.store.backend,
@@ -161,7 +169,10 @@ export class Member implements EtcdBackend {
       },
       {
         bcryptCost: config.bcryptCost, tokenTtlSeconds: config.authTokenTtlSeconds, jwt: config.authToken.kind === 'jwt' ? config.authToken.jwt : null,
-        clientCertAuth: false, requestTimeoutMs,
+        // etcd takes a verified certificate's common name as the user only under --client-cert-auth
+        // (auto TLS, which trusts no CA, turns it off).
+        clientCertAuth: config.tls.client.clientCertAuth && !(config.tls.client.autoTls && config.tls.client.certFile === ''),
+        requestTimeoutMs,
       },
     );
     this.store.onAbort(() => this.auth.store.reload());
@@ -177,6 +188,7 @@ export class Member implements EtcdBackend {
       onUnreachable: (peer) => this.driver.withNode((node) => node.reportUnreachable(peer as NodeId)),
       onQuery: (_from, request) => this.answerQuery(request),
       log: { warn: (message) => this.log('warn', message) },
+      ...(tls.peer ? { tls: { client: tls.peer.client } } : {}),
     });
     this.driver = new RaftDriver({
       id: this.memberId,
@@ -242,24 +254,78 @@ export class Member implements EtcdBackend {
     return new ClusterMembers(host, recovered.membership);
   }
 
+  /**
+   * Reads what earlier runs left while applying entries; refuses to start (closing the store)
+   * when runs keep dying on the same entry.
+   */
+  private openApplyGuard(): ApplyGuard {
+    let guard: ApplyGuard;
+    try {
+      guard = ApplyGuard.open({
+        dir: path.dirname(this.paths.db),
+        storeApplied: this.store.appliedIndex(),
+        storeDir: this.paths.db,
+        describeEntry: (at) => this.describeEntry(at),
+      });
+    } catch (error) {
+      this.store.close();
+      throw error;
+    }
+    const recovery = guard.recovery;
+    if (recovery !== null) {
+      const entry = this.describeEntry(recovery.entryIndex);
+      this.log(
+        'warn',
+        `the last run stopped while applying entry ${recovery.entryIndex}${entry === null ? '' : ` (${entry})`}` +
+          `${recovery.error === null ? '' : `: ${recovery.error}`}; applying it again (${recovery.deaths} such ${recovery.deaths === 1 ? 'stop' : 'stops'} in a row)`,
+      );
+    }
+    return guard;
+  }
+
+  /** "term T, <request>" for the log entry at `at`, or null when the log no longer holds it. */
+  private describeEntry(at: number): string | null {
+    if (at < this.storage.firstIndex() || at > this.storage.lastIndex()) return null;
+    const entry = this.storage.entries(index(at), index(at + 1), Number.MAX_SAFE_INTEGER)[0];
+    if (entry === undefined) return null;
+    const what = entry.type === 'confChange' ? 'a membership change' : entry.data.length === 0 ? 'an empty entry' : describeRequest(entry.data);
+    return `term ${entry.term}, ${what}`;
+  }
+
   /** Opens or creates the data directory, joins or forms the cluster and starts serving. */
   static async start(options: MemberOptions): Promise<Member> {
     const config = options.config;
     const log: Logger = options.log ?? ((level, message) => process.stderr.write(`${level}: ${message}\n`));
-    const recovered = await openDurableState(config, options.unsafeNoFsync ?? false, log);
-    const member = new Member(config, recovered, options, log);
+    const tls = resolveMemberTls(config, log);
+    const recovered = await openDurableState(config, options.unsafeNoFsync ?? false, log, tls.peer?.client);
+    let member: Member;
+    try {
+      member = new Member(config, recovered, options, log, tls);
+    } catch (error) {
+      await recovered.wal.close();
+      throw error;
+    }
     await member.listen();
     return member;
   }
 
   private async listen(): Promise<void> {
     const peerUrl = this.config.listenPeerUrls[0]!;
-    this.peerPort = await this.transport.listen(peerUrl.hostname.replace(/^\[|\]$/g, ''), Number(peerUrl.port));
+    const peerTls = peerUrl.protocol === 'https:' ? this.tls.peer?.server : undefined;
+    this.peerPort = await this.transport.listen(peerUrl.hostname.replace(/^\[|\]$/g, ''), Number(peerUrl.port), peerTls);
     this.clusterMembers.syncTransportPeers();
     const endpoints = inspectionRoutes(this);
     this.clientServer = new ClientServer(this, endpoints);
-    const ports = await this.clientServer.listen(this.config.listenClientUrls.map((url) => ({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) })));
+    const ports = await this.clientServer.listen(
+      this.config.listenClientUrls.map((url) => ({
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: Number(url.port),
+        tls: url.protocol === 'https:' ? this.tls.client?.server : undefined,
+      })),
+    );
     this.clientUrls = this.config.advertiseClientUrls.map((url, i) => (url.port === '0' ? `${url.protocol}//${url.hostname}:${ports[i] ?? ports[0]}` : url.origin));
+    const metricsPorts = await this.clientServer.listenMetrics(this.config.listenMetricsUrls.map((url) => ({ host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port) })));
+    this.metricsUrls = this.config.listenMetricsUrls.map((url, i) => `${url.protocol}//${url.host.replace(/:\d+$/, '')}:${metricsPorts[i]!}`);
     this.driver.start();
     this.leaderDuties.start();
     void this.clusterMembers.publishAttributes();
@@ -371,6 +437,7 @@ export class Member implements EtcdBackend {
   private apply(entries: readonly Entry[]): void {
     const started = performance.now();
     let outcomes: ReturnType<typeof applyEntries>;
+    this.applyGuard.begin(entries[0]!.index, entries.at(-1)!.index);
     try {
       outcomes = applyEntries(this.store, this.lessor, this.auth.store, entries, {
         confChange: (change, context) => this.clusterMembers.applyConfChange(change, context),
@@ -381,7 +448,9 @@ export class Member implements EtcdBackend {
             : this.store.deactivateAlarm({ memberId: request.memberId, alarm: request.alarm }),
       });
     } catch (error) {
-      throw failedWhile(`applying entries ${entries[0]?.index ?? 0}–${entries.at(-1)?.index ?? 0} to the store in ${this.paths.db}`, error);
+      const failure = failedWhile(`applying entries ${entries[0]?.index ?? 0}–${entries.at(-1)?.index ?? 0} to the store in ${this.paths.db}`, error);
+      this.applyGuard.failed(failure);
+      throw failure;
     }
     this.metrics.applyDuration.observe((performance.now() - started) / 1000);
     this.metrics.proposalsApplied += entries.length;
@@ -731,6 +800,8 @@ export class Member implements EtcdBackend {
     this.appliedWaiters.close();
     await this.wal.close();
     this.store.close();
+    this.applyGuard.close();
+    this.metrics.close();
     this.resolveStopped(reason);
   }
 }

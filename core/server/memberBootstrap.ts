@@ -3,7 +3,8 @@
 // member's id it asks a running member for). Also rebuilds typed errors that come back from calls
 // forwarded to the leader.
 import fs from 'node:fs';
-import type { MemberConfig } from '../cli/flags.js';
+import type tls from 'node:tls';
+import type { MemberConfig } from './memberConfig.js';
 import type { MemberInfo } from '../api/backend.js';
 import { LeaseNotFoundError } from '../mvcc/errors.js';
 import type { NodeId } from '../raft/types.js';
@@ -15,15 +16,15 @@ import { clusterIdFor, memberIdFor, Membership, normaliseUrls, type Member as Me
 type Log = (level: 'info' | 'warn', message: string) => void;
 
 /** Opens or creates the member's data directory; throws DataDirError with a one-line reason. */
-export async function openDurableState(config: MemberConfig, unsafeNoFsync: boolean, log: Log): Promise<RecoveredState> {
-  const paths = dataPaths(config.dataDir);
+export async function openDurableState(config: MemberConfig, unsafeNoFsync: boolean, log: Log, peerTls?: tls.ConnectionOptions): Promise<RecoveredState> {
+  const paths = dataPaths(config.dataDir, config.walDir);
   try {
     fs.mkdirSync(paths.root, { recursive: true });
     fs.accessSync(paths.root, fs.constants.R_OK | fs.constants.W_OK);
   } catch (error) {
     throw new DataDirError(`cannot use data directory ${paths.root}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const storageOptions = { unsafeNoFsync, walSegmentBytes: config.walSegmentBytes, log: (message: string) => log('warn', message) };
+  const storageOptions = { unsafeNoFsync, walSegmentBytes: config.walSegmentBytes, snapshotsKept: config.maxSnapshots, log: (message: string) => log('warn', message) };
   let recovered: RecoveredState;
   const selfPeerUrls = normaliseUrls(config.initialAdvertisePeerUrls.map(String));
   if (hasWal(paths)) {
@@ -47,7 +48,7 @@ export async function openDurableState(config: MemberConfig, unsafeNoFsync: bool
     recovered = await bootstrapNew(paths, membership, self.id, storageOptions);
     log('info', `started member ${self.id} of new cluster ${membership.clusterId}`);
   } else {
-    const lookup = await lookupCluster(config, selfPeerUrls);
+    const lookup = await lookupCluster(config, selfPeerUrls, peerTls);
     recovered = await bootstrapJoin(paths, lookup.clusterId, lookup.memberId, storageOptions);
     log('info', `joining cluster ${lookup.clusterId} as member ${lookup.memberId}`);
     // Until the leader's snapshot brings the membership, reach the peers the lookup named.
@@ -67,8 +68,8 @@ export function toServerError(message: string): Error {
 }
 
 /** Asks the members of an existing cluster for its id and this member's id (by peer URLs). */
-async function lookupCluster(config: MemberConfig, selfPeerUrls: readonly string[]): Promise<{ clusterId: string; memberId: NodeId; members: MemberInfo[] }> {
-  const probe = new PeerTransport({ clusterId: '', memberId: '', onMessage: () => undefined, onSnapshot: () => Promise.resolve() });
+async function lookupCluster(config: MemberConfig, selfPeerUrls: readonly string[], peerTls: tls.ConnectionOptions | undefined): Promise<{ clusterId: string; memberId: NodeId; members: MemberInfo[] }> {
+  const probe = new PeerTransport({ clusterId: '', memberId: '', onMessage: () => undefined, onSnapshot: () => Promise.resolve(), ...(peerTls ? { tls: { client: peerTls } } : {}) });
   const errors: string[] = [];
   try {
     for (const [name, urls] of config.initialCluster) {

@@ -1,5 +1,7 @@
 // The member's counters and histograms, exposed on /metrics in Prometheus text format with
-// etcd's metric names where etcd has one, so existing dashboards work.
+// etcd's metric names where etcd has one, so existing dashboards work, and the event loop's delay
+// under prom-client's names (a stall near the election timeout deposes a leader).
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 
 /** A cumulative histogram with fixed upper bounds, in seconds. */
 export class Histogram {
@@ -27,7 +29,12 @@ export class Histogram {
 
 const diskBuckets = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.256, 0.512, 1.024, 2.048, 4.096, 8.192];
 
+/** How finely the event loop's delay is sampled. */
+const eventLoopResolutionMs = 10;
+
 export class MemberMetrics {
+  /** The event loop's delay since the member started, in nanoseconds. */
+  readonly eventLoopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
   readonly walFsync = new Histogram(diskBuckets);
   readonly applyDuration = new Histogram(diskBuckets);
   leaderChanges = 0;
@@ -37,6 +44,27 @@ export class MemberMetrics {
   messagesSent = 0;
   ranges = 0;
   snapshots = 0;
+
+  constructor() {
+    this.eventLoopDelay.enable();
+  }
+
+  close(): void {
+    this.eventLoopDelay.disable();
+  }
+}
+
+/** The event loop's delay as prom-client's gauges, in seconds (the sampling interval excluded). */
+function eventLoopGauges(delay: IntervalHistogram): string[] {
+  const seconds = (nanoseconds: number): number => (Number.isFinite(nanoseconds) ? nanoseconds / 1e9 : 0);
+  const observed = delay.count > 0;
+  return [
+    gauge('nodejs_eventloop_lag_min_seconds', 'The minimum recorded event loop delay.', observed ? seconds(delay.min) : 0),
+    gauge('nodejs_eventloop_lag_max_seconds', 'The maximum recorded event loop delay.', observed ? seconds(delay.max) : 0),
+    gauge('nodejs_eventloop_lag_mean_seconds', 'The mean of the recorded event loop delays.', observed ? seconds(delay.mean) : 0),
+    gauge('nodejs_eventloop_lag_p50_seconds', 'The 50th percentile of the recorded event loop delays.', observed ? seconds(delay.percentile(50)) : 0),
+    gauge('nodejs_eventloop_lag_p99_seconds', 'The 99th percentile of the recorded event loop delays.', observed ? seconds(delay.percentile(99)) : 0),
+  ];
 }
 
 export interface MetricsSnapshot {
@@ -76,6 +104,7 @@ export function renderMetrics(metrics: MemberMetrics, now: MetricsSnapshot): str
     gauge('rafter_raft_applied_index', 'The Raft applied index of this member.', now.appliedIndex),
     gauge('rafter_raft_messages_sent_total', 'Raft messages handed to the peer transport.', metrics.messagesSent, 'counter'),
     gauge('rafter_snapshots_saved_total', 'Raft snapshots saved by this member.', metrics.snapshots, 'counter'),
+    ...eventLoopGauges(metrics.eventLoopDelay),
     metrics.walFsync.render('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.'),
     metrics.applyDuration.render('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.'),
     '',

@@ -3,9 +3,13 @@
 // snapshots on a separate connection so a large transfer never delays heartbeats; a handshake
 // that refuses peers of another cluster; and fault hooks (drop to/from a peer, delay) used by tests
 // and by the console's "partition" button. Payloads are opaque bytes: encoding Raft messages is
-// the server's business.
+// the server's business. An https:// peer URL is dialled with TLS (PeerTransportOptions.tls) and a
+// listener given TLS options serves only TLS; with a trusted CA it takes only connections whose
+// client certificate that CA signed, so a process without one never reaches the handshake below.
 import net from 'node:net';
+import tls from 'node:tls';
 import { FrameDecoder, FrameError, frameHeader } from './frames.js';
+import { SnapshotReceiver } from './snapshotReceiver.js';
 
 export interface TransportLogger {
   warn(message: string): void;
@@ -26,6 +30,8 @@ export interface PeerTransportOptions {
   /** A peer could not be reached (connection refused or dropped): Raft should slow down to probing. */
   readonly onUnreachable?: (peer: string) => void;
   readonly log?: TransportLogger;
+  /** TLS for connections to https:// peer URLs: this member's certificate, the CA it trusts. */
+  readonly tls?: { readonly client: tls.ConnectionOptions };
   readonly frameBytesMax?: number;
   /** Bytes queued for one peer beyond which further messages are dropped (Raft retransmits). */
   readonly queueBytesMax?: number;
@@ -58,12 +64,15 @@ const defaultQueueBytesMax = 64 * 1024 * 1024;
 const reconnectDelayMsMin = 50;
 const reconnectDelayMsMax = 1_000;
 const snapshotChunkBytes = 1024 * 1024;
-const snapshotQueueFramesMax = 16;
 /** Largest handshake frame a connection may open with (a real one is under 200 bytes). */
 const helloBytesMax = 4 * 1024;
 /** How long a new connection may take to send its handshake. */
 const helloTimeoutMs = 10_000;
 const noFaults: TransportFaults = { dropTo: [], dropFrom: [], delayMs: 0 };
+/** How long an incoming connection may take to finish its TLS handshake. */
+const tlsHandshakeTimeoutMs = 10_000;
+/** How often refused TLS handshakes are logged (a stranger may try many). */
+const tlsRefusalWarnIntervalMs = 10_000;
 
 interface Hello {
   readonly v: number;
@@ -95,6 +104,11 @@ function peerAddress(url: string): { host: string; port: number } {
   return { host: parsed.hostname.replace(/^\[|\]$/g, ''), port: Number(parsed.port) };
 }
 
+/** The event after which a dialled connection may carry frames: TLS ones once the handshake is done. */
+function readyEvent(socket: net.Socket): 'connect' | 'secureConnect' {
+  return socket instanceof tls.TLSSocket ? 'secureConnect' : 'connect';
+}
+
 /** The outgoing side towards one peer. */
 class PeerSender {
   private socket: net.Socket | null = null;
@@ -106,6 +120,8 @@ class PeerSender {
   private retryDelayMs = reconnectDelayMsMin;
   private closed = false;
   private reconnectTimer: NodeJS.Timeout | null = null;
+  /** The last connection error logged, so a peer that keeps failing the same way is named once. */
+  private lastError = '';
 
   constructor(
     private readonly transport: PeerTransport,
@@ -151,11 +167,11 @@ class PeerSender {
     }
     const url = this.urls[0];
     if (url === undefined) return;
-    const { host, port } = peerAddress(url);
-    const socket = net.connect({ host, port, noDelay: true });
+    const socket = this.transport.dial(url);
     this.socket = socket;
-    socket.on('connect', () => {
+    socket.on(readyEvent(socket), () => {
       this.connected = true;
+      this.lastError = '';
       this.retryDelayMs = reconnectDelayMsMin;
       const hello: Hello = { v: protocolVersion, clusterId: this.transport.clusterId, from: this.transport.memberId, to: this.peerId, kind: 'messages' };
       const helloBytes = encodeJson(hello);
@@ -181,8 +197,13 @@ class PeerSender {
         socket.destroy(error instanceof Error ? error : new Error(String(error)));
       }
     });
-    socket.on('error', () => {
-      // The close handler below does the bookkeeping.
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // The close handler below does the bookkeeping; TLS failures are worth a line each.
+      const tlsFailure = socket instanceof tls.TLSSocket && !this.connected && error.code !== 'ECONNREFUSED';
+      if (tlsFailure && error.message !== this.lastError) {
+        this.lastError = error.message;
+        this.transport.log?.warn(`cannot connect to peer ${this.peerId} at ${url} over TLS: ${error.message}`);
+      }
     });
     socket.on('close', () => {
       const wasConnected = this.connected;
@@ -233,9 +254,12 @@ export class PeerTransport {
     this.log = options.log;
   }
 
-  /** Starts accepting peer connections; resolves with the bound port. */
-  listen(host: string, port: number): Promise<number> {
-    const server = net.createServer((socket) => this.accept(socket));
+  /**
+   * Starts accepting peer connections, over TLS when `secure` is given (an https:// listen URL);
+   * resolves with the bound port.
+   */
+  listen(host: string, port: number, secure?: tls.TlsOptions): Promise<number> {
+    const server = secure ? this.tlsServer(secure) : net.createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -245,6 +269,43 @@ export class PeerTransport {
         resolve(typeof address === 'object' && address ? address.port : port);
       });
     });
+  }
+
+  /**
+   * A TLS listener. Client certificates are checked here rather than by Node, which drops a
+   * certificate from another CA without a word: each refusal is logged (at most every 10 s, a
+   * stranger may try many), and nothing from a refused connection is read.
+   */
+  private tlsServer(options: tls.TlsOptions): tls.Server {
+    const verifyClients = options.requestCert === true && options.rejectUnauthorized !== false;
+    let warnedAtMs = 0;
+    const refuse = (socket: net.Socket, reason: string): void => {
+      const now = Date.now();
+      if (now >= warnedAtMs + tlsRefusalWarnIntervalMs) {
+        warnedAtMs = now;
+        this.log?.warn(`refused a peer connection from ${socket.remoteAddress ?? 'an unknown address'}: ${reason} (said at most every 10 s)`);
+      }
+      socket.destroy();
+    };
+    const server = tls.createServer({ ...options, rejectUnauthorized: false, handshakeTimeout: tlsHandshakeTimeoutMs }, (socket) => {
+      if (verifyClients && !socket.authorized) refuse(socket, `client certificate not accepted: ${String(socket.authorizationError ?? 'none presented')}`);
+      else this.accept(socket);
+    });
+    server.on('connection', (socket: net.Socket) => {
+      this.inbound.add(socket);
+      socket.on('close', () => this.inbound.delete(socket));
+    });
+    server.on('tlsClientError', (error, socket) => refuse(socket, `TLS handshake failed: ${error.message}`));
+    return server;
+  }
+
+  /** A new connection to the peer at `url`: TLS for https://, plain TCP otherwise. */
+  dial(url: string): net.Socket {
+    const { host, port } = peerAddress(url);
+    if (new URL(url).protocol !== 'https:') return net.connect({ host, port, noDelay: true });
+    const socket = tls.connect({ ...this.options.tls?.client, host, port });
+    socket.setNoDelay(true);
+    return socket;
   }
 
   /** Adds a peer or replaces its URLs. */
@@ -310,8 +371,7 @@ export class PeerTransport {
     if (this.dropTo.has(to)) throw new Error(`messages to peer ${to} are being dropped`);
     const url = sender.urls[0];
     if (url === undefined) throw new Error(`peer ${to} has no URL`);
-    const { host, port } = peerAddress(url);
-    const socket = net.connect({ host, port, noDelay: true });
+    const socket = this.dial(url);
     const reply = new Promise<Reply>((resolve, reject) => {
       const decoder = new FrameDecoder(64 * 1024);
       socket.on('data', (chunk: Buffer) => {
@@ -340,7 +400,7 @@ export class PeerTransport {
     const write = (bytes: Uint8Array): Promise<void> =>
       new Promise((resolve, reject) => socket.write(bytes, (error) => (error ? reject(refused.error ?? error) : resolve())));
     await new Promise<void>((resolve, reject) => {
-      socket.once('connect', resolve);
+      socket.once(readyEvent(socket), resolve);
       socket.once('error', reject);
     });
     const hello: Hello = { v: protocolVersion, clusterId: this.clusterId, from: this.memberId, to, kind: 'snapshot' };
@@ -370,9 +430,8 @@ export class PeerTransport {
    * cluster id unknown ('') when asking a cluster this member is about to join.
    */
   query(url: string, to: string, request: unknown, timeoutMs = queryTimeoutMsDefault): Promise<unknown> {
-    const { host, port } = peerAddress(url);
     return new Promise((resolve, reject) => {
-      const socket = net.connect({ host, port, noDelay: true });
+      const socket = this.dial(url);
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new QueryError(`peer at ${url} did not answer within ${timeoutMs} ms`));
@@ -383,7 +442,7 @@ export class PeerTransport {
         if (error) reject(error);
         else resolve(value);
       };
-      socket.on('connect', () => {
+      socket.on(readyEvent(socket), () => {
         const hello: Hello = { v: protocolVersion, clusterId: this.clusterId, from: this.memberId, to, kind: 'query' };
         for (const frame of [encodeJson(hello), encodeJson(request)]) {
           socket.write(frameHeader(frame.length));
@@ -527,46 +586,5 @@ export class PeerTransport {
     const server = this.server;
     this.server = null;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
-  }
-}
-
-/**
- * Turns pushed frames into an async iterable; `null` marks the end. The socket is paused while
- * more than `snapshotQueueFramesMax` frames wait, so a slow installer bounds memory.
- */
-class SnapshotReceiver {
-  private queue: (Buffer | null)[] = [];
-  private wake: (() => void) | null = null;
-  private paused = false;
-
-  constructor(
-    private readonly pause: () => void,
-    private readonly resume: () => void,
-  ) {}
-
-  push(frame: Buffer | null): void {
-    this.queue.push(frame);
-    if (this.queue.length > snapshotQueueFramesMax && !this.paused) {
-      this.paused = true;
-      this.pause();
-    }
-    this.wake?.();
-    this.wake = null;
-  }
-
-  async *chunks(): AsyncIterable<Buffer> {
-    while (true) {
-      if (this.paused && this.queue.length <= snapshotQueueFramesMax / 2) {
-        this.paused = false;
-        this.resume();
-      }
-      const next = this.queue.shift();
-      if (next === undefined) {
-        await new Promise<void>((resolve) => (this.wake = resolve));
-        continue;
-      }
-      if (next === null) return;
-      yield next;
-    }
   }
 }

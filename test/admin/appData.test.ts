@@ -23,12 +23,12 @@ describe('the app data folder', () => {
     expect(webDataDir({ RAFTER_HOME: '' })).toBe(path.join(os.homedir(), '.rafter'));
   });
 
-  it('keeps connections, preferences and local clusters under the folder, and locks it', () => {
+  it('keeps connections, preferences, local clusters and their logs under the folder, and locks it', () => {
     const options = appDataOptions('/data', ['rafter'], { A: '1' });
     expect(options).toEqual({
       connectionsFile: '/data/connections.json',
       preferencesFile: '/data/preferences.json',
-      localClusters: { baseDir: '/data/clusters', memberCommand: ['rafter'], memberEnv: { A: '1' } },
+      localClusters: { baseDir: '/data/clusters', memberCommand: ['rafter'], memberEnv: { A: '1' }, logsDir: '/data/logs' },
       lockFolder: '/data',
       secrets: null,
     });

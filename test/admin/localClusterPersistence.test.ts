@@ -14,7 +14,7 @@ import { AdminService } from '../../core/admin/adminService.js';
 import { appDataOptions } from '../../core/admin/appData.js';
 import { localClusterFileName } from '../../core/admin/localClusterFile.js';
 import type { MemberCommand } from '../../core/admin/localMember.js';
-import { sourceMemberCommand } from '../../core/admin/memberCommand.js';
+import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
 
 /** Reads retried while a restarted cluster elects a leader (each ~100 ms apart): a bound, not a pause. */
 const readAttemptsMax = 100;
@@ -64,7 +64,7 @@ async function openService(): Promise<AdminService> {
 
 beforeAll(async () => {
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'rafter-app-data-'));
-  const command = sourceMemberCommand();
+  const command = compiledMemberCommand();
   if (!command) throw new Error('the rafter member command is missing from this checkout');
   memberCommand = command;
 });

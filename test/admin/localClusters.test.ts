@@ -2,14 +2,14 @@
 // killed and restarted, partitioned and healed, grown by a learner that is promoted, shrunk, and
 // destroyed with their data; a snapshot restored into a new local cluster.
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterStatus, LocalClusterInfo, Result } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
-import { sourceMemberCommand } from '../../core/admin/memberCommand.js';
+import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
 
 /** Status polls while waiting for the cluster to settle (each ~100 ms apart): a bound, not a pause. */
 const settlePollsMax = 300;
@@ -36,9 +36,9 @@ async function statusUntil(connectionId: string, done: (status: ClusterStatus) =
 
 beforeAll(async () => {
   baseDir = await mkdtemp(path.join(os.tmpdir(), 'rafter-local-test-'));
-  const memberCommand = sourceMemberCommand();
+  const memberCommand = compiledMemberCommand();
   if (!memberCommand) throw new Error('the rafter member command is missing from this checkout');
-  service = new AdminService({ localClusters: { baseDir, memberCommand } });
+  service = new AdminService({ localClusters: { baseDir, memberCommand, logsDir: path.join(baseDir, 'logs') } });
   cluster = value(await service.createLocalCluster({ name: 'trio', memberCount: 3 }));
 }, 180_000);
 
@@ -61,6 +61,8 @@ describe('local clusters', () => {
     expect(status.members).toHaveLength(3);
     value(await service.putKey({ connectionId: cluster.connectionId, key: '/local/a', value: Buffer.from('1').toString('base64') }));
     expect(value(await service.memberLogs({ clusterId: cluster.id, memberName: 'm1', tailLines: 50 })).join('\n')).toContain('ready to serve client requests');
+    // The same log is kept in a file of the logs folder, which the desktop app's menu opens.
+    expect(await readFile(path.join(baseDir, 'logs', `${cluster.id}-m1.log`), 'utf8')).toContain('ready to serve client requests');
   });
 
   it('elects a new leader when the leader is killed, and takes the member back after a restart', async () => {

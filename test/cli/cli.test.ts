@@ -1,5 +1,7 @@
-// The `rafter` command as an operator meets it: one-line errors, snapshot status and restore.
+// The `rafter` command as an operator meets it (bin/rafter.js, the package's bin, on the compiled
+// code): one-line errors, snapshot status and restore.
 import { execFile, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
@@ -7,9 +9,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { etcdctl, RafterCluster } from '../support/rafterCluster.js';
+import { pollUntil, stopProcess } from '../support/memberProcess.js';
 import { freePorts } from '../support/ports.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const rafterBin = path.join(root, 'bin', 'rafter.js');
 const cleanups: (() => Promise<void>)[] = [];
 
 afterAll(async () => {
@@ -19,7 +23,7 @@ afterAll(async () => {
 /** Runs `rafter`; `code` is its exit code, or -1 when it did not exit by itself (with why in `stderr`). */
 function rafter(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(root, 'core/cli/main.ts'), ...args], { cwd: root, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(process.execPath, [rafterBin, ...args], { cwd: root, timeout: 120_000 }, (error, stdout, stderr) => {
       if (!error) resolve({ code: 0, stdout, stderr });
       else if (typeof error.code === 'number') resolve({ code: error.code, stdout, stderr });
       else resolve({ code: -1, stdout, stderr: `${stderr}[not exited by itself: ${error.message}; signal ${String(error.signal)}]` });
@@ -85,22 +89,37 @@ describe('rafter command line', () => {
     const refused = await rafter(['snapshot', 'status', damaged]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain('snapshot checksum mismatch');
-    const member = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'core/cli/main.ts'), '--name', 'solo', '--data-dir', restoredDir,
+    const member = spawn(process.execPath, [rafterBin, '--name', 'solo', '--data-dir', restoredDir,
       '--listen-client-urls', `http://127.0.0.1:${client!}`, '--listen-peer-urls', `http://127.0.0.1:${peer!}`, '--initial-cluster', initialCluster], { cwd: root, stdio: 'ignore' });
-    cleanups.push(async () => {
-      const exited = new Promise((resolve) => member.once('close', resolve));
-      member.kill('SIGTERM');
-      await exited;
+    cleanups.push(() => stopProcess(member, 'SIGTERM', 10_000));
+    await pollUntil(() => fetch(`http://127.0.0.1:${client!}/health`).then((r) => r.ok, () => false), {
+      pollsMax: 400,
+      pauseMs: 50,
+      failure: () => new Error('the restored member never became healthy'),
     });
-    let healthy = false;
-    for (let poll = 0; poll < 400 && !healthy; poll++) {
-      healthy = await fetch(`http://127.0.0.1:${client!}/health`).then((r) => r.ok, () => false);
-      if (!healthy) await new Promise((resolve) => setTimeout(resolve, 50));
-    }
-    expect(healthy).toBe(true);
     const read = await etcdctl([`127.0.0.1:${client!}`], ['get', '/restore/7', '--print-value-only']);
     expect(read.stdout).toBe('value-7\n');
     expect((await etcdctl([`127.0.0.1:${client!}`], ['put', '/restore/new', 'x'])).code).toBe(0);
     expect((await etcdctl([`127.0.0.1:${client!}`], ['get', '/restore/new', '--print-value-only'])).stdout).toBe('x\n');
+  });
+});
+
+describe('rafter data directory flags', () => {
+  it('keeps at most --max-snapshots snapshot files, and its WAL in --wal-dir', async () => {
+    const walDir = await tempDir();
+    const cluster = await RafterCluster.start({ members: 1, snapshotCount: 5, snapshotCatchupEntries: 5, memberArgs: { m1: ['--max-snapshots=2', `--wal-dir=${walDir}`] } });
+    cleanups.push(() => cluster.stop());
+    const snapDir = path.join(cluster.members[0]!.dataDir, 'member', 'snap');
+    const snapshotFiles = async (): Promise<string[]> => (await fs.readdir(snapDir)).filter((name) => name.endsWith('.snap'));
+    for (let i = 0; i < 60; i++) expect((await cluster.etcdctl(['put', `/snap/${i}`, 'x'])).code).toBe(0);
+    // Snapshots are saved after the writes are answered: wait (bounded) until a later one is on disk.
+    await pollUntil(async () => (await snapshotFiles()).some((name) => !name.startsWith('0000000000000001-0000000000000001')), {
+      pollsMax: 200,
+      pauseMs: 50,
+      failure: () => new Error('no snapshot was saved'),
+    });
+    expect((await snapshotFiles()).length).toBeLessThanOrEqual(2);
+    expect((await fs.readdir(walDir)).some((name) => name.endsWith('.wal'))).toBe(true);
+    expect(existsSync(path.join(cluster.members[0]!.dataDir, 'member', 'wal'))).toBe(false);
   });
 });

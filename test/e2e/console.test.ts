@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminService } from '../../core/admin/adminService.js';
 import { appDataOptions } from '../../core/admin/appData.js';
-import { sourceMemberCommand } from '../../core/admin/memberCommand.js';
+import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
 import { startWebHost } from '../../core/admin/webHost.js';
 import type { WebHost } from '../../core/admin/webHost.js';
 import { EtcdTestCluster } from '../support/etcd.js';
@@ -44,7 +44,7 @@ beforeAll(async () => {
   await mkdir(screenshots, { recursive: true });
   etcd = await EtcdTestCluster.start();
   dataDir = await mkdtemp(path.join(os.tmpdir(), 'rafter-console-data-'));
-  const memberCommand = sourceMemberCommand();
+  const memberCommand = compiledMemberCommand();
   if (!memberCommand) throw new Error('the rafter member command is missing from this checkout');
   service = new AdminService(appDataOptions(dataDir, memberCommand));
   await service.open();

@@ -12,7 +12,7 @@ import type { Browser, Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { AdminService } from '../../core/admin/adminService.js';
 import { appDataOptions } from '../../core/admin/appData.js';
-import { sourceMemberCommand } from '../../core/admin/memberCommand.js';
+import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
 import { startWebHost } from '../../core/admin/webHost.js';
 import type { WebHost } from '../../core/admin/webHost.js';
 
@@ -53,7 +53,7 @@ export async function startConsole(): Promise<Console> {
     cleanups.push(() => rm(dataDir, { recursive: true, force: true }));
     const scratchDir = await mkdtemp(path.join(os.tmpdir(), 'rafter-console-scratch-'));
     cleanups.push(() => rm(scratchDir, { recursive: true, force: true }));
-    const memberCommand = sourceMemberCommand();
+    const memberCommand = compiledMemberCommand();
     if (!memberCommand) throw new Error('the rafter member command is missing from this checkout');
     const service = new AdminService(appDataOptions(dataDir, memberCommand));
     await service.open();

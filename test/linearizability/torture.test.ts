@@ -2,8 +2,10 @@
 // concurrent workload while faults (SIGKILL and restart of one member or a majority, SIGSTOP
 // pauses past the election timeout, isolation, bridge, one-way loss, delayed peer messages,
 // leader transfer, membership changes, two faults at once) hit it, with snapshots forced by a
-// small --snapshot-count. One fixed seed and one random seed (printed; replay with
-// TORTURE_SEED=<seed>), and a run that takes every membership change and a double fault in turn.
+// small --snapshot-count, and an operator's maintenance (defragment one member or all, compact)
+// while one client writes values of every size up to the request limit. One fixed seed and one
+// random seed (printed; replay with TORTURE_SEED=<seed>), a run that takes every membership change
+// and a double fault in turn, and one that takes each maintenance kind in turn.
 import { describe, expect, it } from 'vitest';
 import { describeFailures, runTorture } from './tortureRun.js';
 import type { TortureOptions, TortureReport } from './tortureRun.js';
@@ -55,5 +57,11 @@ describe('torture under faults', () => {
     const kinds = ['remove-readd', 'wipe-readd', 'learner-promote', 'double'] as const;
     const report = await tortureRunPasses(fixedSeed, { faultKinds: kinds, faultOrder: 'cycle', faultsMax: kinds.length, faultMs: 100_000 });
     expect(report.faults.map((f) => f.kind.includes('+') ? 'double' : f.kind)).toEqual(kinds);
+  }, runTimeoutMs);
+
+  it('stays linearizable and converges while members are defragmented, one and all, and the history compacted, under values up to the request limit', async () => {
+    const kinds = ['defrag-all', 'kill-leader', 'compact', 'defrag-one', 'isolate-follower', 'defrag-all', 'compact', 'defrag-one'] as const;
+    const report = await tortureRunPasses(fixedSeed, { faultKinds: kinds, faultOrder: 'cycle', faultsMax: kinds.length, faultMs: 100_000, holdMsMin: 300, holdMsMax: 600 });
+    expect(report.faults.map((f) => f.kind)).toEqual(kinds);
   }, runTimeoutMs);
 });

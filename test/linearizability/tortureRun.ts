@@ -41,6 +41,8 @@ export interface TortureOptions {
   readonly holdMsMin?: number;
   readonly holdMsMax?: number;
   readonly quietMs?: number;
+  /** One client pads some puts to sizes up to the request limit (default on). */
+  readonly bigValues?: boolean;
   /** Progress lines (fault injected, phase reached); default silent. */
   readonly log?: (line: string) => void;
 }
@@ -172,6 +174,7 @@ async function runSegment(cluster: RafterCluster, options: TortureOptions, segme
       if (phase === 'start') workload?.replacing(name);
       else workload?.replaced(name);
     },
+    compactRevision: () => workload?.watchedRevision() ?? 0,
   });
   try {
     workload = await Workload.start({
@@ -180,6 +183,7 @@ async function runSegment(cluster: RafterCluster, options: TortureOptions, segme
       clients: options.clients ?? 6,
       keys: options.keys ?? 5,
       keyPrefix: segment === 0 ? '/lin/' : `/lin/s${segment}/`,
+      bigValues: options.bigValues ?? true,
     });
     log(`segment ${segment + 1}: workload started at revision ${workload.startRevision}`);
     const faults = scheduler.run();

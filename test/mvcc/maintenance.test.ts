@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { defragmentChunkEntriesMax } from '../../core/mvcc/backend.js';
 import { inlineKeyBytesMax, keyBytesMax } from '../../core/mvcc/encoding.js';
 import { EmptyKeyError, KeyTooLargeError, NoSpaceError, StoreError } from '../../core/mvcc/errors.js';
 import { MvccStore } from '../../core/mvcc/mvccStore.js';
@@ -227,6 +228,60 @@ describe('defragment and snapshots', () => {
     expect(await defragmenting).toBe(true);
     expect(valuesOf(store.range({ key: b('during') }).kvs)).toEqual(['copy']);
     expect(store.revision).toBe(202);
+  });
+
+  it('defragment leaves a store that can free a value over 1 MiB, and so does the reopened file', async () => {
+    // The sequence etcdctl users hit: small keys, a 1 MiB value, defrag, delete the prefix. LMDB's
+    // compacting copy wrote a file whose first transaction freeing the big value aborted the process.
+    const dir = tempDir();
+    let store = openStore({ dir });
+    for (let i = 0; i < 10; i++) store.put({ key: b(`/g/${i}`), value: b(`v${i}`) });
+    store.put({ key: b('/g/big'), value: Buffer.alloc(1_048_576, 7) });
+    expect(await store.defragment()).toBe(true);
+    expect(store.deleteRange({ key: b('/g/'), rangeEnd: b('/g0') }).deleted).toBe(11);
+    store.put({ key: b('/g/big'), value: Buffer.alloc(1_572_000, 8) });
+    expect(await store.defragment()).toBe(true);
+    const hash = store.hash();
+    store.close();
+    store = openStore({ dir });
+    expect(store.hash()).toBe(hash);
+    expect(store.deleteRange({ key: b('/g/big') }).deleted).toBe(1);
+    expect(store.range({ key: b('/g/'), rangeEnd: b('/g0') }).count).toBe(0);
+  });
+
+  it('defragment copies a large store in steps and keeps every write made between them', async () => {
+    const keys = 3 * defragmentChunkEntriesMax;
+    const fill = (store: MvccStore): void =>
+      store.applyBatch(null, (batch) => {
+        for (let i = 0; i < keys; i++) batch.put({ key: b(`key-${i}`), value: Buffer.alloc(64, i % 251) });
+      });
+    const writes = (turn: number, store: MvccStore): void => {
+      store.put({ key: b(`key-${(turn * 7919) % keys}`), value: b(`turn-${turn}`) });
+      store.deleteRange({ key: b(`key-${(turn * 104729) % keys}`) });
+      store.put({ key: b(`new-${turn}`), value: Buffer.alloc(turn % 2 === 0 ? 10 : 1_100_000, turn) });
+    };
+    const reference = openStore();
+    const store = openStore();
+    fill(reference);
+    fill(store);
+    const defragmenting = store.defragment();
+    let turns = 0;
+    let done = false;
+    void defragmenting.finally(() => (done = true));
+    while (!done) {
+      writes(turns, store);
+      writes(turns, reference);
+      turns++;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(await defragmenting).toBe(true);
+    // The copy took several turns, and writes landed in each.
+    expect(turns).toBeGreaterThan(2);
+    expect(store.revision).toBe(reference.revision);
+    expect(store.hash()).toBe(reference.hash());
+    writes(turns, store);
+    writes(turns, reference);
+    expect(store.hash()).toBe(reference.hash());
   });
 
   it('snapshotTo writes a copy that opens as an identical store', async () => {

@@ -1,6 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { CompactedError, EmptyKeyError, FutureRevisionError } from '../../core/mvcc/errors.js';
 import type { MvccStore } from '../../core/mvcc/mvccStore.js';
+import { serveRange } from '../../core/mvcc/serveRange.js';
+import type { StoreReader } from '../../core/mvcc/storeReader.js';
 import { b, cleanup, keysOf, openStore, valuesOf } from './tempStore.js';
 
 let store: MvccStore;
@@ -94,6 +96,27 @@ describe('Range', () => {
     expect(keysOf(store.range({ ...all, sortTarget: 'VALUE', sortOrder: 'ASCEND' }).kvs)).toEqual(['b', 'c', 'd', 'a']);
     // A non-key target without an order sorts ascending, as etcd does.
     expect(keysOf(store.range({ ...all, sortTarget: 'MOD' }).kvs)).toEqual(['b', 'c', 'd', 'a']);
+  });
+
+  it('reads only the page, plus one to learn more, for a limited range in ascending key order', () => {
+    // The reader is the store's own; only the fetch limit it is asked for is recorded.
+    const reader = store.reader;
+    const limits: number[] = [];
+    const observed = Object.create(reader) as StoreReader;
+    observed.liveRange = (range, limit, wantKvs) => {
+      limits.push(limit);
+      return reader.liveRange(range, limit, wantKvs);
+    };
+    const bounds = { view: store.revision, compacted: 0, reported: store.revision };
+    const page = serveRange(observed, { key: b('a'), rangeEnd: b('z'), sortTarget: 'KEY', sortOrder: 'ASCEND', limit: 2 }, bounds);
+    expect(keysOf(page.kvs)).toEqual(['a', 'b']);
+    expect(page.more).toBe(true);
+    expect(page.count).toBe(4);
+    const unsorted = serveRange(observed, { key: b('a'), rangeEnd: b('z'), limit: 2 }, bounds);
+    expect(unsorted).toEqual(page);
+    // Any other order needs every key before the limit is applied.
+    serveRange(observed, { key: b('a'), rangeEnd: b('z'), sortTarget: 'KEY', sortOrder: 'DESCEND', limit: 2 }, bounds);
+    expect(limits).toEqual([3, 3, 0]);
   });
 
   it('sorts before applying the limit', () => {

@@ -99,7 +99,9 @@ describe('watch delivery', () => {
             const revisions = observer.received.map((r) => r.revision);
             expect(revisions).toEqual([...revisions].sort((x, y) => x - y));
             expect(new Set(revisions).size).toBe(revisions.length);
-            const actual = observer.received.flatMap((r) => r.events.map((e) => `${r.revision}:${e.type}:${Buffer.from(e.kv.key).toString()}`));
+            // A response never carries an event newer than its own revision.
+            for (const response of observer.received) for (const e of response.events) expect(e.kv.modRevision).toBeLessThanOrEqual(response.revision);
+            const actual = observer.received.flatMap((r) => r.events.map((e) => `${e.kv.modRevision}:${e.type}:${Buffer.from(e.kv.key).toString()}`));
             expect(actual).toEqual(expectedRevisions(store, observer));
           }
         } finally {

@@ -24,8 +24,12 @@ class RecordingSink implements WatchSink {
     this.responses.push(response);
     return this.accept;
   }
+  /** The revisions of the events received, each once (a catch-up response carries several). */
   revisions(): number[] {
-    return this.responses.filter((r) => r.events.length > 0).map((r) => r.revision);
+    return [...new Set(this.responses.flatMap((r) => r.events.map((e) => e.kv.modRevision)))];
+  }
+  events(): WatchResponse['events'] {
+    return this.responses.flatMap((r) => r.events);
   }
   keys(): string[] {
     return this.responses.flatMap((r) => r.events.map((e) => `${e.type}:${Buffer.from(e.kv.key).toString()}`));
@@ -82,6 +86,21 @@ describe('WatchHub', () => {
     store.put({ key: b('k1'), value: b('live') });
     expect(sink.revisions()).toEqual([5, 6, 7, 8, 9, 10, 11, 12, 13]);
     expect(sink.responses[0]!.events[0]!.prevKv?.modRevision).toBe(3);
+    // Each catch-up chunk (3 revisions) is one response; the live put is its own.
+    expect(sink.responses.map((r) => r.events.map((e) => e.kv.modRevision))).toEqual([[5, 6, 7], [8, 9, 10], [11, 12], [13]]);
+  });
+
+  it('sends a catch-up as one response stamped with the current revision, as etcd does', async () => {
+    const store = openStore();
+    const hub = newHub(store);
+    for (let i = 0; i < 4; i++) store.put({ key: b(i % 2 === 0 ? 'k' : 'other'), value: b(`${i}`) });
+    store.deleteRange({ key: b('k') });
+    const sink = new RecordingSink();
+    const id = hub.watch({ key: b('k'), startRevision: 2 }, sink);
+    await hub.whenIdle();
+    expect(sink.responses).toHaveLength(1);
+    expect(sink.responses[0]).toMatchObject({ watchId: id, revision: 6 });
+    expect(sink.events().map((e) => `${e.type}@${e.kv.modRevision}`)).toEqual(['PUT@2', 'PUT@4', 'DELETE@6']);
   });
 
   it('catches up many watchers from different past revisions, each from its own start', async () => {
@@ -103,7 +122,7 @@ describe('WatchHub', () => {
       const expected = Array.from({ length: 101 }, (_, i) => i + 2).filter((r) => r >= start && (r === 102 ? key === 3 : (r - 1) % 10 === key));
       expect(sink.revisions()).toEqual(expected);
       // prevKv only for the watchers that asked, and then the key's version 10 revisions earlier.
-      const prevs = sink.responses.filter((r) => r.revision <= 101).map((r) => r.events[0]!.prevKv?.modRevision);
+      const prevs = sink.events().filter((e) => e.kv.modRevision <= 101).map((e) => e.prevKv?.modRevision);
       expect(prevs).toEqual(expected.filter((r) => r <= 101).map((r) => (w % 2 === 0 && r > 11 ? r - 10 : undefined)));
     });
   });

@@ -31,9 +31,9 @@ describe('watch hub rebind', () => {
     await hub.whenIdle();
     leader.put({ key: b('/k/9'), value: b('live') });
     await hub.whenIdle();
-    const revisions = seen.filter((r) => r.events.length > 0).map((r) => `${r.watchId}@${r.revision}`);
+    const revisions = seen.flatMap((r) => r.events.map((e) => `${r.watchId}@${e.kv.modRevision}`));
     expect(new Set(revisions).size).toBe(revisions.length);
-    const byWatcher = (id: number): number[] => seen.filter((r) => r.watchId === id && r.events.length > 0).map((r) => r.revision);
+    const byWatcher = (id: number): number[] => seen.filter((r) => r.watchId === id).flatMap((r) => r.events.map((e) => e.kv.modRevision));
     expect(byWatcher(1)).toEqual([missedUpTo - 1, missedUpTo, missedUpTo + 1]);
     expect(byWatcher(2)).toEqual([3, missedUpTo - 1]);
     hub.close();

@@ -63,7 +63,7 @@ async function count(endpoint: string, prefix: string): Promise<number> {
  * the member stopped with a message matching `stopped`, that the others serve with every write
  * acknowledged, and that the member catches up to the same data once space is freed.
  */
-async function fillAndRecover(sub: string, stopped: RegExp): Promise<void> {
+async function fillAndRecover(sub: string, stopped: RegExp, beforeRecovery?: (victim: RafterMember) => Promise<void>): Promise<void> {
   cluster = await RafterCluster.start({ members: 3, extraArgs: ['--unsafe-wal-segment-bytes=1048576'] });
   const c = cluster;
   const victim = c.members[2]!;
@@ -93,6 +93,8 @@ async function fillAndRecover(sub: string, stopped: RegExp): Promise<void> {
     await client.kv.put('/full/after', 'ok', { timeoutMs: 5_000 });
     expect((await client.kv.get('/full/', { prefix: true, countOnly: true, timeoutMs: 5_000 })).count).toBe(acknowledged.length + 1);
 
+    await beforeRecovery?.(victim);
+
     // Space freed: the member restarts, catches up, and holds the same data.
     await fs.rm(filler);
     await c.restart(victim);
@@ -119,6 +121,14 @@ async function fillAndRecover(sub: string, stopped: RegExp): Promise<void> {
   }
 }
 
+/** Restarts a member that is expected to stop again by itself; resolves once it has exited. */
+async function restartUntilExit(c: RafterCluster, member: RafterMember): Promise<void> {
+  member.log.length = 0;
+  await c.restart(member).catch(() => undefined);
+  for (let poll = 0; poll < pollsMax && member.process !== undefined; poll++) await sleep(100);
+  expect(member.process, 'the member kept running').toBeUndefined();
+}
+
 describe('a member whose disk is full', () => {
   it('stops naming the full disk, the others serve and lose nothing, and it catches up once space is freed', async () => {
     // Whichever of the WAL and the store writes into the last free bytes fails first (a race
@@ -136,5 +146,26 @@ describe('a member whose disk is full', () => {
       'member/db',
       /stopping: applying entries \d+–\d+ to the store in \S+member\/db failed: .+; the disk holding \S+member\/db is nearly full \(\d+ bytes free\)/,
     );
+  });
+
+  it('refuses to start after three runs in a row stop on the same entry, naming it, and starts once the guard file is removed', async () => {
+    // Each restart replays the entry the full store cannot take and stops again: a crash loop.
+    // The third restart must refuse, naming the entry, its cause and the way out.
+    await fillAndRecover('member/db', /stopping: applying entries \d+–\d+ to the store/, async (victim) => {
+      const first = /stopping: applying entries (\d+)–/.exec(victim.log.join('\n'));
+      expect(first).not.toBeNull();
+      for (const deaths of [1, 2]) {
+        await restartUntilExit(cluster!, victim);
+        const log = victim.log.join('\n');
+        expect(log).toMatch(new RegExp(`the last run stopped while applying entry (\\d+) \\(term \\d+, put "/full/\\d+" \\(4096 bytes\\)\\): applying entries .+; applying it again \\(${deaths} such stops? in a row\\)`));
+        expect(log).toContain('stopping: applying entries');
+      }
+      await restartUntilExit(cluster!, victim);
+      const log = victim.log.join('\n');
+      expect(log).toMatch(/refusing to start: the last 3 runs of this member stopped while applying entry \d+ \(term \d+, put "\/full\/\d+" \(4096 bytes\)\) to the store in \S+member\/db; the last error: applying entries .+ see docs\/operations\.md\. If the stops had another cause, delete \S+apply-guard to try again\./);
+      expect(log).not.toContain('stopping:');
+      expect(victim.exitCode).toBe(1);
+      await fs.rm(path.join(victim.dataDir, 'member', 'apply-guard'));
+    });
   });
 });

@@ -3,8 +3,13 @@
 // and well-formed Raft messages from a stranger (not a member of the cluster) — a vote at term
 // 1000, a proposal carrying a put, a snapshot that claims to be far ahead. The member stays up,
 // stays leader in its term, and nothing stored changes. A stranger that forges a member's id is
-// not caught here: that takes peer TLS with client certificates.
+// not caught by the handshake: that takes peer TLS with client certificates, the last part here —
+// with --peer-client-cert-auth, a process without a certificate from the peer CA (none, one from
+// another CA, or plain TCP) cannot complete a connection, so it cannot send a single message,
+// even under a member's own id.
+import fs from 'node:fs';
 import net from 'node:net';
+import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { Random } from '../../core/raft/random.js';
@@ -14,6 +19,7 @@ import { encodeMessage } from '../../core/server/messageCodec.js';
 import { encodeRequest } from '../../core/server/internalRequest.js';
 import { frameHeader } from '../../core/transport/frames.js';
 import { RafterCluster, type RafterMember } from '../support/rafterCluster.js';
+import { generateCertificates, type TestCertificates } from '../support/tls.js';
 
 const seed = Number(process.env['RAFTER_FUZZ_SEED'] ?? 2380);
 const stranger = 'deadbeefdeadbeef' as NodeId;
@@ -131,5 +137,87 @@ describe('hostile input on the peer port', () => {
     expect(answer.toString('utf8')).toContain('refused a snapshot from deadbeefdeadbeef');
     await stillServing();
     expect(member.log.join('\n')).toContain(`dropped a peer message from ${stranger}`);
+  });
+});
+
+describe('a stranger on a peer port that requires client certificates', () => {
+  let certificates: TestCertificates;
+  let secured: RafterCluster;
+  let securedMember: RafterMember;
+  let securedClient: EtcdClient;
+  let securedId: string;
+  let securedClusterId: string;
+  let securedTerm: number;
+
+  beforeAll(async () => {
+    certificates = await generateCertificates();
+    secured = await RafterCluster.start({
+      members: 1,
+      peerScheme: 'https',
+      extraArgs: [
+        `--peer-cert-file=${certificates.serverCertFile}`,
+        `--peer-key-file=${certificates.serverKeyFile}`,
+        `--peer-trusted-ca-file=${certificates.caFile}`,
+        '--peer-client-cert-auth',
+      ],
+    });
+    securedMember = secured.members[0]!;
+    securedClient = new EtcdClient({ endpoints: secured.endpoints });
+    await securedClient.kv.put('/kept', 'value');
+    const status = await secured.raftStatus(securedMember);
+    securedId = status.memberId;
+    securedTerm = status.status.term;
+    securedClusterId = ((await (await fetch(`${securedMember.clientUrl}/rafter/v1/raft/status`)).json()) as { clusterId: string }).clusterId;
+  }, 60_000);
+
+  afterAll(async () => {
+    securedClient?.close();
+    await secured?.stop();
+    await certificates?.cleanup();
+  });
+
+  /** A handshake under the member's own id, a vote at term 1000 and a proposal planting a key. */
+  function forgedTraffic(): Buffer {
+    const greeting = frame(Buffer.from(JSON.stringify({ v: 1, clusterId: securedClusterId, from: securedId, to: securedId, kind: 'messages' })));
+    const forged = (fields: Partial<Message>): Buffer => frame(encodeMessage(message({ from: securedId as NodeId, to: securedId as NodeId, ...fields })));
+    const put = encodeRequest({ id: 0n, request: { kind: 'put', put: { key: Buffer.from('/planted'), value: Buffer.from('by a stranger') } } });
+    return Buffer.concat([
+      greeting,
+      forged({ type: 'vote', term: 1000 as Term, logTerm: 1000 as Term, index: 1_000_000 as Index }),
+      forged({ type: 'prop', entries: [{ term: 0 as Term, index: 0 as Index, type: 'normal', data: put }] }),
+    ]);
+  }
+
+  /** Connects with `connect`, sends `bytes` once connected, resolves with what came back once closed. */
+  function attempt(socket: net.Socket, readyEvent: 'connect' | 'secureConnect', bytes: Buffer): Promise<{ received: string; error: string }> {
+    return new Promise((resolve) => {
+      const received: Buffer[] = [];
+      let error = '';
+      socket.on(readyEvent, () => socket.end(bytes));
+      socket.on('data', (chunk: Buffer) => received.push(chunk));
+      socket.on('error', (failure) => (error = failure.message));
+      socket.on('close', () => resolve({ received: Buffer.concat(received).toString('latin1'), error }));
+    });
+  }
+
+  it('cannot move the term or write: plain TCP, TLS without a certificate, TLS with another CA\'s certificate', async () => {
+    const at = { host: '127.0.0.1', port: securedMember.peerPort };
+    const plain = await attempt(net.connect(at), 'connect', forgedTraffic());
+    const noCertificate = await attempt(tls.connect({ ...at, rejectUnauthorized: false }), 'secureConnect', forgedTraffic());
+    const otherCa = await attempt(
+      tls.connect({ ...at, rejectUnauthorized: false, cert: fs.readFileSync(certificates.otherServerCertFile), key: fs.readFileSync(certificates.otherServerKeyFile) }),
+      'secureConnect',
+      forgedTraffic(),
+    );
+    // No handshake reply: the member answers a peer only once it is through TLS.
+    for (const outcome of [plain, noCertificate, otherCa]) expect(outcome.received).toBe('');
+    // The proposal would have been stepped before this read's read index was taken.
+    expect(await securedClient.kv.get('/planted')).toMatchObject({ count: 0 });
+    expect((await securedClient.kv.getOne('/kept'))?.valueString).toBe('value');
+    const status = await secured.raftStatus(securedMember);
+    expect(status.status.term).toBe(securedTerm);
+    expect(status.status.role).toBe('leader');
+    expect(securedMember.log.join('\n')).toMatch(/refused a peer connection from 127\.0\.0\.1: (TLS handshake failed|client certificate not accepted)/);
+    expect(securedMember.log.join('\n')).not.toContain('dropped a peer message');
   });
 });

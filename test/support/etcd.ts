@@ -2,15 +2,14 @@
 // data in a temporary directory, optional TLS on the client port (with client-certificate auth),
 // waits until every member is healthy by polling it with the Rafter client (bounded), and stops
 // and removes everything afterwards. Members can be stopped, restarted and joined one by one.
-import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as delay } from 'node:timers/promises';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import type { EtcdClientOptions } from '../../core/client/etcdClient.js';
 import type { TlsOptions } from '../../core/client/credentials.js';
+import { isRunning, pollUntil, spawnMember, stopProcess } from './memberProcess.js';
 import { freePorts } from './ports.js';
 import type { TestCertificates } from './tls.js';
 
@@ -52,14 +51,6 @@ export interface EtcdMember {
   /** The --initial-cluster and --initial-cluster-state it was first started with. */
   readonly initialCluster: string;
   readonly initialState: 'new' | 'existing';
-}
-
-function pushLog(member: EtcdMember, chunk: Buffer): void {
-  for (const line of chunk.toString('utf8').split('\n')) {
-    if (line.trim() === '') continue;
-    member.log.push(line);
-    if (member.log.length > logLinesMax) member.log.shift();
-  }
 }
 
 /** A running etcd cluster for one test file. Call stop() in afterAll/afterEach. */
@@ -142,12 +133,7 @@ export class EtcdTestCluster {
   async stopMember(member: EtcdMember): Promise<void> {
     const child = member.process;
     member.process = undefined;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return;
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(child, 'SIGTERM', stopTimeoutMs);
   }
 
   /** Starts a stopped member again on its data directory and waits until it is healthy. */
@@ -220,40 +206,45 @@ export class EtcdTestCluster {
   }
 
   private spawn(member: EtcdMember): void {
-    const child = spawn('etcd', this.args(member), { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr.on('data', (chunk: Buffer) => pushLog(member, chunk));
     this.spawnErrors.delete(member);
-    child.on('error', (error) => {
-      member.log.push(`spawn failed: ${error.message}`);
-      this.spawnErrors.set(member, error);
+    member.process = spawnMember({
+      command: 'etcd',
+      args: this.args(member),
+      log: member.log,
+      logLinesMax,
+      onClose: (_code, _signal, error) => {
+        if (!error) return;
+        member.log.push(`spawn failed: ${error.message}`);
+        this.spawnErrors.set(member, error);
+      },
     });
-    member.process = child;
   }
 
   /** Polls the member until it reports a leader and serves a read (linearizable unless a learner). */
   private async waitHealthy(member: EtcdMember): Promise<void> {
     const client = new EtcdClient({ ...this.clientOptions([member]), callTimeoutMs: healthPollTimeoutMs });
     try {
-      for (let poll = 0; poll < healthPollsMax; poll++) {
-        const child = member.process;
-        const spawnError = this.spawnErrors.get(member);
-        if (spawnError) throw new Error(`etcd member ${member.name} could not start: ${spawnError.message}`);
-        if (!child || child.exitCode !== null || child.signalCode !== null) {
-          throw new Error(`etcd member ${member.name} exited during start:\n${member.log.join('\n')}`);
-        }
-        try {
-          const status = await client.maintenance.status();
-          if (status.leader !== '0') {
+      await pollUntil(
+        async () => {
+          const spawnError = this.spawnErrors.get(member);
+          if (spawnError) throw new Error(`etcd member ${member.name} could not start: ${spawnError.message}`);
+          if (!isRunning(member.process)) throw new Error(`etcd member ${member.name} exited during start:\n${member.log.join('\n')}`);
+          try {
+            const status = await client.maintenance.status();
+            if (status.leader === '0') return false;
             // A learner serves only serializable reads.
             await client.kv.get('health', { serializable: status.isLearner });
-            return;
+            return true;
+          } catch {
+            return false; // Not listening or not ready yet: poll again.
           }
-        } catch {
-          // Not listening or not ready yet: poll again.
-        }
-        await delay(healthPollPauseMs);
-      }
-      throw new Error(`etcd member ${member.name} not healthy after ${healthPollsMax} polls:\n${member.log.join('\n')}`);
+        },
+        {
+          pollsMax: healthPollsMax,
+          pauseMs: healthPollPauseMs,
+          failure: () => new Error(`etcd member ${member.name} not healthy after ${healthPollsMax} polls:\n${member.log.join('\n')}`),
+        },
+      );
     } finally {
       client.close();
     }

@@ -5,8 +5,9 @@
 // follower or the leader isolated, a bridge topology, one-way loss from the leader to a follower),
 // delayed peer messages from the leader, leader transfer, and membership changes under load (a
 // member removed and added back, a member's disk wiped and the member replaced, a member re-added
-// as a learner and promoted). Snapshots are forced by starting the cluster with a small
-// --snapshot-count. It owns injecting and healing faults; checking what clients saw is the
+// as a learner and promoted), and an operator's maintenance under load (defragmenting one member
+// or every member, compacting the history the watchers have passed). Snapshots are forced by
+// starting the cluster with a small --snapshot-count. It owns injecting and healing faults; checking what clients saw is the
 // workload's and checkers' job.
 import { performance } from 'node:perf_hooks';
 import { EtcdClient } from '../../core/client/etcdClient.js';
@@ -30,6 +31,9 @@ export type FaultKind =
   | 'remove-readd'
   | 'wipe-readd'
   | 'learner-promote'
+  | 'defrag-one'
+  | 'defrag-all'
+  | 'compact'
   | 'double';
 
 export const faultKinds: readonly FaultKind[] = [
@@ -47,6 +51,9 @@ export const faultKinds: readonly FaultKind[] = [
   'remove-readd',
   'wipe-readd',
   'learner-promote',
+  'defrag-one',
+  'defrag-all',
+  'compact',
   'double',
 ];
 
@@ -64,6 +71,8 @@ export const peerDelayMs = 300;
 /** Attempts (50 ms apart, each with its own deadline) to serve a read after a fault healed. */
 export const recoveryAttemptsMax = 600;
 const recoveryCallTimeoutMs = 2_000;
+/** Deadline of a defragment or compaction call (a defragment copies the whole store). */
+const maintenanceCallTimeoutMs = 30_000;
 const pollPauseMs = 50;
 
 export interface FaultSchedulerOptions {
@@ -87,6 +96,11 @@ export interface FaultSchedulerOptions {
    * only the new one (so, for example, its serializable reads start over).
    */
   readonly onMemberReplaced?: (name: string, phase: 'start' | 'end') => void;
+  /**
+   * The revision a `compact` fault may compact to: one every watcher has already passed, so no
+   * watch is cancelled for compaction. Without it, `compact` compacts nothing.
+   */
+  readonly compactRevision?: () => number;
 }
 
 /** One injected fault: when it started and healed, and how long the cluster took to serve. */
@@ -275,6 +289,18 @@ export class FaultScheduler {
         await this.replace(kind, target);
         return target;
       }
+      case 'defrag-one':
+      case 'defrag-all': {
+        const running = this.cluster.members.filter((m) => m.process !== undefined);
+        const chosen = kind === 'defrag-one' ? [this.random.pick([leader, follower])] : running;
+        for (const target of chosen) await this.maintain(target, 'defragment', (client, endpoint) => client.maintenance.defragment({ endpoint, timeoutMs: maintenanceCallTimeoutMs }));
+        return chosen[0]!;
+      }
+      case 'compact': {
+        const revision = this.options.compactRevision?.() ?? 0;
+        if (revision > 1) await this.maintain(leader, `compaction to ${revision}`, (client) => client.kv.compact(revision, { timeoutMs: maintenanceCallTimeoutMs }));
+        return leader;
+      }
       case 'double':
         throw new Error('a double fault is drawn by injectDrawn');
     }
@@ -298,6 +324,23 @@ export class FaultScheduler {
       await removeMember(this.cluster, target, idHex);
       this.pendingRejoin = { ...this.pendingRejoin, staleIdHex: null };
       await wipe(target);
+    }
+  }
+
+  /**
+   * Runs an operator's maintenance call against `target`. A refusal (the member is isolated or
+   * paused by the other half of a double fault, or a compaction is already past) is logged, as an
+   * operator would see it; what matters is that the cluster stays correct and recovers.
+   */
+  private async maintain(target: RafterMember, what: string, call: (client: EtcdClient, endpoint: string) => Promise<unknown>): Promise<void> {
+    const endpoint = `127.0.0.1:${target.clientPort}`;
+    const client = new EtcdClient({ endpoints: [endpoint] });
+    try {
+      await call(client, endpoint);
+    } catch (error) {
+      this.log(`${what} on ${target.name} refused: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      client.close();
     }
   }
 

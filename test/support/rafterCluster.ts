@@ -1,14 +1,23 @@
-// Real Rafter member processes for tests: `rafter` (core/cli/main.ts run with tsx) on 127.0.0.1
-// with free ports and data in a temporary directory. Members can be killed (SIGKILL), stopped,
-// restarted, partitioned through the transport fault hooks, and driven with the real etcdctl.
+// Real Rafter member processes for tests: the compiled `rafter` (dist/core/cli/main.js, built
+// once per test run by test/support/buildOnce.ts) on 127.0.0.1 with free ports and data in a
+// temporary directory. Members can be killed (SIGKILL), stopped, restarted, partitioned through
+// the transport fault hooks, and driven with the real etcdctl.
+// Either port may use https:// (the TLS flags go in extraArgs; `clientTls` is what the cluster's
+// own HTTP calls — health, Raft status, faults — present and trust).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import http from 'node:http';
+import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { pollUntil, spawnMember, stopProcess } from './memberProcess.js';
 import { freePorts } from './ports.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** The compiled `rafter` (`npm run build`). */
+export const rafterCli = path.join(root, 'dist', 'core', 'cli', 'main.js');
 /** Health polls before a member is declared failed to start (each ~50 ms apart). */
 const healthPollsMax = 400;
 const healthPollPauseMs = 50;
@@ -40,6 +49,12 @@ export interface RafterClusterOptions {
   readonly memberArgs?: Readonly<Record<string, readonly string[]>>;
   /** Directory under which the cluster's temporary directory is made (default the OS temp dir), e.g. a small tmpfs. */
   readonly parentDir?: string;
+  /** Scheme of the client URLs (default http). */
+  readonly clientScheme?: 'http' | 'https';
+  /** Scheme of the peer URLs (default http). */
+  readonly peerScheme?: 'http' | 'https';
+  /** CA, certificate and key for the cluster's own HTTPS calls to its members. */
+  readonly clientTls?: { readonly ca?: Buffer; readonly cert?: Buffer; readonly key?: Buffer; readonly rejectUnauthorized?: boolean };
 }
 
 export interface CommandResult {
@@ -52,8 +67,6 @@ export interface RaftStatusView {
   readonly memberId: string;
   readonly status: { term: number; leader: string | null; role: string; commit: number; applied: number; lastIndex: number; snapshotIndex: number };
 }
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Runs the real etcdctl (API v3) and resolves with its output and exit code. */
 export function etcdctl(endpoints: readonly string[], args: readonly string[], input?: string): Promise<CommandResult> {
@@ -116,13 +129,15 @@ export class RafterCluster {
     const baseDir = await fs.mkdtemp(path.join(options.parentDir ?? os.tmpdir(), 'rafter-cluster-'));
     const ports = await freePorts(count * 2);
     const names = Array.from({ length: count }, (_, i) => `m${i + 1}`);
-    const initialCluster = names.map((name, i) => `${name}=http://127.0.0.1:${ports[i * 2 + 1]!}`).join(',');
+    const client = options.clientScheme ?? 'http';
+    const peer = options.peerScheme ?? 'http';
+    const initialCluster = names.map((name, i) => `${name}=${peer}://127.0.0.1:${ports[i * 2 + 1]!}`).join(',');
     const members = names.map((name, i): RafterMember => ({
       name,
       clientPort: ports[i * 2]!,
       peerPort: ports[i * 2 + 1]!,
-      clientUrl: `http://127.0.0.1:${ports[i * 2]!}`,
-      peerUrl: `http://127.0.0.1:${ports[i * 2 + 1]!}`,
+      clientUrl: `${client}://127.0.0.1:${ports[i * 2]!}`,
+      peerUrl: `${peer}://127.0.0.1:${ports[i * 2 + 1]!}`,
       dataDir: path.join(baseDir, name),
       initialCluster,
       initialState: 'new',
@@ -171,62 +186,75 @@ export class RafterCluster {
   }
 
   private spawn(member: RafterMember): void {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'core/cli/main.ts'), ...this.args(member)], {
+    if (!existsSync(rafterCli)) throw new Error(`${rafterCli} is missing: run \`npm run build\` first`);
+    member.exitCode = null;
+    const child = spawnMember({
+      command: process.execPath,
+      args: [rafterCli, ...this.args(member)],
       cwd: root,
-      stdio: ['ignore', 'pipe', 'pipe'],
+      log: member.log,
+      logLinesMax,
+      // 'close' comes after the output is drained, so a failed start's log is complete.
+      onClose: (code, signal) => {
+        member.exitCode = code ?? (signal ? 128 : 1);
+        if (member.process === child) member.process = undefined;
+      },
     });
     member.process = child;
-    member.exitCode = null;
-    const push = (chunk: Buffer): void => {
-      for (const line of chunk.toString('utf8').split('\n')) {
-        if (line.trim() === '') continue;
-        member.log.push(line);
-        if (member.log.length > logLinesMax) member.log.shift();
-      }
-    };
-    child.stdout?.on('data', push);
-    child.stderr?.on('data', push);
-    // 'close' comes after the output is drained, so a failed start's log is complete.
-    child.on('close', (code, signal) => {
-      member.exitCode = code ?? (signal ? 128 : 1);
-      if (member.process === child) member.process = undefined;
-    });
   }
 
   /** Polls /health until the member answers healthy; throws with its log if it never does. */
   async waitHealthy(member: RafterMember): Promise<void> {
-    for (let poll = 0; poll < healthPollsMax; poll++) {
-      if (member.process === undefined) throw new Error(`member ${member.name} exited with ${member.exitCode}:\n${member.log.join('\n')}`);
-      try {
-        const response = await fetch(`${member.clientUrl}/health`, { signal: AbortSignal.timeout(1_000) });
-        if (response.ok) return;
-      } catch {
-        // not listening yet
-      }
-      await sleep(healthPollPauseMs);
-    }
-    throw new Error(`member ${member.name} never became healthy:\n${member.log.join('\n')}`);
+    await pollUntil(
+      async () => {
+        if (member.process === undefined) throw new Error(`member ${member.name} exited with ${member.exitCode}:\n${member.log.join('\n')}`);
+        const response = await this.request(member, '/health', 1_000).catch(() => null);
+        return response?.status === 200;
+      },
+      { pollsMax: healthPollsMax, pauseMs: healthPollPauseMs, failure: () => new Error(`member ${member.name} never became healthy:\n${member.log.join('\n')}`) },
+    );
   }
 
   async raftStatus(member: RafterMember): Promise<RaftStatusView> {
-    const response = await fetch(`${member.clientUrl}/rafter/v1/raft/status`, { signal: AbortSignal.timeout(2_000) });
-    return (await response.json()) as RaftStatusView;
+    const response = await this.request(member, '/rafter/v1/raft/status', 2_000);
+    return JSON.parse(response.body) as RaftStatusView;
+  }
+
+  /** A GET (or, with a body, a POST) to a member's client port over http or https. */
+  request(member: RafterMember, path: string, timeoutMs: number, body?: string): Promise<{ status: number; body: string }> {
+    const url = new URL(path, member.clientUrl);
+    const secure = url.protocol === 'https:';
+    return new Promise((resolve, reject) => {
+      // servername '': no SNI for an IP address (Node warns otherwise).
+      const options = { method: body === undefined ? 'GET' : 'POST', timeout: timeoutMs, ...(secure ? { ...this.options.clientTls, servername: '' } : {}) };
+      const request = (secure ? https : http).request(url, options, (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        response.on('error', reject);
+      });
+      request.on('timeout', () => request.destroy(new Error(`${path} did not answer within ${timeoutMs} ms`)));
+      request.on('error', reject);
+      request.end(body);
+    });
   }
 
   /** The member every running member agrees is leader, waiting (bounded) until there is one. */
   async leader(excluding: readonly RafterMember[] = []): Promise<RafterMember> {
-    for (let poll = 0; poll < healthPollsMax; poll++) {
-      const running = this.members.filter((m) => m.process !== undefined && !excluding.includes(m));
-      const views = await Promise.all(running.map((m) => this.raftStatus(m).catch(() => null)));
-      const leaders = new Set(views.map((v) => v?.status.leader ?? null));
-      const [only] = [...leaders];
-      if (leaders.size === 1 && only) {
-        const member = await this.memberById(only);
-        if (member && member.process !== undefined) return member;
-      }
-      await sleep(healthPollPauseMs);
-    }
-    throw new Error('the cluster agreed on no leader');
+    let found: RafterMember | undefined;
+    await pollUntil(
+      async () => {
+        const running = this.members.filter((m) => m.process !== undefined && !excluding.includes(m));
+        const views = await Promise.all(running.map((m) => this.raftStatus(m).catch(() => null)));
+        const leaders = new Set(views.map((v) => v?.status.leader ?? null));
+        const [only] = [...leaders];
+        if (leaders.size !== 1 || !only) return false;
+        found = await this.memberById(only);
+        return found !== undefined && found.process !== undefined;
+      },
+      { pollsMax: healthPollsMax, pauseMs: healthPollPauseMs, failure: () => new Error('the cluster agreed on no leader') },
+    );
+    return found!;
   }
 
   async memberById(id: string): Promise<RafterMember | undefined> {
@@ -240,18 +268,12 @@ export class RafterCluster {
 
   /** Sets the transport faults of one member (drop to/from peers by member id; see TransportFaults). */
   async setFaults(member: RafterMember, faults: { dropTo: string[]; dropFrom: string[]; delayMs?: number; holdSnapshots?: boolean }): Promise<void> {
-    const response = await fetch(`${member.clientUrl}/rafter/v1/faults`, { method: 'POST', body: JSON.stringify({ delayMs: 0, ...faults }) });
-    if (!response.ok) throw new Error(`setting faults failed: ${await response.text()}`);
+    const response = await this.request(member, '/rafter/v1/faults', 5_000, JSON.stringify({ delayMs: 0, ...faults }));
+    if (response.status !== 200) throw new Error(`setting faults failed: ${response.body}`);
   }
 
   async kill(member: RafterMember, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const child = member.process;
-    if (!child) return;
-    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-    child.kill(signal);
-    const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
-    await exited;
-    clearTimeout(timer);
+    await stopProcess(member.process, signal, stopTimeoutMs);
     member.process = undefined;
   }
 
@@ -269,9 +291,9 @@ export class RafterCluster {
   /** Addresses for a member that will join with --initial-cluster-state existing. */
   async reserveMember(name: string): Promise<RafterMember> {
     const [clientPort, peerPort] = await freePorts(2);
-    const peerUrl = `http://127.0.0.1:${peerPort!}`;
+    const peerUrl = `${this.options.peerScheme ?? 'http'}://127.0.0.1:${peerPort!}`;
     return {
-      name, clientPort: clientPort!, peerPort: peerPort!, clientUrl: `http://127.0.0.1:${clientPort!}`, peerUrl,
+      name, clientPort: clientPort!, peerPort: peerPort!, clientUrl: `${this.options.clientScheme ?? 'http'}://127.0.0.1:${clientPort!}`, peerUrl,
       dataDir: path.join(this.baseDir, name),
       initialCluster: [...this.members.map((m) => `${m.name}=${m.peerUrl}`), `${name}=${peerUrl}`].join(','),
       initialState: 'existing', process: undefined, log: [], exitCode: null,

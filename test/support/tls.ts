@@ -1,7 +1,8 @@
 // Test certificates made with `openssl` in a temporary directory: a CA, a server certificate for
 // 127.0.0.1 and localhost (usable for client and peer TLS), a client certificate (CN "root" by
-// default, which etcd maps to a user under --client-cert-auth), and an unrelated second CA for
-// "wrong CA" cases. Callers remove the directory with cleanup().
+// default, which etcd maps to a user under --client-cert-auth), and an unrelated second CA with a
+// client and server certificate of its own for "wrong CA" cases. Callers remove the directory
+// with cleanup().
 import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -18,8 +19,14 @@ export interface TestCertificates {
   readonly serverKeyFile: string;
   readonly clientCertFile: string;
   readonly clientKeyFile: string;
-  /** A CA that signed nothing here: trusting it must make verification fail. */
+  /** A CA that signed none of the above: trusting it must make verification fail. */
   readonly otherCaFile: string;
+  /** A client certificate (CN "root") signed by the other CA: a server trusting caFile must refuse it. */
+  readonly otherClientCertFile: string;
+  readonly otherClientKeyFile: string;
+  /** A certificate for 127.0.0.1 signed by the other CA (client and server use), e.g. a stranger's peer certificate. */
+  readonly otherServerCertFile: string;
+  readonly otherServerKeyFile: string;
   cleanup(): Promise<void>;
 }
 
@@ -40,12 +47,12 @@ async function makeCa(dir: string, name: string, subject: string): Promise<void>
   );
 }
 
-async function makeSigned(dir: string, name: string, subject: string, extensions: string): Promise<void> {
+async function makeSigned(dir: string, name: string, subject: string, extensions: string, ca = 'ca'): Promise<void> {
   await openssl(['req', ...keyArgs, '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', subject], dir);
   await fs.writeFile(path.join(dir, `${name}.ext`), extensions);
   await openssl(
     [
-      'x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-set_serial',
+      'x509', '-req', '-in', `${name}.csr`, '-CA', `${ca}.crt`, '-CAkey', `${ca}.key`, '-set_serial',
       String(Date.now()), '-out', `${name}.crt`, '-days', '2', '-extfile', `${name}.ext`,
     ],
     dir,
@@ -64,12 +71,11 @@ export async function generateCertificates(clientCommonName = 'root'): Promise<T
       '/CN=localhost',
       'subjectAltName=IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n',
     );
-    await makeSigned(
-      dir,
-      'client',
-      `/CN=${clientCommonName}`,
-      'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n',
-    );
+    const clientExtensions = 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+    const serverExtensions = 'subjectAltName=IP:127.0.0.1,DNS:localhost\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\n';
+    await makeSigned(dir, 'client', `/CN=${clientCommonName}`, clientExtensions);
+    await makeSigned(dir, 'other-client', `/CN=${clientCommonName}`, clientExtensions, 'other-ca');
+    await makeSigned(dir, 'other-server', '/CN=localhost', serverExtensions, 'other-ca');
   } catch (error) {
     await fs.rm(dir, { recursive: true, force: true });
     throw error;
@@ -84,6 +90,10 @@ export async function generateCertificates(clientCommonName = 'root'): Promise<T
     clientCertFile: file('client.crt'),
     clientKeyFile: file('client.key'),
     otherCaFile: file('other-ca.crt'),
+    otherClientCertFile: file('other-client.crt'),
+    otherClientKeyFile: file('other-client.key'),
+    otherServerCertFile: file('other-server.crt'),
+    otherServerKeyFile: file('other-server.key'),
     cleanup: () => fs.rm(dir, { recursive: true, force: true }),
   };
 }

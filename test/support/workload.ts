@@ -1,7 +1,9 @@
 // A seeded, concurrent KV workload against a real cluster through the real etcd v3 gRPC client:
 // N clients run puts, linearizable and serializable gets, value compare-and-set transactions and
 // deletes on a small key set, recording call and return times and outcomes (a failed write's
-// outcome is unknown), while watchers record every event of the key space. It owns driving and
+// outcome is unknown), while watchers record every event of the key space. With `bigValues`, one
+// client pads some of its puts to sizes up to the request limit: the stored value is the recorded
+// one plus "|" and padding, and reads and events are recorded without the padding. It owns driving and
 // recording; judging the records is test/linearizability's checkers' job.
 import { performance } from 'node:perf_hooks';
 import { Compare, Op } from '../../core/client/txn.js';
@@ -21,6 +23,26 @@ export const watchCatchUpPollsMax = 600;
 /** Operations one workload records before its clients stop on their own. */
 export const operationsMax = 2_000_000;
 const pollPauseMs = 50;
+/**
+ * Padding sizes of big puts: across LMDB's page and overflow boundaries up to what fits the 1.5
+ * MiB request limit with a compare of the same value (a CAS on a padded value sends it).
+ */
+export const paddingBytes = [0, 100, 4_096, 65_536, 1_048_576, 1_500_000] as const;
+/** The client that pads, and how often (one put in this many). */
+const paddingClientId = 1;
+const paddedPutEvery = 4;
+
+/** The value stored for a recorded value: `token~size` is stored padded with `size` dots. */
+export function storedValue(recorded: string): string {
+  const tilde = recorded.indexOf('~');
+  return tilde < 0 ? recorded : `${recorded}|${'.'.repeat(Number(recorded.slice(tilde + 1)))}`;
+}
+
+/** The recorded value of a stored one (the padding cut off). */
+export function recordedValue(stored: string): string {
+  const bar = stored.indexOf('|');
+  return bar < 0 ? stored : stored.slice(0, bar);
+}
 
 /** A member the workload can address by name: its client endpoint as host:port. */
 export interface WorkloadMember {
@@ -37,6 +59,8 @@ export interface WorkloadOptions {
   readonly keyPrefix?: string;
   readonly watchers?: number;
   readonly operationTimeoutMs?: number;
+  /** One client pads some puts to sizes up to the request limit (paddingBytes). */
+  readonly bigValues?: boolean;
 }
 
 /** Everything a workload observed, ready for the checkers. */
@@ -126,6 +150,16 @@ export class Workload {
     return this.options.operationTimeoutMs ?? operationTimeoutMsDefault;
   }
 
+  /**
+   * The highest revision every watcher has passed (seen an event at or beyond): compacting to it
+   * cancels no watch. startRevision − 1 before every watcher has seen an event.
+   */
+  watchedRevision(): number {
+    let revision = Infinity;
+    for (const watch of this.watches) revision = Math.min(revision, watch.events.at(-1)?.revision ?? this.startRevision - 1);
+    return Number.isFinite(revision) ? revision : this.startRevision - 1;
+  }
+
   /** Operations recorded so far (linearizable and serializable). */
   get operations(): number {
     return this.history.length + this.serializableReads.length;
@@ -141,7 +175,7 @@ export class Workload {
         startRevision: this.startRevision,
         onBatch: (batch) => {
           for (const event of batch.events) {
-            state.events.push({ revision: event.kv.modRevision, key: event.kv.keyString, type: event.type, value: event.type === 'put' ? event.kv.valueString : '' });
+            state.events.push({ revision: event.kv.modRevision, key: event.kv.keyString, type: event.type, value: event.type === 'put' ? recordedValue(event.kv.valueString) : '' });
           }
         },
         onEnd: (error) => {
@@ -160,7 +194,8 @@ export class Workload {
       while (!this.stopping && this.operations < operationsMax) {
         const key = `${this.prefix}k${random.nextInt(this.options.keys)}`;
         const choice = random.pick(choices);
-        const value = `c${clientId}-${++sequence}`;
+        const padded = this.options.bigValues === true && clientId === paddingClientId && choice === 'put' && random.nextInt(paddedPutEvery) === 0;
+        const value = `c${clientId}-${++sequence}${padded ? `~${random.pick(paddingBytes)}` : ''}`;
         const ok = choice === 'serializable'
           ? await this.serializableGet(client, clientId, key, random.pick(this.options.members))
           : await this.linearizable(client, clientId, this.inputFor(choice, key, value, random));
@@ -216,7 +251,7 @@ export class Workload {
     const timeoutMs = this.timeoutMs;
     switch (input.kind) {
       case 'put': {
-        const result = await client.kv.put(input.key, input.value, { timeoutMs });
+        const result = await client.kv.put(input.key, storedValue(input.value), { timeoutMs });
         return { kind: 'put', revision: result.header.revision };
       }
       case 'get': {
@@ -224,7 +259,7 @@ export class Workload {
         return { kind: 'get', found: toValue(result.kvs[0]), revision: result.header.revision };
       }
       case 'cas': {
-        const result = await client.kv.txn({ timeoutMs }).if(Compare.value(input.key, '=', input.expected)).then(Op.put(input.key, input.value)).commit();
+        const result = await client.kv.txn({ timeoutMs }).if(Compare.value(input.key, '=', storedValue(input.expected))).then(Op.put(input.key, storedValue(input.value))).commit();
         return { kind: 'cas', succeeded: result.succeeded, revision: result.header.revision };
       }
       case 'delete': {
@@ -333,5 +368,5 @@ export class Workload {
 }
 
 function toValue(kv: { valueString: string; modRevision: number } | undefined): KvValue | null {
-  return kv === undefined ? null : { value: kv.valueString, modRevision: kv.modRevision };
+  return kv === undefined ? null : { value: recordedValue(kv.valueString), modRevision: kv.modRevision };
 }

@@ -10,11 +10,21 @@ export interface HttpRoute {
   readonly method: string;
   /** True when the method streams responses (newline-delimited JSON objects on the wire). */
   readonly streaming: boolean;
+  /**
+   * For a bidirectional stream: true when the server answers each request once and ends the
+   * stream once the client's requests have ended and been answered (LeaseKeepAlive); false when
+   * the end of the client's requests leaves the stream open (Watch keeps delivering events).
+   */
+  readonly endsAfterAnswers: boolean;
 }
 
-function route(path: string, service: EtcdServiceName, method: string, streaming = false): HttpRoute {
-  return { path, service, method, streaming };
+function route(path: string, service: EtcdServiceName, method: string, streaming = false, endsAfterAnswers = false): HttpRoute {
+  return { path, service, method, streaming, endsAfterAnswers };
 }
+
+/** The prefix of every gateway path; etcd 3.4 also serves each under the deprecated `/v3beta/`. */
+export const gatewayPrefix = '/v3/';
+export const gatewayBetaPrefix = '/v3beta/';
 
 /**
  * Every route etcd 3.4/3.5 serves. Quirks kept as etcd has them: Hash and HashKV share
@@ -31,7 +41,7 @@ export const httpRoutes: readonly HttpRoute[] = [
   route('/v3/lease/grant', 'etcdserverpb.Lease', 'LeaseGrant'),
   route('/v3/lease/revoke', 'etcdserverpb.Lease', 'LeaseRevoke'),
   route('/v3/kv/lease/revoke', 'etcdserverpb.Lease', 'LeaseRevoke'),
-  route('/v3/lease/keepalive', 'etcdserverpb.Lease', 'LeaseKeepAlive', true),
+  route('/v3/lease/keepalive', 'etcdserverpb.Lease', 'LeaseKeepAlive', true, true),
   route('/v3/lease/timetolive', 'etcdserverpb.Lease', 'LeaseTimeToLive'),
   route('/v3/kv/lease/timetolive', 'etcdserverpb.Lease', 'LeaseTimeToLive'),
   route('/v3/lease/leases', 'etcdserverpb.Lease', 'LeaseLeases'),

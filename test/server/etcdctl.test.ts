@@ -167,7 +167,8 @@ describe('etcdctl against a 3-member Rafter cluster', () => {
   it('adds a learner, refuses to promote it while it is behind, and removes it', async () => {
     const [peerPort] = await freePorts(1);
     const added = await ok(['member', 'add', 'm9', `--peer-urls=http://127.0.0.1:${peerPort!}`, '--learner']);
-    const id = /Member ([0-9a-f]+) added to cluster/.exec(added)?.[1];
+    // etcdctl prints the id with %16x: an id with a leading zero nibble is padded with a space.
+    const id = /Member\s+([0-9a-f]+) added to cluster/.exec(added)?.[1];
     expect(id).toBeDefined();
     expect(added).toContain('ETCD_INITIAL_CLUSTER_STATE="existing"');
     expect(await ok(['member', 'list'])).toMatch(new RegExp(`${id!}, unstarted, , http://127.0.0.1:${peerPort!}, , true`));

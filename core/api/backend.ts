@@ -1,6 +1,8 @@
 // What the etcd v3 API layer needs from a member: the contract between core/api (which only
 // translates protobuf and JSON) and core/server (which owns the behaviour). Ids of members and
 // clusters are lower-case hex strings as elsewhere in core; lease ids are bigint.
+import type { Credentials } from '../auth/credentials.js';
+import type { Permission } from '../auth/permissions.js';
 import type {
   AlarmMember, CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, Event, HashKvResult,
   PutRequest, PutResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
@@ -80,40 +82,71 @@ export interface SnapshotStream {
   readonly chunks: AsyncIterable<Uint8Array>;
 }
 
-/** A member as the API sees it. Methods throw core's typed errors (StoreError, ServerError). */
+/**
+ * etcd's Auth service as the API calls it. Every call but `authenticate` runs as the caller of
+ * `credentials` and, once auth is enabled, most need the root role (see core/auth/authStore.ts).
+ */
+export interface AuthBackend {
+  authenticate(name: string, password: string): Promise<string>;
+  authEnable(credentials: Credentials): Promise<unknown>;
+  authDisable(credentials: Credentials): Promise<unknown>;
+  authStatus(credentials: Credentials): Promise<{ readonly enabled: boolean; readonly revision: number }>;
+  userAdd(credentials: Credentials, name: string, password: string, noPassword: boolean, hashedPassword: string): Promise<unknown>;
+  userDelete(credentials: Credentials, name: string): Promise<unknown>;
+  userChangePassword(credentials: Credentials, name: string, password: string, hashedPassword: string): Promise<unknown>;
+  userGrantRole(credentials: Credentials, name: string, role: string): Promise<unknown>;
+  userRevokeRole(credentials: Credentials, name: string, role: string): Promise<unknown>;
+  userGet(credentials: Credentials, name: string): Promise<string[]>;
+  userList(credentials: Credentials): Promise<string[]>;
+  roleAdd(credentials: Credentials, name: string): Promise<unknown>;
+  roleDelete(credentials: Credentials, name: string): Promise<unknown>;
+  roleGet(credentials: Credentials, name: string): Promise<Permission[]>;
+  roleList(credentials: Credentials): Promise<string[]>;
+  roleGrantPermission(credentials: Credentials, name: string, permission: Permission | null): Promise<unknown>;
+  roleRevokePermission(credentials: Credentials, name: string, key: Buffer, rangeEnd: Buffer): Promise<unknown>;
+}
+
+/**
+ * A member as the API sees it. Methods throw core's typed errors (StoreError, ServerError,
+ * AuthError). Each call takes the caller's `credentials`: with auth enabled, what it may do
+ * depends on who it is.
+ */
 export interface EtcdBackend {
   readonly maxRequestBytes: number;
   readonly maxTxnOps: number;
+  readonly auth: AuthBackend;
   header(): HeaderInfo;
 
-  range(request: RangeRequest): Promise<RangeResponse>;
-  put(request: PutRequest): Promise<PutResponse>;
-  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse>;
-  txn(request: TxnRequest): Promise<TxnResponse>;
-  compact(request: CompactionRequest): Promise<CompactionResponse>;
+  range(request: RangeRequest, credentials: Credentials): Promise<RangeResponse>;
+  put(request: PutRequest, credentials: Credentials): Promise<PutResponse>;
+  deleteRange(request: DeleteRangeRequest, credentials: Credentials): Promise<DeleteRangeResponse>;
+  txn(request: TxnRequest, credentials: Credentials): Promise<TxnResponse>;
+  compact(request: CompactionRequest, credentials: Credentials): Promise<CompactionResponse>;
 
-  leaseGrant(id: bigint, ttlSeconds: number): Promise<{ readonly id: bigint; readonly ttlSeconds: number }>;
-  leaseRevoke(id: bigint): Promise<void>;
+  leaseGrant(id: bigint, ttlSeconds: number, credentials: Credentials): Promise<{ readonly id: bigint; readonly ttlSeconds: number }>;
+  leaseRevoke(id: bigint, credentials: Credentials): Promise<void>;
   /** Renews a lease; resolves with its TTL. */
-  leaseRenew(id: bigint): Promise<number>;
-  leaseTimeToLive(id: bigint, withKeys: boolean): Promise<LeaseTimeToLive>;
-  leaseList(): Promise<bigint[]>;
+  leaseRenew(id: bigint, credentials: Credentials): Promise<number>;
+  leaseTimeToLive(id: bigint, withKeys: boolean, credentials: Credentials): Promise<LeaseTimeToLive>;
+  leaseList(credentials: Credentials): Promise<bigint[]>;
 
+  /** Resolves when the caller may watch the range; rejects (AuthError) otherwise, as etcd's isWatchPermitted. */
+  watchPermitted(options: WatchOptions, credentials: Credentials): Promise<void>;
   watch(options: WatchOptions, sink: WatchSink): WatchRegistration;
 
-  memberList(linearizable: boolean): Promise<MemberInfo[]>;
-  memberAdd(peerUrls: readonly string[], isLearner: boolean): Promise<{ readonly member: MemberInfo; readonly members: MemberInfo[] }>;
-  memberRemove(id: string): Promise<MemberInfo[]>;
-  memberUpdate(id: string, peerUrls: readonly string[]): Promise<MemberInfo[]>;
-  memberPromote(id: string): Promise<MemberInfo[]>;
+  memberList(linearizable: boolean, credentials: Credentials): Promise<MemberInfo[]>;
+  memberAdd(peerUrls: readonly string[], isLearner: boolean, credentials: Credentials): Promise<{ readonly member: MemberInfo; readonly members: MemberInfo[] }>;
+  memberRemove(id: string, credentials: Credentials): Promise<MemberInfo[]>;
+  memberUpdate(id: string, peerUrls: readonly string[], credentials: Credentials): Promise<MemberInfo[]>;
+  memberPromote(id: string, credentials: Credentials): Promise<MemberInfo[]>;
 
-  status(): Promise<StatusInfo>;
-  alarmList(): AlarmMember[];
-  alarmActivate(memberId: bigint, alarm: AlarmMember['alarm']): Promise<AlarmMember[]>;
-  alarmDeactivate(memberId: bigint, alarm: AlarmMember['alarm']): Promise<AlarmMember[]>;
-  defragment(): Promise<void>;
-  hash(): Promise<number>;
-  hashKv(revision: number): Promise<HashKvResult>;
-  snapshot(): Promise<SnapshotStream>;
-  moveLeader(targetId: string): Promise<void>;
+  status(credentials: Credentials): Promise<StatusInfo>;
+  alarmList(credentials: Credentials): Promise<AlarmMember[]>;
+  alarmActivate(memberId: bigint, alarm: AlarmMember['alarm'], credentials: Credentials): Promise<AlarmMember[]>;
+  alarmDeactivate(memberId: bigint, alarm: AlarmMember['alarm'], credentials: Credentials): Promise<AlarmMember[]>;
+  defragment(credentials: Credentials): Promise<void>;
+  hash(credentials: Credentials): Promise<number>;
+  hashKv(revision: number, credentials: Credentials): Promise<HashKvResult>;
+  snapshot(credentials: Credentials): Promise<SnapshotStream>;
+  moveLeader(targetId: string, credentials: Credentials): Promise<void>;
 }

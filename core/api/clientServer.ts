@@ -14,7 +14,8 @@ import { Server, ServerCredentials, type UntypedServiceImplementation } from '@g
 import type { EtcdBackend } from './backend.js';
 import { clusterHandlers, maintenanceHandlers, snapshotStream } from './clusterService.js';
 import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandler } from './gateway.js';
-import { serverStream, unary } from './handlers.js';
+import { serverStream, unary, type CallContext } from './handlers.js';
+import { authHandlers } from './authService.js';
 import { AuthorityRewriter } from './authorityRewriter.js';
 import { kvHandlers } from './kvService.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
@@ -72,7 +73,7 @@ export class ClientServer {
     const unaryMap = new Map<string, UnaryHandler>();
     const duplexMap = new Map<string, StreamHandler>();
     const streamMap = new Map<string, ServerStreamHandler>();
-    const add = (name: EtcdServiceName, methods: Record<string, (request: never) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
+    const add = (name: EtcdServiceName, methods: Record<string, (request: never, call: CallContext) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
       const implementation: UntypedServiceImplementation = { ...extra };
       for (const [method, handler] of Object.entries(methods)) {
         implementation[method] = unary(handler);
@@ -82,7 +83,7 @@ export class ClientServer {
     };
     const watch = watchHandler(backend);
     const keepAlive = leaseKeepAliveHandler(backend);
-    const snapshot = (): AsyncIterable<object> => snapshotStream(backend);
+    const snapshot = (_request: never, call: CallContext): AsyncIterable<object> => snapshotStream(backend, call.credentials);
     duplexMap.set('etcdserverpb.Watch/Watch', watch as unknown as StreamHandler);
     duplexMap.set('etcdserverpb.Lease/LeaseKeepAlive', keepAlive as unknown as StreamHandler);
     streamMap.set('etcdserverpb.Maintenance/Snapshot', snapshot);
@@ -91,8 +92,9 @@ export class ClientServer {
     add('etcdserverpb.Lease', leaseHandlers(backend), { LeaseKeepAlive: keepAlive });
     add('etcdserverpb.Cluster', clusterHandlers(backend));
     add('etcdserverpb.Maintenance', maintenanceHandlers(backend), { Snapshot: serverStream(snapshot) });
-    const observeLeader = (request: never, signal?: AbortSignal): AsyncIterable<object> => observeStream(backend, request, signal);
+    const observeLeader = (request: never, call: CallContext): AsyncIterable<object> => observeStream(backend, request, call);
     streamMap.set('v3electionpb.Election/Observe', observeLeader);
+    add('etcdserverpb.Auth', authHandlers(backend));
     add('v3lockpb.Lock', lockHandlers(backend));
     add('v3electionpb.Election', electionHandlers(backend), { Observe: serverStream(observeLeader) });
     const gateway = new Gateway({ unary: unaryMap, duplex: duplexMap, serverStream: streamMap }, { requestBytesMax });

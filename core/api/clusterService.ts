@@ -1,6 +1,8 @@
 // etcd's Cluster and Maintenance services.
 import { createHash } from 'node:crypto';
 import type { EtcdBackend, MemberInfo } from './backend.js';
+import type { CallContext } from './handlers.js';
+import type { Credentials } from '../auth/credentials.js';
 import { fromHexId, header, toBigInt, toMemberId, toNumber } from './convert.js';
 import { InvalidRequestError } from './grpcStatus.js';
 import type * as admin from './proto/adminMessages.js';
@@ -21,21 +23,21 @@ export function clusterHandlers(backend: EtcdBackend) {
     header: clusterHeader(backend), members: list.map(memberToWire),
   });
   return {
-    async MemberAdd(q: admin.MemberAddRequest): Promise<admin.MemberAddResponse> {
-      const added = await backend.memberAdd(q.peerURLs, q.isLearner ?? false);
+    async MemberAdd(q: admin.MemberAddRequest, { credentials }: CallContext): Promise<admin.MemberAddResponse> {
+      const added = await backend.memberAdd(q.peerURLs, q.isLearner ?? false, credentials);
       return { header: clusterHeader(backend), member: memberToWire(added.member), members: added.members.map(memberToWire) };
     },
-    async MemberRemove(q: admin.MemberRemoveRequest) {
-      return members(await backend.memberRemove(toMemberId(q.ID)));
+    async MemberRemove(q: admin.MemberRemoveRequest, { credentials }: CallContext) {
+      return members(await backend.memberRemove(toMemberId(q.ID), credentials));
     },
-    async MemberUpdate(q: admin.MemberUpdateRequest) {
-      return members(await backend.memberUpdate(toMemberId(q.ID), q.peerURLs));
+    async MemberUpdate(q: admin.MemberUpdateRequest, { credentials }: CallContext) {
+      return members(await backend.memberUpdate(toMemberId(q.ID), q.peerURLs, credentials));
     },
-    async MemberList(q: admin.MemberListRequest) {
-      return members(await backend.memberList(q.linearizable ?? false));
+    async MemberList(q: admin.MemberListRequest, { credentials }: CallContext) {
+      return members(await backend.memberList(q.linearizable ?? false, credentials));
     },
-    async MemberPromote(q: admin.MemberPromoteRequest) {
-      return members(await backend.memberPromote(toMemberId(q.ID)));
+    async MemberPromote(q: admin.MemberPromoteRequest, { credentials }: CallContext) {
+      return members(await backend.memberPromote(toMemberId(q.ID), credentials));
     },
   };
 }
@@ -47,47 +49,47 @@ export function maintenanceHandlers(backend: EtcdBackend) {
   const alarmsToWire = (list: { memberId: bigint; alarm: AlarmType }[]): admin.AlarmMember[] =>
     list.map((a) => ({ memberID: a.memberId.toString(), alarm: a.alarm }));
   return {
-    async Status(): Promise<admin.StatusResponse> {
-      const s = await backend.status();
+    async Status(_q: object, { credentials }: CallContext): Promise<admin.StatusResponse> {
+      const s = await backend.status(credentials);
       return {
         header: header(backend.header()), version: s.version, dbSize: String(s.dbSize), leader: fromHexId(s.leader),
         raftIndex: String(s.raftIndex), raftTerm: String(s.raftTerm), raftAppliedIndex: String(s.raftAppliedIndex),
         errors: [...s.errors], dbSizeInUse: String(s.dbSizeInUse), isLearner: s.isLearner,
       };
     },
-    async Alarm(q: admin.AlarmRequest): Promise<admin.AlarmResponse> {
+    async Alarm(q: admin.AlarmRequest, { credentials }: CallContext): Promise<admin.AlarmResponse> {
       const action = q.action;
-      if (action === 'GET') return { header: null, alarms: alarmsToWire(backend.alarmList()) };
+      if (action === 'GET') return { header: null, alarms: alarmsToWire(await backend.alarmList(credentials)) };
       const alarm = q.alarm ?? 'NONE';
       if (!alarmTypes.has(alarm)) throw new InvalidRequestError(`etcdserver: unknown alarm type ${alarm}`);
       const memberId = toBigInt(q.memberID);
       const list = action === 'ACTIVATE'
-        ? await backend.alarmActivate(memberId, alarm as AlarmType)
-        : await backend.alarmDeactivate(memberId, alarm as AlarmType);
+        ? await backend.alarmActivate(memberId, alarm as AlarmType, credentials)
+        : await backend.alarmDeactivate(memberId, alarm as AlarmType, credentials);
       return { header: null, alarms: alarmsToWire(list) };
     },
-    async Defragment(): Promise<{ header: null }> {
-      await backend.defragment();
+    async Defragment(_q: object, { credentials }: CallContext): Promise<{ header: null }> {
+      await backend.defragment(credentials);
       return { header: null };
     },
-    async Hash(): Promise<admin.HashResponse> {
-      const hash = await backend.hash();
+    async Hash(_q: object, { credentials }: CallContext): Promise<admin.HashResponse> {
+      const hash = await backend.hash(credentials);
       return { header: header(backend.header()), hash };
     },
-    async HashKV(q: admin.HashKVRequest): Promise<admin.HashKVResponse> {
-      const result = await backend.hashKv(toNumber(q.revision));
+    async HashKV(q: admin.HashKVRequest, { credentials }: CallContext): Promise<admin.HashKVResponse> {
+      const result = await backend.hashKv(toNumber(q.revision), credentials);
       return { header: header(backend.header(), result.revision), hash: result.hash, compact_revision: String(result.compactRevision), hash_revision: String(result.hashRevision) };
     },
-    async MoveLeader(q: admin.MoveLeaderRequest): Promise<{ header: ReturnType<typeof header> }> {
-      await backend.moveLeader(toMemberId(q.targetID));
+    async MoveLeader(q: admin.MoveLeaderRequest, { credentials }: CallContext): Promise<{ header: ReturnType<typeof header> }> {
+      await backend.moveLeader(toMemberId(q.targetID), credentials);
       return { header: header(backend.header()) };
     },
   };
 }
 
 /** The Snapshot stream: the database in chunks, then etcd's trailing SHA-256 of everything sent. */
-export async function* snapshotStream(backend: EtcdBackend): AsyncIterable<admin.SnapshotResponse> {
-  const snapshot = await backend.snapshot();
+export async function* snapshotStream(backend: EtcdBackend, credentials: Credentials): AsyncIterable<admin.SnapshotResponse> {
+  const snapshot = await backend.snapshot(credentials);
   const hash = createHash('sha256');
   let remaining = snapshot.sizeBytes + 32;
   for await (const chunk of snapshot.chunks) {

@@ -16,10 +16,42 @@ import { decodeNext, GoJsonError, type JsonNode } from './goJson.js';
 import { messageFrom } from './jsonpbDecode.js';
 import { messageToJson } from './jsonpbEncode.js';
 import { oversizeMessage } from './messageSize.js';
+import { credentialsOf, type MetadataLike } from '../auth/credentials.js';
+import type { CallContext } from './handlers.js';
 
-export type UnaryHandler = (request: never) => Promise<object>;
+export type UnaryHandler = (request: never, call: CallContext) => Promise<object>;
 export type StreamHandler = (call: GatewayCall) => void;
-export type ServerStreamHandler = (request: never) => AsyncIterable<object>;
+export type ServerStreamHandler = (request: never, call: CallContext) => AsyncIterable<object>;
+
+/**
+ * A request's headers as gRPC metadata: etcd's gateway forwards `Authorization` (the token, as
+ * `Authenticate` returned it) to the gRPC side, where it names the caller. A gateway request never
+ * names its caller by certificate (etcd ignores the common name of gateway requests).
+ */
+function headerMetadata(request: http.IncomingMessage): MetadataLike {
+  return {
+    get(key: string): string[] {
+      const value = request.headers[key];
+      return value === undefined ? [] : Array.isArray(value) ? value : [value];
+    },
+  };
+}
+
+/** The call context of a buffered gateway request: its credentials, and a signal that aborts when the client goes. */
+function gatewayContext(request: http.IncomingMessage, response: http.ServerResponse): CallContext {
+  let signal: AbortSignal | null = null;
+  return {
+    credentials: credentialsOf(headerMetadata(request)),
+    get signal(): AbortSignal {
+      if (signal === null) {
+        const gone = new AbortController();
+        response.once('close', () => gone.abort());
+        signal = gone.signal;
+      }
+      return signal;
+    },
+  };
+}
 
 export interface GatewayHandlers {
   readonly unary: ReadonlyMap<string, UnaryHandler>;
@@ -136,6 +168,7 @@ export class GatewayCall extends EventEmitter {
     private readonly onWrite: (message: object) => boolean,
     private readonly onEnd: () => void,
     private readonly onPause: (paused: boolean) => void,
+    readonly metadata: MetadataLike,
   ) {
     super();
   }
@@ -212,18 +245,18 @@ export class Gateway {
     });
     request.on('end', () => {
       if (refused) return;
-      void this.answerBuffered(route, key, Buffer.concat(chunks).toString('utf8'), response);
+      void this.answerBuffered(route, key, Buffer.concat(chunks).toString('utf8'), response, gatewayContext(request, response));
     });
   }
 
-  private async answerBuffered(route: HttpRoute, key: string, text: string, response: http.ServerResponse): Promise<void> {
+  private async answerBuffered(route: HttpRoute, key: string, text: string, response: http.ServerResponse, context: CallContext): Promise<void> {
     const stream = this.handlers.serverStream.get(key);
     try {
       const decoded = decodeNext(text, 0, true);
       if (decoded.kind === 'incomplete') throw new GoJsonError('unexpected EOF');
       const requestMessage = this.toRequest(route, decoded.kind === 'value' ? decoded.node : null);
       if (stream) {
-        await this.forwardStream(route, stream(requestMessage as never), response);
+        await this.forwardStream(route, stream(requestMessage as never, context), response);
         return;
       }
       const unary = this.handlers.unary.get(key);
@@ -231,7 +264,7 @@ export class Gateway {
         response.writeHead(501, jsonHeaders).end(errorBody({ code: status.UNIMPLEMENTED, details: `unknown method ${route.method} for service ${route.service}` }));
         return;
       }
-      const result = await unary(requestMessage as never);
+      const result = await unary(requestMessage as never, context);
       response.writeHead(200, jsonHeaders).end(JSON.stringify(responseToJson(route, result)));
     } catch (error) {
       const failure = failureOf(error, status.INVALID_ARGUMENT);
@@ -359,6 +392,7 @@ class DuplexExchange {
       (message) => this.write(message),
       () => this.finish(),
       (paused) => (paused ? this.request.pause() : this.request.resume()),
+      headerMetadata(this.request),
     );
     this.call = call;
     this.response.on('drain', () => call.emit('drain'));

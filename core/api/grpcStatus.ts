@@ -5,6 +5,7 @@ import { StoreError, type StoreErrorCode } from '../mvcc/errors.js';
 import { ServerError, type ServerErrorCode } from '../server/errors.js';
 import { DecodeError } from '../util/binary.js';
 import { ElectionError, WaitCancelledError } from '../server/concurrency.js';
+import { AuthError, type AuthErrorCode } from '../auth/errors.js';
 
 export interface GrpcFailure {
   readonly code: status;
@@ -65,6 +66,29 @@ const serverCodes: Record<ServerErrorCode, status> = {
   NOT_CAPABLE: status.UNAVAILABLE,
 };
 
+/** etcd's codes for auth errors (rpctypes); NO_PASSWORD_USER and VERIFY_ONLY are unmapped in etcd 3.4, hence UNKNOWN. */
+const authCodes: Record<AuthErrorCode, status> = {
+  ROOT_USER_NOT_EXIST: status.FAILED_PRECONDITION,
+  ROOT_ROLE_NOT_EXIST: status.FAILED_PRECONDITION,
+  USER_ALREADY_EXIST: status.FAILED_PRECONDITION,
+  USER_EMPTY: status.INVALID_ARGUMENT,
+  USER_NOT_FOUND: status.FAILED_PRECONDITION,
+  ROLE_ALREADY_EXIST: status.FAILED_PRECONDITION,
+  ROLE_NOT_FOUND: status.FAILED_PRECONDITION,
+  ROLE_EMPTY: status.INVALID_ARGUMENT,
+  AUTH_FAILED: status.INVALID_ARGUMENT,
+  NO_PASSWORD_USER: status.UNKNOWN,
+  PERMISSION_NOT_GIVEN: status.INVALID_ARGUMENT,
+  PERMISSION_DENIED: status.PERMISSION_DENIED,
+  ROLE_NOT_GRANTED: status.FAILED_PRECONDITION,
+  PERMISSION_NOT_GRANTED: status.FAILED_PRECONDITION,
+  AUTH_NOT_ENABLED: status.FAILED_PRECONDITION,
+  INVALID_AUTH_TOKEN: status.UNAUTHENTICATED,
+  INVALID_AUTH_MGMT: status.INVALID_ARGUMENT,
+  AUTH_OLD_REVISION: status.INVALID_ARGUMENT,
+  VERIFY_ONLY: status.UNKNOWN,
+};
+
 /** etcd prefixes store errors with "etcdserver: " on the wire. */
 function storeMessage(error: StoreError): string {
   return error.message.startsWith('etcdserver: ') ? error.message : `etcdserver: ${error.message}`;
@@ -73,6 +97,7 @@ function storeMessage(error: StoreError): string {
 export function toGrpcFailure(error: unknown): GrpcFailure {
   if (error instanceof StoreError) return { code: storeCodes[error.code], details: storeMessage(error) };
   if (error instanceof ServerError) return { code: serverCodes[error.code], details: error.message };
+  if (error instanceof AuthError) return { code: error.unmapped ? status.UNKNOWN : authCodes[error.code], details: error.message };
   if (error instanceof InvalidRequestError) return { code: error.code, details: error.message };
   if (error instanceof ElectionError) return { code: status.FAILED_PRECONDITION, details: error.message };
   if (error instanceof WaitCancelledError) return { code: status.CANCELLED, details: error.message };

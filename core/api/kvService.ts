@@ -1,5 +1,6 @@
 // etcd's KV service: Range, Put, DeleteRange, Txn, Compact. Checks what etcd checks at its API
 // edge (empty keys, value/lease flags, operation counts), then calls the member.
+import type { CallContext } from './handlers.js';
 import type { EtcdBackend } from './backend.js';
 import {
   deleteRangeRequestFromWire, deleteRangeResponseToWire, header, putRequestFromWire, putResponseToWire, rangeRequestFromWire,
@@ -44,29 +45,29 @@ export function checkTxn(txn: TxnRequest, maxTxnOps: number, depth = 0): void {
 
 export function kvHandlers(backend: EtcdBackend) {
   return {
-    async Range(q: pb.RangeRequest): Promise<pb.RangeResponse> {
+    async Range(q: pb.RangeRequest, { credentials }: CallContext): Promise<pb.RangeResponse> {
       const request = rangeRequestFromWire(q);
       checkKey(request.key);
-      const response = await backend.range(request);
+      const response = await backend.range(request, credentials);
       return rangeResponseToWire(backend.header(), response);
     },
-    async Put(q: pb.PutRequest): Promise<pb.PutResponse> {
+    async Put(q: pb.PutRequest, { credentials }: CallContext): Promise<pb.PutResponse> {
       const request = putRequestFromWire(q);
       checkPut(request);
-      return putResponseToWire(backend.header(), await backend.put(request));
+      return putResponseToWire(backend.header(), await backend.put(request, credentials));
     },
-    async DeleteRange(q: pb.DeleteRangeRequest): Promise<pb.DeleteRangeResponse> {
+    async DeleteRange(q: pb.DeleteRangeRequest, { credentials }: CallContext): Promise<pb.DeleteRangeResponse> {
       const request = deleteRangeRequestFromWire(q);
       checkKey(request.key);
-      return deleteRangeResponseToWire(backend.header(), await backend.deleteRange(request));
+      return deleteRangeResponseToWire(backend.header(), await backend.deleteRange(request, credentials));
     },
-    async Txn(q: pb.TxnRequest): Promise<pb.TxnResponse> {
+    async Txn(q: pb.TxnRequest, { credentials }: CallContext): Promise<pb.TxnResponse> {
       const request = txnRequestFromWire(q);
       checkTxn(request, backend.maxTxnOps);
-      return txnResponseToWire(backend.header(), await backend.txn(request));
+      return txnResponseToWire(backend.header(), await backend.txn(request, credentials));
     },
-    async Compact(q: pb.CompactionRequest): Promise<pb.CompactionResponse> {
-      const response = await backend.compact({ revision: toNumber(q.revision), physical: q.physical ?? false });
+    async Compact(q: pb.CompactionRequest, { credentials }: CallContext): Promise<pb.CompactionResponse> {
+      const response = await backend.compact({ revision: toNumber(q.revision), physical: q.physical ?? false }, credentials);
       return { header: header(backend.header(), response.revision) };
     },
   };

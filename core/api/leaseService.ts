@@ -2,7 +2,8 @@
 import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend.js';
 import { header, toBigInt, toNumber } from './convert.js';
-import { serviceError } from './handlers.js';
+import { callCredentials, serviceError, type CallContext } from './handlers.js';
+import type { Credentials } from '../auth/credentials.js';
 import { LeaseNotFoundError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
 
@@ -11,18 +12,18 @@ const keepAlivesInFlightMax = 64;
 
 export function leaseHandlers(backend: EtcdBackend) {
   return {
-    async LeaseGrant(q: pb.LeaseGrantRequest): Promise<pb.LeaseGrantResponse> {
-      const granted = await backend.leaseGrant(toBigInt(q.ID), toNumber(q.TTL));
+    async LeaseGrant(q: pb.LeaseGrantRequest, { credentials }: CallContext): Promise<pb.LeaseGrantResponse> {
+      const granted = await backend.leaseGrant(toBigInt(q.ID), toNumber(q.TTL), credentials);
       return { header: header(backend.header()), ID: granted.id.toString(), TTL: String(granted.ttlSeconds), error: '' };
     },
-    async LeaseRevoke(q: pb.LeaseRevokeRequest): Promise<pb.LeaseRevokeResponse> {
-      await backend.leaseRevoke(toBigInt(q.ID));
+    async LeaseRevoke(q: pb.LeaseRevokeRequest, { credentials }: CallContext): Promise<pb.LeaseRevokeResponse> {
+      await backend.leaseRevoke(toBigInt(q.ID), credentials);
       return { header: header(backend.header()) };
     },
-    async LeaseTimeToLive(q: pb.LeaseTimeToLiveRequest): Promise<pb.LeaseTimeToLiveResponse> {
+    async LeaseTimeToLive(q: pb.LeaseTimeToLiveRequest, { credentials }: CallContext): Promise<pb.LeaseTimeToLiveResponse> {
       const id = toBigInt(q.ID);
       try {
-        const ttl = await backend.leaseTimeToLive(id, q.keys ?? false);
+        const ttl = await backend.leaseTimeToLive(id, q.keys ?? false, credentials);
         return {
           header: header(backend.header()), ID: id.toString(), TTL: String(ttl.ttlSeconds), grantedTTL: String(ttl.grantedTtlSeconds),
           keys: ttl.keys.map((k) => Buffer.from(k)),
@@ -33,8 +34,8 @@ export function leaseHandlers(backend: EtcdBackend) {
         throw error;
       }
     },
-    async LeaseLeases(): Promise<pb.LeaseLeasesResponse> {
-      const ids = await backend.leaseList();
+    async LeaseLeases(_q: object, { credentials }: CallContext): Promise<pb.LeaseLeasesResponse> {
+      const ids = await backend.leaseList(credentials);
       return { header: header(backend.header()), leases: ids.map((id) => ({ ID: id.toString() })) };
     },
   };
@@ -43,10 +44,10 @@ export function leaseHandlers(backend: EtcdBackend) {
 type Renewal = { readonly response: pb.LeaseKeepAliveResponse } | { readonly error: unknown };
 
 /** Renews one lease; never rejects (a failure is a value, so a queued renewal cannot go unhandled). */
-function renew(backend: EtcdBackend, id: bigint): Promise<Renewal> {
+function renew(backend: EtcdBackend, id: bigint, credentials: Credentials): Promise<Renewal> {
   // etcd stamps the header before it renews.
   const stamped = header(backend.header());
-  return backend.leaseRenew(id).then(
+  return backend.leaseRenew(id, credentials).then(
     (ttl) => ({ response: { header: stamped, ID: id.toString(), TTL: String(ttl) } }),
     (error: unknown) => (error instanceof LeaseNotFoundError ? { response: { header: stamped, ID: id.toString(), TTL: '0' } } : { error }),
   );
@@ -63,6 +64,7 @@ export function leaseKeepAliveHandler(backend: EtcdBackend) {
     /** Renewals started and not yet answered. Invariant: answered in the order they started. */
     let inFlight = 0;
     let halfClosed = false;
+    const credentials = callCredentials(call);
     let finished = false;
     let answered: Promise<void> = Promise.resolve();
     const finish = (error?: unknown): void => {
@@ -76,7 +78,7 @@ export function leaseKeepAliveHandler(backend: EtcdBackend) {
       if (finished) return;
       inFlight++;
       if (inFlight >= keepAlivesInFlightMax) call.pause();
-      const renewal = renew(backend, toBigInt(q.ID));
+      const renewal = renew(backend, toBigInt(q.ID), credentials);
       answered = answered.then(async () => {
         const outcome = await renewal;
         inFlight--;

@@ -1,12 +1,25 @@
 // etcd's v3lock (Lock, Unlock) and v3election (Campaign, Proclaim, Leader, Observe, Resign)
 // services: translation only; the recipes are core/server/concurrency.ts.
 import { status } from '@grpc/grpc-js';
+import type { Credentials } from '../auth/credentials.js';
 import type { EtcdBackend } from './backend.js';
+import type { CallContext } from './handlers.js';
 import { InvalidRequestError, toGrpcFailure } from './grpcStatus.js';
 import { header, keyValueToWire, toBigInt, toNumber } from './convert.js';
 import type * as admin from './proto/adminMessages.js';
 import type * as pb from './proto/messages.js';
-import { acquireLock, campaign, currentLeader, observe, proclaim, releaseLock, resign, type LeaderKey } from '../server/concurrency.js';
+import { acquireLock, campaign, currentLeader, observe, prefixEnd, proclaim, releaseLock, resign, type KvAccess, type LeaderKey } from '../server/concurrency.js';
+
+/** The member's KV as the caller: every read, write, lease and watch of a recipe carries its credentials. */
+function kvAs(backend: EtcdBackend, credentials: Credentials): KvAccess {
+  return {
+    range: (request) => backend.range(request, credentials),
+    txn: (request) => backend.txn(request, credentials),
+    deleteRange: (request) => backend.deleteRange(request, credentials),
+    leaseGrant: (id, ttlSeconds) => backend.leaseGrant(id, ttlSeconds, credentials),
+    watch: (options, sink) => backend.watch(options, sink),
+  };
+}
 
 interface WireLeaderKey {
   name: Uint8Array;
@@ -35,11 +48,10 @@ function leaderToWire(leader: LeaderKey): admin.LeaderKey {
  * Go errors, which gRPC sends as UNKNOWN with the same message ("etcdserver: requested lease not
  * found", "election: no leader"): these handlers answer the same way.
  */
-function plainErrors<T extends Record<string, (request: never, signal?: AbortSignal) => Promise<object>>>(handlers: T): T {
-  const wrapped: Record<string, (request: never, signal?: AbortSignal) => Promise<object>> = {};
+function plainErrors<T extends Record<string, (request: never, call: CallContext) => Promise<object>>>(handlers: T): T {
+  const wrapped: Record<string, (request: never, call: CallContext) => Promise<object>> = {};
   for (const [name, handler] of Object.entries(handlers)) {
-    // Passes on the signal (see unary() in handlers.ts) of the calls that wait: Lock, Campaign.
-    wrapped[name] = (request: never, signal?: AbortSignal) => handler(request, signal).catch((error: unknown) => {
+    wrapped[name] = (request: never, call: CallContext) => handler(request, call).catch((error: unknown) => {
       throw new InvalidRequestError(toGrpcFailure(error).details, status.UNKNOWN);
     });
   }
@@ -48,12 +60,12 @@ function plainErrors<T extends Record<string, (request: never, signal?: AbortSig
 
 export function lockHandlers(backend: EtcdBackend) {
   return plainErrors({
-    async Lock(q: admin.LockRequest, signal?: AbortSignal): Promise<admin.LockResponse> {
-      const key = await acquireLock(backend, q.name, toBigInt(q.lease), signal);
+    async Lock(q: admin.LockRequest, call: CallContext): Promise<admin.LockResponse> {
+      const key = await acquireLock(kvAs(backend, call.credentials), q.name, toBigInt(q.lease), call.signal);
       return { header: header(backend.header()), key };
     },
-    async Unlock(q: { key: Uint8Array }): Promise<{ header: pb.ResponseHeader }> {
-      await releaseLock(backend, q.key);
+    async Unlock(q: { key: Uint8Array }, { credentials }: CallContext): Promise<{ header: pb.ResponseHeader }> {
+      await releaseLock(kvAs(backend, credentials), q.key);
       return { header: header(backend.header()) };
     },
   });
@@ -61,26 +73,29 @@ export function lockHandlers(backend: EtcdBackend) {
 
 export function electionHandlers(backend: EtcdBackend) {
   return plainErrors({
-    async Campaign(q: { name: Uint8Array; lease: string | number; value: Uint8Array }, signal?: AbortSignal): Promise<{ header: pb.ResponseHeader; leader: admin.LeaderKey }> {
-      const leader = await campaign(backend, q.name, toBigInt(q.lease), q.value, signal);
+    async Campaign(q: { name: Uint8Array; lease: string | number; value: Uint8Array }, call: CallContext): Promise<{ header: pb.ResponseHeader; leader: admin.LeaderKey }> {
+      const leader = await campaign(kvAs(backend, call.credentials), q.name, toBigInt(q.lease), q.value, call.signal);
       return { header: header(backend.header()), leader: leaderToWire(leader) };
     },
-    async Proclaim(q: { leader: WireLeaderKey | null; value: Uint8Array }): Promise<{ header: pb.ResponseHeader }> {
-      await proclaim(backend, leaderFromWire(q.leader), q.value);
+    async Proclaim(q: { leader: WireLeaderKey | null; value: Uint8Array }, { credentials }: CallContext): Promise<{ header: pb.ResponseHeader }> {
+      await proclaim(kvAs(backend, credentials), leaderFromWire(q.leader), q.value);
       return { header: header(backend.header()) };
     },
-    async Leader(q: { name: Uint8Array }): Promise<admin.LeaderResponse> {
-      const leader = await currentLeader(backend, q.name);
+    async Leader(q: { name: Uint8Array }, { credentials }: CallContext): Promise<admin.LeaderResponse> {
+      const leader = await currentLeader(kvAs(backend, credentials), q.name);
       return { header: header(backend.header(), leader.revision), kv: keyValueToWire(leader.kv) };
     },
-    async Resign(q: { leader: WireLeaderKey | null }): Promise<{ header: pb.ResponseHeader }> {
-      await resign(backend, leaderFromWire(q.leader));
+    async Resign(q: { leader: WireLeaderKey | null }, { credentials }: CallContext): Promise<{ header: pb.ResponseHeader }> {
+      await resign(kvAs(backend, credentials), leaderFromWire(q.leader));
       return { header: header(backend.header()) };
     },
   });
 }
 
-/** The Observe stream: one LeaderResponse per leader (or leader value) change, until `signal` aborts. */
-export async function* observeStream(backend: EtcdBackend, q: { name: Uint8Array }, signal?: AbortSignal): AsyncIterable<admin.LeaderResponse> {
-  for await (const kv of observe(backend, q.name, signal)) yield { header: header(backend.header()), kv: keyValueToWire(kv) };
+/** The Observe stream: one LeaderResponse per leader (or leader value) change, until the call's signal aborts. */
+export async function* observeStream(backend: EtcdBackend, q: { name: Uint8Array }, call: CallContext): AsyncIterable<admin.LeaderResponse> {
+  // The caller must be able to read the election's keys (etcd's Observe reads them as the caller).
+  const prefix = Buffer.concat([Buffer.from(q.name), Buffer.from('/')]);
+  await backend.watchPermitted({ key: prefix, rangeEnd: prefixEnd(prefix), startRevision: 0, prevKv: false, noPut: false, noDelete: false }, call.credentials);
+  for await (const kv of observe(kvAs(backend, call.credentials), q.name, call.signal)) yield { header: header(backend.header()), kv: keyValueToWire(kv) };
 }

@@ -5,6 +5,8 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { EtcdBackend, WatchRegistration } from './backend.js';
 import { eventToWire, header, toNumber } from './convert.js';
 import { toGrpcFailure } from './grpcStatus.js';
+import { callCredentials } from './handlers.js';
+import { AuthError } from '../auth/errors.js';
 import { StoreError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
 
@@ -16,6 +18,20 @@ export const progressNotifyIntervalMs = 10 * 60 * 1000;
 const streamProgressWatchId = '-1';
 /** The key etcd watches from when a create request names none. */
 const smallestKey = Buffer.from([0]);
+
+/**
+ * etcd's cancel reason for a watch the caller may not create: the gRPC error's text, as etcd
+ * writes rpctypes' errors there (so clients can tell them apart from other cancellations).
+ */
+function refusedReason(error: unknown): string {
+  if (!(error instanceof AuthError)) return toGrpcFailure(error).details;
+  switch (error.code) {
+    case 'INVALID_AUTH_TOKEN': return 'rpc error: code = Unauthenticated desc = etcdserver: invalid auth token';
+    case 'AUTH_OLD_REVISION': return 'rpc error: code = InvalidArgument desc = etcdserver: revision of auth store is old';
+    case 'USER_EMPTY': return 'rpc error: code = InvalidArgument desc = etcdserver: user name is empty';
+    default: return 'rpc error: code = PermissionDenied desc = etcdserver: permission denied';
+  }
+}
 
 type WireWatchRequest = {
   request_union?: string;
@@ -32,6 +48,9 @@ export function watchHandler(backend: EtcdBackend) {
     const active = new Set<string>();
     let nextId = 0;
     let closed = false;
+    const credentials = callCredentials(call);
+    /** Requests are handled one after another: a create may wait for its permission check. */
+    let queue: Promise<void> = Promise.resolve();
     const send = (response: Partial<pb.WatchResponse> & { watch_id: string }): boolean => {
       if (closed || call.cancelled) return true;
       return call.write({
@@ -54,7 +73,21 @@ export function watchHandler(backend: EtcdBackend) {
     }, progressNotifyIntervalMs);
     progressTimer.unref();
 
-    const create = (q: pb.WatchCreateRequest): void => {
+    const create = async (q: pb.WatchCreateRequest): Promise<void> => {
+      // etcd's watch server reads an empty key as "\x00", the smallest key.
+      const key = q.key && q.key.length > 0 ? q.key : smallestKey;
+      const rangeEnd = q.range_end && q.range_end.length > 0 ? q.range_end : undefined;
+      const options = {
+        key, ...(rangeEnd ? { rangeEnd } : {}), startRevision: Math.max(0, toNumber(q.start_revision)),
+        prevKv: q.prev_kv ?? false, noPut: (q.filters ?? []).includes('NOPUT'), noDelete: (q.filters ?? []).includes('NODELETE'),
+      };
+      try {
+        await backend.watchPermitted(options, credentials);
+      } catch (error) {
+        send({ watch_id: '-1', created: true, canceled: true, cancel_reason: refusedReason(error) });
+        return;
+      }
+      if (closed) return;
       const requestedId = toNumber(q.watch_id);
       const id = String(requestedId > 0 ? requestedId : nextId);
       if (watches.has(id) || watches.size >= watchesPerStreamMax) {
@@ -62,7 +95,6 @@ export function watchHandler(backend: EtcdBackend) {
         return;
       }
       while (watches.has(String(nextId)) || String(nextId) === id) nextId++;
-      const filters = new Set(q.filters ?? []);
       const progressNotify = q.progress_notify ?? false;
       // The created notice goes out before anything the watch delivers, and only once the member
       // accepted the watch; a refused one gets a single created-and-canceled notice, as in etcd.
@@ -73,16 +105,10 @@ export function watchHandler(backend: EtcdBackend) {
         announced = true;
         send({ watch_id: id, created: true });
       };
-      // etcd's watch server reads an empty key as "\x00", the smallest key.
-      const key = q.key && q.key.length > 0 ? q.key : smallestKey;
-      const rangeEnd = q.range_end && q.range_end.length > 0 ? q.range_end : undefined;
       let registration: WatchRegistration;
       try {
         registration = backend.watch(
-          {
-            key, ...(rangeEnd ? { rangeEnd } : {}), startRevision: Math.max(0, toNumber(q.start_revision)),
-            prevKv: q.prev_kv ?? false, noPut: filters.has('NOPUT'), noDelete: filters.has('NODELETE'),
-          },
+          options,
           {
             events: (revision, events) => {
               announce();
@@ -119,8 +145,9 @@ export function watchHandler(backend: EtcdBackend) {
     call.on('drain', () => {
       for (const registration of watches.values()) registration.resume();
     });
-    call.on('data', (q: WireWatchRequest) => {
-      if (q.create_request) create(q.create_request);
+    const handle = async (q: WireWatchRequest): Promise<void> => {
+      if (closed) return;
+      if (q.create_request) await create(q.create_request);
       else if (q.cancel_request) {
         const id = String(toNumber(q.cancel_request.watch_id));
         const registration = watches.get(id);
@@ -134,6 +161,9 @@ export function watchHandler(backend: EtcdBackend) {
         if ([...watches.values()].every((w) => w.synced)) send({ watch_id: streamProgressWatchId });
         else for (const registration of watches.values()) registration.requestProgress();
       }
+    };
+    call.on('data', (q: WireWatchRequest) => {
+      queue = queue.then(() => handle(q));
     });
     const close = (): void => {
       if (closed) return;

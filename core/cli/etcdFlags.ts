@@ -42,7 +42,6 @@ export interface EtcdFlag {
 const noBbolt = 'Rafter keeps its store in LMDB, not bbolt';
 const noV2 = 'Rafter serves only the v3 API';
 const noTls = 'Rafter does not implement this TLS option; refusing to serve without it';
-const noAuthOption = 'this build of Rafter has no authentication options';
 const noTracing = 'Rafter has no distributed tracing';
 const noProxy = 'Rafter has no v2 proxy mode';
 
@@ -133,9 +132,9 @@ export const etcdFlags: readonly EtcdFlag[] = [
   implemented('Security', 'tls-min-version', 'TLS1.2'),
   implemented('Security', 'tls-max-version', ''),
 
-  refused('Auth', 'auth-token', 'simple', noAuthOption),
-  ignored('Auth', 'bcrypt-cost', '10', noAuthOption),
-  ignored('Auth', 'auth-token-ttl', '300', noAuthOption),
+  implemented('Auth', 'auth-token', 'simple'),
+  implemented('Auth', 'bcrypt-cost', '10'),
+  implemented('Auth', 'auth-token-ttl', '300'),
 
   implemented('Profiling and Monitoring', 'enable-pprof', 'false'),
   ignored('Profiling and Monitoring', 'metrics', 'basic', 'Rafter exports one set of metrics'),

@@ -3,7 +3,8 @@
 // --config-file is given (etcd then ignores other flags and the environment too). It owns
 // validation and defaults only; etcd flags Rafter does not implement are described in
 // etcdFlags.ts, and starting the member is left to core/cli/main.ts.
-import type { AutoCompactionMode, MemberConfig } from '../server/memberConfig.js';
+import type { AuthTokenConfig, AutoCompactionMode, MemberConfig } from '../server/memberConfig.js';
+import { parseJwtOptions } from '../auth/jwtTokens.js';
 import { ConfigFileError, readConfigFile } from './configFile.js';
 import { etcdFlagGroups, etcdFlags, etcdFlagsByName } from './etcdFlags.js';
 import { checkTlsListeners, parseTlsFlags, tlsFlagSpecs, TlsFlagError } from './tlsFlags.js';
@@ -46,6 +47,9 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'unsafe-no-fsync': { kind: 'boolean', help: 'Disables fsync, unsafe, will cause data loss (tests only).', defaultText: 'false' },
   'unsafe-wal-segment-bytes': { kind: 'integer', help: 'WAL segment size in bytes (default 64 MiB; tests only).' },
   ...tlsFlagSpecs,
+  'auth-token': { kind: 'string', help: "Token provider: 'simple', or 'jwt,pub-key=FILE,priv-key=FILE,sign-method=ES256|RS256|PS256|…,ttl=5m'.", defaultText: 'simple' },
+  'auth-token-ttl': { kind: 'integer', help: 'Seconds a simple token lives after its last use.', defaultText: '300' },
+  'bcrypt-cost': { kind: 'integer', help: 'bcrypt cost of password hashes, 4 to 31.', defaultText: '10' },
   help: { kind: 'boolean', help: 'Print this help.' },
   // Command, files and retention.
   version: { kind: 'boolean', help: 'Print the version and exit.' },
@@ -294,7 +298,23 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
     maxSnapshots: parseInteger('max-snapshots', get('max-snapshots', '5'), 0, 1e6),
     maxWals: parseInteger('max-wals', get('max-wals', '5'), 0, 1e6),
     tls,
+    authToken: parseAuthToken(get('auth-token', 'simple')),
+    authTokenTtlSeconds: parseInteger('auth-token-ttl', get('auth-token-ttl', '300'), 1, 1e9),
+    bcryptCost: parseInteger('bcrypt-cost', get('bcrypt-cost', '10'), 4, 31),
   };
+}
+
+/** etcd's --auth-token: a provider name, then provider options after commas. */
+function parseAuthToken(raw: string): AuthTokenConfig {
+  const comma = raw.indexOf(',');
+  const provider = (comma === -1 ? raw : raw.slice(0, comma)).trim();
+  if (provider === 'simple') return { kind: 'simple' };
+  if (provider !== 'jwt') throw new FlagError(`invalid value "${raw}" for --auth-token: want simple or jwt,…`);
+  try {
+    return { kind: 'jwt', jwt: parseJwtOptions(comma === -1 ? '' : raw.slice(comma + 1)) };
+  } catch (error) {
+    throw new FlagError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 function parseTls(values: ReadonlyMap<string, string>, listenClientUrls: readonly URL[], listenPeerUrls: readonly URL[]): TlsFlags {

@@ -56,7 +56,8 @@ export class AuthClient {
 
   /**
    * Whether authentication is enabled. Servers without AuthStatus (etcd 3.4) are asked through
-   * Authenticate with an empty name, which names the state in its error.
+   * Authenticate with an empty name, which names the state in its error. Servers with it (etcd
+   * 3.5, Rafter) answer only root once auth is on: a refusal means it is on.
    */
   async authStatus(options: CallOptions = {}): Promise<AuthStatus> {
     try {
@@ -66,6 +67,7 @@ export class AuthClient {
       });
       return { enabled: wire.enabled, authRevision: wire.authRevision };
     } catch (error) {
+      if (error instanceof EtcdError && (error.code === grpcStatus.PERMISSION_DENIED || error.is('etcdserver: user name is empty'))) return { enabled: true, authRevision: undefined };
       if (!(error instanceof EtcdError) || error.code !== grpcStatus.UNIMPLEMENTED) throw error;
     }
     try {

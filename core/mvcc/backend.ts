@@ -6,7 +6,7 @@
 // without any flush (MDB_NOSYNC) a power loss can corrupt the database on a filesystem that
 // reorders writes. `sync()` flushes everything, at snapshot time. Files swapped in (a compacted
 // copy, an installed snapshot) are flushed before the rename that makes them live.
-// What the tables hold is decided by their owners (mvccStore.ts, core/lease).
+// What the tables hold is decided by their owners (mvccStore.ts, core/lease, core/auth).
 import fs from 'node:fs';
 import path from 'node:path';
 import { open } from 'lmdb';
@@ -27,7 +27,7 @@ export function syncFile(filePath: string): void {
 }
 
 /** Every table in the store's database. */
-export const tableNames = ['live', 'history', 'revisions', 'meta', 'alarms', 'leases'] as const;
+export const tableNames = ['live', 'history', 'revisions', 'meta', 'alarms', 'leases', 'auth', 'authUsers', 'authRoles'] as const;
 export type TableName = (typeof tableNames)[number];
 
 /** Entries copied per step of a defragment; the event loop runs between steps. */

@@ -5,7 +5,8 @@
 //
 // Tables (see backend.ts): `live` storage key -> current KeyValue; `history` (escaped storage key,
 // revision) -> put/delete marker; `revisions` (main, sub) -> the KeyValue or tombstone written
-// then; `meta` counters and the applied position; `alarms`; `leases` (owned by core/lease).
+// then; `meta` counters and the applied position; `alarms`; `leases` (owned by core/lease);
+// `auth`, `authUsers`, `authRoles` (owned by core/auth).
 // Storage keys are user keys, except that long keys are cut and hashed (see encoding.ts).
 import { crc32 } from 'node:zlib';
 import fs from 'node:fs';
@@ -329,10 +330,13 @@ export class MvccStore {
     return { hash, compactRevision: this.core.compactRevision, hashRevision, revision: current };
   }
 
-  /** etcd's Hash: a CRC32 over every table except the applied Raft position. */
+  /**
+   * etcd's Hash: a CRC32 over every table except the applied Raft position, the auth tables
+   * included (etcd hashes its whole backend, auth buckets too; HashKV covers only the keys).
+   */
   hash(): number {
     let hash = 0;
-    const tables: TableName[] = ['live', 'history', 'revisions', 'alarms', 'leases', 'meta'];
+    const tables: TableName[] = ['live', 'history', 'revisions', 'alarms', 'leases', 'meta', 'auth', 'authUsers', 'authRoles'];
     for (const name of tables) {
       hash = crc32(Buffer.from(name), hash);
       hash = hashTable(this.backend.table(name), name === 'meta', hash);

@@ -10,6 +10,9 @@ import type { MvccStore } from '../mvcc/mvccStore.js';
 import type { WriteBatch } from '../mvcc/writeBatch.js';
 import { StoreError } from '../mvcc/errors.js';
 import type { Lessor } from '../lease/lessor.js';
+import type { AuthStore } from '../auth/authStore.js';
+import { AuthError } from '../auth/errors.js';
+import { checkLeaseRevoke, checkTxnPermitted, checkWritePermitted } from '../auth/requestPermissions.js';
 import { decodeRequest, type InternalRequest, type RequestEnvelope } from './internalRequest.js';
 import type { Member } from './membership.js';
 
@@ -40,8 +43,28 @@ export interface ApplyHooks {
   alarm(request: Extract<InternalRequest, { kind: 'alarm' }>): unknown;
 }
 
-function applyToBatch(batch: WriteBatch, lessor: Lessor, request: InternalRequest): unknown {
+/**
+ * Checks a client request's permissions at apply, as etcd's auth applier does (so a role revoked
+ * after the request was sent, or a token made stale by an auth change, takes effect at once).
+ */
+function checkCaller(auth: AuthStore, lessor: Lessor, envelope: RequestEnvelope): void {
+  const caller = envelope.caller ?? null;
+  if (caller === null || !auth.enabled) return;
+  const request = envelope.request;
   switch (request.kind) {
+    case 'put': checkWritePermitted(auth, lessor, caller, { requestPut: request.put }); break;
+    case 'deleteRange': checkWritePermitted(auth, lessor, caller, { requestDeleteRange: request.deleteRange }); break;
+    case 'txn': checkTxnPermitted(auth, lessor, caller, request.txn); break;
+    case 'leaseRevoke': checkLeaseRevoke(auth, lessor, caller, request.id); break;
+    default: break;
+  }
+}
+
+function applyToBatch(batch: WriteBatch, lessor: Lessor, auth: AuthStore, envelope: RequestEnvelope, index: number): unknown {
+  checkCaller(auth, lessor, envelope);
+  const request = envelope.request;
+  switch (request.kind) {
+    case 'auth': return auth.apply(request.auth, envelope.caller ?? null, index);
     case 'put': return batch.put(request.put);
     case 'deleteRange': return batch.deleteRange(request.deleteRange);
     case 'txn': return batch.txn(request.txn);
@@ -66,7 +89,7 @@ function storeKind(request: InternalRequest): boolean {
  * Applies `entries` in order and returns the outcome of each request that carried an id. The
  * store's applied position is advanced to the last entry even when nothing in it wrote.
  */
-export function applyEntries(store: MvccStore, lessor: Lessor, entries: readonly Entry[], hooks: ApplyHooks): Map<bigint, Outcome> {
+export function applyEntries(store: MvccStore, lessor: Lessor, auth: AuthStore, entries: readonly Entry[], hooks: ApplyHooks): Map<bigint, Outcome> {
   const outcomes = new Map<bigint, Outcome>();
   const storeApplied = store.appliedIndex();
   let pending: { entry: Entry; envelope: RequestEnvelope }[] = [];
@@ -78,12 +101,12 @@ export function applyEntries(store: MvccStore, lessor: Lessor, entries: readonly
     pending = [];
     pendingLast = null;
     store.applyBatch({ index: last.index, term: last.term }, (batch) => {
-      for (const { envelope } of batchEntries) {
+      for (const { entry, envelope } of batchEntries) {
         try {
-          const value = applyToBatch(batch, lessor, envelope.request);
+          const value = applyToBatch(batch, lessor, auth, envelope, entry.index);
           if (envelope.id !== 0n) outcomes.set(envelope.id, { ok: true, value });
         } catch (error) {
-          if (!(error instanceof StoreError)) throw error;
+          if (!(error instanceof StoreError) && !(error instanceof AuthError)) throw error;
           if (envelope.id !== 0n) outcomes.set(envelope.id, { ok: false, error });
         }
       }

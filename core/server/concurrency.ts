@@ -3,8 +3,8 @@
 // package): an owner key `<name>/<lease in hex>` attached to the caller's lease; the owner is the
 // key with the lowest create revision under the prefix; waiters watch the deletion of the key
 // just before theirs.
-import type { EtcdBackend, WatchRegistration } from '../api/backend.js';
-import type { KeyValue } from '../mvcc/types.js';
+import type { WatchOptions, WatchRegistration, WatchSink } from '../api/backend.js';
+import type { DeleteRangeRequest, DeleteRangeResponse, KeyValue, RangeRequest, RangeResponse, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { ServerError } from './errors.js';
 
 /** An election's leadership handle, as etcd's LeaderKey. */
@@ -18,13 +18,25 @@ export interface LeaderKey {
 /** Most predecessor hand-offs one Lock or Campaign call waits through before giving up. */
 const waitRoundsMax = 100_000;
 /**
+ * What the recipes use of a member, already bound to the caller (so a lock or campaign runs with
+ * the caller's permissions, as etcd's services run through a client carrying its token).
+ */
+export interface KvAccess {
+  range(request: RangeRequest): Promise<RangeResponse>;
+  txn(request: TxnRequest): Promise<TxnResponse>;
+  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse>;
+  leaseGrant(id: bigint, ttlSeconds: number): Promise<{ readonly id: bigint; readonly ttlSeconds: number }>;
+  watch(options: WatchOptions, sink: WatchSink): WatchRegistration;
+}
+
+/**
  * TTL of the lease granted for a Lock or Campaign that names none: etcd's servers open a
  * concurrency session with its default TTL and never keep it alive, so such a lock lasts 60 s.
  */
 export const sessionTtlSeconds = 60;
 
 /** The caller's lease, or a new one for a call that names none (lease 0), as etcd grants it. */
-async function sessionLease(backend: EtcdBackend, lease: bigint): Promise<bigint> {
+async function sessionLease(backend: KvAccess, lease: bigint): Promise<bigint> {
   if (lease !== 0n) return lease;
   return (await backend.leaseGrant(0n, sessionTtlSeconds)).id;
 }
@@ -41,7 +53,8 @@ export class WaitCancelledError extends Error {
   }
 }
 
-function prefixEnd(prefix: Buffer): Buffer {
+/** The end of the range of keys under `prefix`. */
+export function prefixEnd(prefix: Buffer): Buffer {
   const end = Buffer.from(prefix);
   for (let i = end.length - 1; i >= 0; i--) {
     if (end[i]! < 0xff) {
@@ -58,7 +71,7 @@ function ownerKey(name: Uint8Array, lease: bigint): { prefix: Buffer; key: Buffe
 }
 
 /** Creates the caller's key if absent; returns its create revision and current value. */
-async function claim(backend: EtcdBackend, key: Buffer, value: Uint8Array, lease: bigint): Promise<{ rev: number; value: Buffer }> {
+async function claim(backend: KvAccess, key: Buffer, value: Uint8Array, lease: bigint): Promise<{ rev: number; value: Buffer }> {
   const response = await backend.txn({
     compare: [{ target: 'CREATE', result: 'EQUAL', key, createRevision: 0 }],
     success: [{ requestPut: { key, value, lease } }],
@@ -75,7 +88,7 @@ async function claim(backend: EtcdBackend, key: Buffer, value: Uint8Array, lease
  * Resolves once `key` is deleted at a revision after `fromRevision`; rejects with
  * WaitCancelledError as soon as `signal` aborts.
  */
-function waitDelete(backend: EtcdBackend, key: Buffer, fromRevision: number, signal?: AbortSignal): Promise<void> {
+function waitDelete(backend: KvAccess, key: Buffer, fromRevision: number, signal?: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {
       reject(new WaitCancelledError());
@@ -113,7 +126,7 @@ function waitDelete(backend: EtcdBackend, key: Buffer, fromRevision: number, sig
  * Waits until no key under `prefix` was created before `rev` (etcd's waitDeletes). Rejects with
  * WaitCancelledError when `signal` aborts, ServerError TIMEOUT after waitRoundsMax hand-offs.
  */
-async function waitPredecessors(backend: EtcdBackend, prefix: Buffer, rev: number, signal?: AbortSignal): Promise<void> {
+async function waitPredecessors(backend: KvAccess, prefix: Buffer, rev: number, signal?: AbortSignal): Promise<void> {
   for (let round = 0; round < waitRoundsMax; round++) {
     if (signal?.aborted === true) throw new WaitCancelledError();
     const older = await backend.range({
@@ -127,7 +140,7 @@ async function waitPredecessors(backend: EtcdBackend, prefix: Buffer, rev: numbe
 }
 
 /** Deletes `key` if it is still the one created at `rev` (a waiter giving up its place). */
-async function withdraw(backend: EtcdBackend, key: Buffer, rev: number): Promise<void> {
+async function withdraw(backend: KvAccess, key: Buffer, rev: number): Promise<void> {
   await backend.txn({
     compare: [{ target: 'CREATE', result: 'EQUAL', key, createRevision: rev }],
     success: [{ requestDeleteRange: { key } }],
@@ -140,7 +153,7 @@ async function withdraw(backend: EtcdBackend, key: Buffer, rev: number): Promise
  * caller's key is deleted, as etcd's Mutex does, so it never takes the lock with nobody to
  * release it.
  */
-export async function acquireLock(backend: EtcdBackend, name: Uint8Array, requestedLease: bigint, signal?: AbortSignal): Promise<Buffer> {
+export async function acquireLock(backend: KvAccess, name: Uint8Array, requestedLease: bigint, signal?: AbortSignal): Promise<Buffer> {
   const lease = await sessionLease(backend, requestedLease);
   const { prefix, key } = ownerKey(name, lease);
   const { rev } = await claim(backend, key, new Uint8Array(0), lease);
@@ -153,7 +166,7 @@ export async function acquireLock(backend: EtcdBackend, name: Uint8Array, reques
   return key;
 }
 
-export async function releaseLock(backend: EtcdBackend, key: Uint8Array): Promise<void> {
+export async function releaseLock(backend: KvAccess, key: Uint8Array): Promise<void> {
   await backend.deleteRange({ key });
 }
 
@@ -162,7 +175,7 @@ export async function releaseLock(backend: EtcdBackend, key: Uint8Array): Promis
  * a 60 s lease of its own). If `signal` aborts while it waits (the caller went away), it resigns,
  * as etcd's Campaign does, so it never becomes a leader nobody speaks for.
  */
-export async function campaign(backend: EtcdBackend, name: Uint8Array, requestedLease: bigint, value: Uint8Array, signal?: AbortSignal): Promise<LeaderKey> {
+export async function campaign(backend: KvAccess, name: Uint8Array, requestedLease: bigint, value: Uint8Array, signal?: AbortSignal): Promise<LeaderKey> {
   const lease = await sessionLease(backend, requestedLease);
   const { prefix, key } = ownerKey(name, lease);
   const claimed = await claim(backend, key, value, lease);
@@ -178,7 +191,7 @@ export async function campaign(backend: EtcdBackend, name: Uint8Array, requested
 }
 
 /** Updates the leader's value; refused with "election: not leader" if the handle is stale. */
-export async function proclaim(backend: EtcdBackend, leader: LeaderKey, value: Uint8Array): Promise<void> {
+export async function proclaim(backend: KvAccess, leader: LeaderKey, value: Uint8Array): Promise<void> {
   const response = await backend.txn({
     compare: [{ target: 'CREATE', result: 'EQUAL', key: leader.key, createRevision: leader.rev }],
     success: [{ requestPut: { key: leader.key, value, lease: leader.lease } }],
@@ -186,12 +199,12 @@ export async function proclaim(backend: EtcdBackend, leader: LeaderKey, value: U
   if (!response.succeeded) throw new ElectionError('election: not leader');
 }
 
-export async function resign(backend: EtcdBackend, leader: LeaderKey): Promise<void> {
+export async function resign(backend: KvAccess, leader: LeaderKey): Promise<void> {
   await withdraw(backend, leader.key, leader.rev);
 }
 
 /** The current leader's key-value, or "election: no leader". */
-export async function currentLeader(backend: EtcdBackend, name: Uint8Array): Promise<{ kv: KeyValue; revision: number }> {
+export async function currentLeader(backend: KvAccess, name: Uint8Array): Promise<{ kv: KeyValue; revision: number }> {
   const prefix = Buffer.concat([Buffer.from(name), Buffer.from('/')]);
   const response = await backend.range({ key: prefix, rangeEnd: prefixEnd(prefix), sortOrder: 'ASCEND', sortTarget: 'CREATE', limit: 1 });
   const kv = response.kvs[0];
@@ -204,7 +217,7 @@ export async function currentLeader(backend: EtcdBackend, name: Uint8Array): Pro
  * consumer stops iterating or `signal` aborts (then it ends at once, releasing its watch, even
  * while it waits for a change).
  */
-export async function* observe(backend: EtcdBackend, name: Uint8Array, signal?: AbortSignal): AsyncIterable<KeyValue> {
+export async function* observe(backend: KvAccess, name: Uint8Array, signal?: AbortSignal): AsyncIterable<KeyValue> {
   const prefix = Buffer.concat([Buffer.from(name), Buffer.from('/')]);
   let wake: (() => void) | null = null;
   let changed = true;

@@ -2,7 +2,7 @@
 // own routes under /rafter/v1 — read-only Raft inspection for the console (status, progress, a
 // window of log entries, the term timeline) and, only when the member was started with
 // --unsafe-fault-injection, the transport fault hooks used by tests and the console's partition
-// button.
+// button. With auth enabled, log entries are described without keys or user and role names.
 import type { HttpEndpoints } from '../api/clientServer.js';
 import { decodeConfChange } from '../raft/confChange.js';
 import type { Member } from './member.js';
@@ -13,7 +13,7 @@ import { describeRequest } from './internalRequest.js';
 /** Most log entries one inspection request returns. */
 export const inspectEntriesMax = 1_000;
 
-function describeEntry(entry: { index: number; term: number; type: string; data: Uint8Array }) {
+function describeEntry(entry: { index: number; term: number; type: string; data: Uint8Array }, hideNames: boolean) {
   let description: string;
   if (entry.type === 'confChange') {
     try {
@@ -23,7 +23,7 @@ function describeEntry(entry: { index: number; term: number; type: string; data:
       description = 'undecodable configuration change';
     }
   } else if (entry.data.length === 0) description = 'leader no-op';
-  else description = describeRequest(entry.data);
+  else description = describeRequest(entry.data, hideNames);
   return { index: entry.index, term: entry.term, type: entry.type, bytes: entry.data.length, description };
 }
 
@@ -57,7 +57,7 @@ export function inspectionRoutes(member: Member): HttpEndpoints {
         const limit = Math.min(inspectEntriesMax, Math.max(1, Number(query.get('limit') ?? 100) || 100));
         const fromParam = query.get('from');
         const from = fromParam === null ? Math.max(1, status.lastIndex - limit + 1) : Math.max(1, Number(fromParam) || 1);
-        return Promise.resolve({ firstIndex: status.snapshotIndex + 1, lastIndex: status.lastIndex, commit: status.commit, applied: status.applied, entries: member.logEntries(from, limit).map(describeEntry) });
+        return Promise.resolve({ firstIndex: status.snapshotIndex + 1, lastIndex: status.lastIndex, commit: status.commit, applied: status.applied, entries: member.logEntries(from, limit).map((entry) => describeEntry(entry, member.auth.store.enabled)) });
       }
       if (path === '/rafter/v1/faults') {
         if (!member.config.unsafeFaultInjection) return Promise.reject(new Error('fault injection is disabled (start the member with --unsafe-fault-injection)'));

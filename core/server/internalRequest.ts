@@ -2,6 +2,8 @@
 // compact binary encoding (entry payloads are on every hot path: JSON would cost too much). The
 // encoding is versioned by its first byte so the format can grow without breaking old WALs.
 import { ByteReader, ByteWriter, DecodeError } from '../util/binary.js';
+import type { AuthInfo, AuthRequest } from '../auth/authStore.js';
+import { permissionTypes } from '../auth/permissions.js';
 import type {
   AlarmType, Compare, CompactionRequest, DeleteRangeRequest, PutRequest, RangeRequest, RequestOp, SortOrder, SortTarget, TxnRequest,
 } from '../mvcc/types.js';
@@ -21,21 +23,28 @@ export type InternalRequest =
   | { readonly kind: 'leaseCheckpoint'; readonly checkpoints: readonly LeaseCheckpoint[] }
   | { readonly kind: 'alarm'; readonly action: 'activate' | 'deactivate'; readonly memberId: bigint; readonly alarm: AlarmType }
   | { readonly kind: 'memberAttributes'; readonly memberId: string; readonly name: string; readonly clientUrls: readonly string[] }
-  | { readonly kind: 'memberUpdate'; readonly memberId: string; readonly peerUrls: readonly string[] };
+  | { readonly kind: 'memberUpdate'; readonly memberId: string; readonly peerUrls: readonly string[] }
+  | { readonly kind: 'auth'; readonly auth: AuthRequest };
 
-/** A request as it travels in a Raft entry. `id` 0n means nobody waits for the result. */
+/**
+ * A request as it travels in a Raft entry. `id` 0n means nobody waits for the result. `caller`
+ * is who a client request runs as (etcd's request header: user name and auth revision, both
+ * empty for a caller without credentials), checked when the entry applies; null marks the
+ * member's own requests (lease expiry, compaction, attributes), which no permission limits.
+ */
 export interface RequestEnvelope {
   readonly id: bigint;
   readonly request: InternalRequest;
+  readonly caller?: AuthInfo | null;
 }
 
 /**
- * Version 2 writes etcd's int64 counts, revisions, compare values and TTLs signed (zig-zag): a
+ * Version 3 adds the caller after the id (and the auth requests). Version 2 writes etcd's int64 counts, revisions, compare values and TTLs signed (zig-zag): a
  * negative one (etcd accepts them) written unsigned by version 1 made an entry no member could
  * decode, and every member stopped on applying it. Version 1 entries are still read.
  */
-const formatVersion = 2;
-const formatVersionsRead = [1, 2];
+const formatVersion = 3;
+const formatVersionsRead = [1, 2, 3];
 
 /** A reader that knows which version wrote the entry, for the numbers version 2 signs. */
 class EntryReader extends ByteReader {
@@ -54,7 +63,11 @@ class EntryReader extends ByteReader {
 /** Nesting limit for transactions inside transactions; deeper requests are refused at the API edge too. */
 export const txnDepthMax = 16;
 
-const kinds = ['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'alarm', 'memberAttributes', 'memberUpdate'] as const;
+const kinds = ['put', 'deleteRange', 'txn', 'compaction', 'leaseGrant', 'leaseRevoke', 'leaseCheckpoint', 'alarm', 'memberAttributes', 'memberUpdate', 'auth'] as const;
+const authOps = [
+  'authEnable', 'authDisable', 'authStatus', 'authenticate', 'userAdd', 'userDelete', 'userChangePassword', 'userGrantRole', 'userRevokeRole',
+  'userGet', 'userList', 'roleAdd', 'roleDelete', 'roleGet', 'roleList', 'roleGrantPermission', 'roleRevokePermission',
+] as const;
 const sortOrders: readonly SortOrder[] = ['NONE', 'ASCEND', 'DESCEND'];
 const sortTargets: readonly SortTarget[] = ['KEY', 'VERSION', 'CREATE', 'MOD', 'VALUE'];
 const compareResults = ['EQUAL', 'GREATER', 'LESS', 'NOT_EQUAL'] as const;
@@ -194,11 +207,58 @@ function readTxn(r: EntryReader, depth: number): TxnRequest {
   return { compare, success: readOps(r, depth), failure: readOps(r, depth) };
 }
 
+/** Names and roles are strings; hashes and token prefixes never passwords (those stay at the edge). */
+function writeAuth(w: ByteWriter, q: AuthRequest): void {
+  w.u8(authOps.indexOf(q.op));
+  switch (q.op) {
+    case 'authEnable': case 'authDisable': case 'authStatus': case 'userList': case 'roleList': break;
+    case 'authenticate': w.string(q.name).string(q.tokenPrefix); break;
+    case 'userAdd':
+      w.string(q.name).bool(q.passwordHash !== null);
+      if (q.passwordHash !== null) w.string(q.passwordHash);
+      break;
+    case 'userChangePassword': w.string(q.name).string(q.passwordHash); break;
+    case 'userGrantRole': case 'userRevokeRole': w.string(q.name).string(q.role); break;
+    case 'userDelete': case 'userGet': case 'roleAdd': case 'roleDelete': case 'roleGet': w.string(q.name); break;
+    case 'roleGrantPermission':
+      w.string(q.name).bool(q.permission !== null);
+      if (q.permission !== null) w.u8(permissionTypes.indexOf(q.permission.type)).bytes(q.permission.key).bytes(q.permission.rangeEnd);
+      break;
+    case 'roleRevokePermission': w.string(q.name).bytes(q.key).bytes(q.rangeEnd); break;
+  }
+}
+
+function readAuth(r: ByteReader): AuthRequest {
+  const op = pick(authOps, r.u8(), 'auth request');
+  switch (op) {
+    case 'authEnable': case 'authDisable': case 'authStatus': case 'userList': case 'roleList': return { op };
+    case 'authenticate': return { op, name: r.string(), tokenPrefix: r.string() };
+    case 'userAdd': {
+      const name = r.string();
+      return { op, name, passwordHash: r.bool() ? r.string() : null };
+    }
+    case 'userChangePassword': return { op, name: r.string(), passwordHash: r.string() };
+    case 'userGrantRole': case 'userRevokeRole': return { op, name: r.string(), role: r.string() };
+    case 'userDelete': case 'userGet': case 'roleAdd': case 'roleDelete': case 'roleGet': return { op, name: r.string() };
+    case 'roleGrantPermission': {
+      const name = r.string();
+      if (!r.bool()) return { op, name, permission: null };
+      const type = pick(permissionTypes, r.u8(), 'permission type');
+      return { op, name, permission: { type, key: Buffer.from(r.bytes()), rangeEnd: Buffer.from(r.bytes()) } };
+    }
+    case 'roleRevokePermission': return { op, name: r.string(), key: Buffer.from(r.bytes()), rangeEnd: Buffer.from(r.bytes()) };
+  }
+}
+
 /** Encodes a request for a Raft entry. */
 export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
   const w = new ByteWriter();
   const q = envelope.request;
-  w.u8(formatVersion).bigint(envelope.id).u8(kinds.indexOf(q.kind));
+  w.u8(formatVersion).bigint(envelope.id);
+  const caller = envelope.caller ?? null;
+  w.bool(caller !== null);
+  if (caller !== null) w.string(caller.user).uint(caller.revision);
+  w.u8(kinds.indexOf(q.kind));
   switch (q.kind) {
     case 'put': writePut(w, q.put); break;
     case 'deleteRange': writeDelete(w, q.deleteRange); break;
@@ -219,6 +279,7 @@ export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
       w.string(q.memberId).uint(q.peerUrls.length);
       for (const url of q.peerUrls) w.string(url);
       break;
+    case 'auth': writeAuth(w, q.auth); break;
   }
   return w.finish().slice();
 }
@@ -230,6 +291,7 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
   const r = new EntryReader(data, version >= 2);
   r.u8();
   const id = r.bigint();
+  const caller = version >= 3 && r.bool() ? { user: r.string(), revision: r.uint() } : null;
   const kind = pick(kinds, r.u8(), 'request kind');
   let request: InternalRequest;
   switch (kind) {
@@ -268,20 +330,25 @@ export function decodeRequest(data: Uint8Array): RequestEnvelope {
       request = { kind, memberId, peerUrls };
       break;
     }
+    case 'auth': request = { kind, auth: readAuth(r) }; break;
   }
   if (!r.done) throw new DecodeError('trailing bytes after a request');
-  return { id, request };
+  return caller === null ? { id, request } : { id, request, caller };
 }
 
-/** A one-line readable form for the Raft inspector and the WAL inspector. */
-export function describeRequest(data: Uint8Array): string {
+/**
+ * A one-line readable form for the Raft inspector and the WAL inspector. `hideNames` leaves out
+ * keys and user and role names: the inspector answers anyone who reaches the client port, so
+ * with auth enabled it must not show what only permitted users may read.
+ */
+export function describeRequest(data: Uint8Array, hideNames = false): string {
   let envelope: RequestEnvelope;
   try {
     envelope = decodeRequest(data);
   } catch (error) {
     return `undecodable (${error instanceof Error ? error.message : String(error)})`;
   }
-  const text = (bytes: Uint8Array): string => JSON.stringify(Buffer.from(bytes).toString('utf8'));
+  const text = (bytes: Uint8Array): string => (hideNames ? '(key hidden)' : JSON.stringify(Buffer.from(bytes).toString('utf8')));
   const q = envelope.request;
   switch (q.kind) {
     case 'put': return `put ${text(q.put.key)} (${q.put.value?.length ?? 0} bytes${q.put.lease ? `, lease ${q.put.lease.toString(16)}` : ''})`;
@@ -294,5 +361,6 @@ export function describeRequest(data: Uint8Array): string {
     case 'alarm': return `alarm ${q.action} ${q.alarm} on member ${q.memberId.toString(16)}`;
     case 'memberAttributes': return `publish member ${q.memberId} name ${JSON.stringify(q.name)}`;
     case 'memberUpdate': return `update member ${q.memberId} peer URLs ${q.peerUrls.join(',')}`;
+    case 'auth': return `auth ${q.auth.op}${'name' in q.auth && !hideNames ? ` ${JSON.stringify(q.auth.name)}` : ''}`;
   }
 }

@@ -35,6 +35,10 @@ import { RaftDriver } from './raftDriver.js';
 import { resolveMemberTls, type MemberTls } from './memberTls.js';
 import { MemberMetrics } from './metrics.js';
 import { RequestIdGenerator, Waiters } from './waiters.js';
+import { MemberAuth } from './memberAuth.js';
+import { AppliedIndexWaiters } from './appliedIndexWaiters.js';
+import type { AuthInfo } from '../auth/authStore.js';
+import type { Credentials } from '../auth/credentials.js';
 import { inspectionRoutes } from './inspection.js';
 import type { Message } from '../raft/message.js';
 import type { SnapshotFiles } from '../snap/snapshotFiles.js';
@@ -122,6 +126,10 @@ export class Member implements EtcdBackend {
   private strangerWarnedAtMs = 0;
   private stopped = false;
   private proposalQueue: { id: bigint; data: Uint8Array }[] = [];
+  /** Users, roles, tokens and the checks made with them. */
+  readonly auth: MemberAuth;
+  /** Callers waiting for this member to apply an index (a token made by a later entry). */
+  private readonly appliedWaiters: AppliedIndexWaiters;
   private readonly stoppedPromise: Promise<string>;
   private resolveStopped!: (reason: string) => void;
   /** Terms and leaders as seen here, newest last (the console's term timeline). */
@@ -151,6 +159,24 @@ export class Member implements EtcdBackend {
     this.store = this.openStore();
     this.applyGuard = this.openApplyGuard();
     this.lessor = this.newLessor();
+    this.auth = new MemberAuth(
+      this.store.backend,
+      {
+        propose: (request, caller) => this.propose(request, caller),
+        linearizable: () => this.linearizable(),
+        waitApplied: (at, timeoutMs) => (this.stopped ? Promise.resolve(false) : this.appliedWaiters.wait(at, timeoutMs)),
+        lessor: () => this.lessor,
+      },
+      {
+        bcryptCost: config.bcryptCost, tokenTtlSeconds: config.authTokenTtlSeconds, jwt: config.authToken.kind === 'jwt' ? config.authToken.jwt : null,
+        // etcd takes a verified certificate's common name as the user only under --client-cert-auth
+        // (auto TLS, which trusts no CA, turns it off).
+        clientCertAuth: config.tls.client.clientCertAuth && !(config.tls.client.autoTls && config.tls.client.certFile === ''),
+        requestTimeoutMs,
+      },
+    );
+    this.store.onAbort(() => this.auth.store.reload());
+    this.appliedWaiters = new AppliedIndexWaiters(Math.max(recovered.snapshotIndex, this.store.appliedIndex()));
     this.hub = new WatchHub(this.store);
     this.stoppedPromise = new Promise((resolve) => (this.resolveStopped = resolve));
     const tickMs = Math.max(1, Math.floor(config.heartbeatIntervalMs / 5));
@@ -376,6 +402,8 @@ export class Member implements EtcdBackend {
     MvccStore.installSnapshot(file, this.paths.db);
     this.store = this.openStore();
     this.lessor = this.newLessor();
+    this.auth.rebind(this.store.backend);
+    this.store.onAbort(() => this.auth.store.reload());
     this.hub.rebind(this.store);
   }
 
@@ -403,6 +431,7 @@ export class Member implements EtcdBackend {
 
   private applySnapshotState(snapshot: Snapshot): void {
     this.clusterMembers.restore(decodeSnapshotState(snapshot.data).membership);
+    this.appliedWaiters.advance(snapshot.meta.index);
   }
 
   private apply(entries: readonly Entry[]): void {
@@ -410,7 +439,7 @@ export class Member implements EtcdBackend {
     let outcomes: ReturnType<typeof applyEntries>;
     this.applyGuard.begin(entries[0]!.index, entries.at(-1)!.index);
     try {
-      outcomes = applyEntries(this.store, this.lessor, entries, {
+      outcomes = applyEntries(this.store, this.lessor, this.auth.store, entries, {
         confChange: (change, context) => this.clusterMembers.applyConfChange(change, context),
         membershipRequest: (request) => this.clusterMembers.applyRequest(request),
         alarm: (request) =>
@@ -429,6 +458,7 @@ export class Member implements EtcdBackend {
       if (outcome.ok) this.waiters.trigger(id, outcome.value);
       else this.waiters.fail(id, outcome.error);
     }
+    this.appliedWaiters.advance(entries.at(-1)?.index ?? 0);
   }
 
   private onSoftState(leader: NodeId | null, role: string, term: number): void {
@@ -470,10 +500,11 @@ export class Member implements EtcdBackend {
 
   // ---- Proposals and reads -------------------------------------------------------------------
 
-  private async propose<T>(request: InternalRequest): Promise<T> {
+  /** Proposes `request` as `caller` (null: the member's own request) and resolves with its result. */
+  private async propose<T>(request: InternalRequest, caller: AuthInfo | null = null): Promise<T> {
     if (this.stopped) throw new ServerError('STOPPED');
     const id = this.ids.take();
-    const data = encodeRequest({ id, request });
+    const data = encodeRequest({ id, request, caller });
     if (data.length > this.maxRequestBytes) throw new ServerError('REQUEST_TOO_LARGE');
     await this.ensureLeader();
     const result = this.waiters.wait<T>(id, requestTimeoutMs);
@@ -521,49 +552,56 @@ export class Member implements EtcdBackend {
     return { clusterId: this.clusterId, memberId: this.memberId, raftTerm: this.driver.term(), revision: this.store.revision };
   }
 
-  async range(request: RangeRequest): Promise<RangeResponse> {
+  async range(request: RangeRequest, credentials: Credentials): Promise<RangeResponse> {
     if (!request.serializable) await this.linearizable();
     this.metrics.ranges++;
-    return this.store.range(request);
+    return this.auth.read(credentials, (info) => this.auth.checkRange(info, request.key, request.rangeEnd), () => this.store.range(request));
   }
 
-  put(request: PutRequest): Promise<PutResponse> {
-    return this.propose({ kind: 'put', put: request });
+  async put(request: PutRequest, credentials: Credentials): Promise<PutResponse> {
+    return this.propose({ kind: 'put', put: request }, await this.auth.caller(credentials));
   }
 
-  deleteRange(request: DeleteRangeRequest): Promise<DeleteRangeResponse> {
-    return this.propose({ kind: 'deleteRange', deleteRange: request });
+  async deleteRange(request: DeleteRangeRequest, credentials: Credentials): Promise<DeleteRangeResponse> {
+    return this.propose({ kind: 'deleteRange', deleteRange: request }, await this.auth.caller(credentials));
   }
 
-  async txn(request: TxnRequest): Promise<TxnResponse> {
+  async txn(request: TxnRequest, credentials: Credentials): Promise<TxnResponse> {
     if (readOnly(request.success) && readOnly(request.failure)) {
       await this.linearizable();
-      return this.store.txn(request);
+      return this.auth.read(credentials, (info) => this.auth.checkTxn(info, request), () => this.store.txn(request));
     }
-    return this.propose({ kind: 'txn', txn: request });
+    return this.propose({ kind: 'txn', txn: request }, await this.auth.caller(credentials));
   }
 
-  compact(request: CompactionRequest): Promise<CompactionResponse> {
-    return this.propose({ kind: 'compaction', compaction: request });
+  /** Compaction needs the root role once auth is on (etcd's current releases; 3.4.23 let anyone compact). */
+  async compact(request: CompactionRequest, credentials: Credentials): Promise<CompactionResponse> {
+    await this.auth.requireAdmin(credentials);
+    return this.propose({ kind: 'compaction', compaction: request }, await this.auth.caller(credentials));
   }
 
   // ---- Leases -----------------------------------------------------------------------------
 
-  async leaseGrant(id: bigint, ttlSeconds: number): Promise<{ id: bigint; ttlSeconds: number }> {
+  async leaseGrant(id: bigint, ttlSeconds: number, credentials: Credentials): Promise<{ id: bigint; ttlSeconds: number }> {
     const leaseId = id !== 0n ? id : this.ids.take() & 0x7fff_ffff_ffff_ffffn;
-    return this.propose({ kind: 'leaseGrant', id: leaseId, ttlSeconds });
+    const caller = await this.auth.requireUser(credentials);
+    return this.propose({ kind: 'leaseGrant', id: leaseId, ttlSeconds }, caller);
   }
 
-  async leaseRevoke(id: bigint): Promise<void> {
-    await this.propose({ kind: 'leaseRevoke', id });
+  async leaseRevoke(id: bigint, credentials: Credentials): Promise<void> {
+    const caller = await this.auth.requireUser(credentials);
+    await this.propose({ kind: 'leaseRevoke', id }, caller ?? { user: '', revision: 0 });
   }
 
-  async leaseRenew(id: bigint): Promise<number> {
+  async leaseRenew(id: bigint, credentials: Credentials): Promise<number> {
+    await this.auth.checkLeaseKeys(credentials, [id], 'WRITE');
     if (this.driver.isLeader()) return this.lessor.renew(id);
     return Number(await this.forwardToLeader({ call: 'leaseRenew', id: id.toString() }));
   }
 
-  async leaseTimeToLive(id: bigint, withKeys: boolean): Promise<LeaseTimeToLive> {
+  async leaseTimeToLive(id: bigint, withKeys: boolean, credentials: Credentials): Promise<LeaseTimeToLive> {
+    if (withKeys) await this.auth.checkLeaseKeys(credentials, [id], 'READ');
+    else await this.auth.requireUser(credentials);
     if (this.driver.isLeader()) {
       const ttl = this.lessor.timeToLive(id, withKeys);
       return { ttlSeconds: ttl.ttlSeconds, grantedTtlSeconds: ttl.grantedTtlSeconds, keys: ttl.keys };
@@ -572,8 +610,10 @@ export class Member implements EtcdBackend {
     return { ttlSeconds: answer.ttl, grantedTtlSeconds: answer.granted, keys: answer.keys.map((k) => Buffer.from(k, 'base64')) };
   }
 
-  leaseList(): Promise<bigint[]> {
-    return Promise.resolve(this.lessor.list());
+  async leaseList(credentials: Credentials): Promise<bigint[]> {
+    const ids = this.lessor.list();
+    await this.auth.checkLeaseKeys(credentials, ids, 'READ');
+    return ids;
   }
 
   // ---- Watches ----------------------------------------------------------------------------
@@ -583,29 +623,40 @@ export class Member implements EtcdBackend {
     return this.hub.size;
   }
 
+  async watchPermitted(options: WatchOptions, credentials: Credentials): Promise<void> {
+    const info = await this.auth.resolve(credentials);
+    this.auth.checkRange(info ?? { user: '', revision: 0 }, options.key, options.rangeEnd);
+  }
+
   watch(options: WatchOptions, sink: WatchSink): WatchRegistration {
     return watchThroughHub(this.hub, () => this.store.revision, options, sink);
   }
 
   // ---- Membership ---------------------------------------------------------------------------
 
-  memberList(linearizable: boolean): Promise<MemberInfo[]> {
+  /** Any user may list members; with auth on, a caller without credentials may not (etcd's current releases). */
+  async memberList(linearizable: boolean, credentials: Credentials): Promise<MemberInfo[]> {
+    await this.auth.requireUser(credentials);
     return this.clusterMembers.memberList(linearizable);
   }
 
-  memberAdd(peerUrls: readonly string[], isLearner: boolean): Promise<{ member: MemberInfo; members: MemberInfo[] }> {
+  async memberAdd(peerUrls: readonly string[], isLearner: boolean, credentials: Credentials): Promise<{ member: MemberInfo; members: MemberInfo[] }> {
+    await this.auth.requireAdmin(credentials);
     return this.clusterMembers.memberAdd(peerUrls, isLearner);
   }
 
-  memberRemove(id: string): Promise<MemberInfo[]> {
+  async memberRemove(id: string, credentials: Credentials): Promise<MemberInfo[]> {
+    await this.auth.requireAdmin(credentials);
     return this.clusterMembers.memberRemove(id);
   }
 
-  memberUpdate(id: string, peerUrls: readonly string[]): Promise<MemberInfo[]> {
+  async memberUpdate(id: string, peerUrls: readonly string[], credentials: Credentials): Promise<MemberInfo[]> {
+    await this.auth.requireAdmin(credentials);
     return this.clusterMembers.memberUpdate(id, peerUrls);
   }
 
-  memberPromote(id: string): Promise<MemberInfo[]> {
+  async memberPromote(id: string, credentials: Credentials): Promise<MemberInfo[]> {
+    await this.auth.requireAdmin(credentials);
     return this.clusterMembers.memberPromote(id);
   }
 
@@ -630,10 +681,11 @@ export class Member implements EtcdBackend {
 
   // ---- Maintenance ------------------------------------------------------------------------------
 
-  status(): Promise<StatusInfo> {
+  async status(credentials: Credentials): Promise<StatusInfo> {
+    await this.auth.requireAdmin(credentials);
     const raft = this.driver.status();
     const sizes = this.store.sizes();
-    return Promise.resolve({
+    return {
       version: etcdApiVersion,
       dbSize: sizes.dbSizeBytes,
       dbSizeInUse: sizes.dbSizeInUseBytes,
@@ -643,40 +695,48 @@ export class Member implements EtcdBackend {
       raftAppliedIndex: this.driver.applied,
       errors: this.store.alarms().map((a) => `memberID:${a.memberId} alarm:${a.alarm}`),
       isLearner: raft.conf.learners.includes(this.memberId),
-    });
+    };
   }
 
-  alarmList(): AlarmMember[] {
+  async alarmList(credentials: Credentials): Promise<AlarmMember[]> {
+    await this.auth.requireUser(credentials);
     return this.store.alarms();
   }
 
-  async alarmActivate(memberId: bigint, alarm: AlarmMember['alarm']): Promise<AlarmMember[]> {
+  async alarmActivate(memberId: bigint, alarm: AlarmMember['alarm'], credentials: Credentials): Promise<AlarmMember[]> {
+    await this.auth.requireAdmin(credentials);
     await this.propose({ kind: 'alarm', action: 'activate', memberId, alarm });
     return this.store.alarms();
   }
 
-  async alarmDeactivate(memberId: bigint, alarm: AlarmMember['alarm']): Promise<AlarmMember[]> {
+  async alarmDeactivate(memberId: bigint, alarm: AlarmMember['alarm'], credentials: Credentials): Promise<AlarmMember[]> {
+    await this.auth.requireAdmin(credentials);
     await this.propose({ kind: 'alarm', action: 'deactivate', memberId, alarm });
     return this.store.alarms();
   }
 
-  async defragment(): Promise<void> {
+  async defragment(credentials: Credentials): Promise<void> {
+    await this.auth.requireAdmin(credentials, true);
     await this.store.defragment();
   }
 
-  hash(): Promise<number> {
-    return Promise.resolve(this.store.hash());
+  async hash(credentials: Credentials): Promise<number> {
+    await this.auth.requireAdmin(credentials, true);
+    return this.store.hash();
   }
 
-  hashKv(revision: number): Promise<HashKvResult> {
-    return Promise.resolve(this.store.hashKv(revision));
+  async hashKv(revision: number, credentials: Credentials): Promise<HashKvResult> {
+    await this.auth.requireAdmin(credentials, true);
+    return this.store.hashKv(revision);
   }
 
-  snapshot(): Promise<SnapshotStream> {
+  async snapshot(credentials: Credentials): Promise<SnapshotStream> {
+    await this.auth.requireAdmin(credentials, true);
     return streamStoreCopy(this.paths.tmp, (file) => this.store.snapshotTo(file));
   }
 
-  moveLeader(targetId: string): Promise<void> {
+  async moveLeader(targetId: string, credentials: Credentials): Promise<void> {
+    await this.auth.requireAdmin(credentials);
     return this.clusterMembers.moveLeader(targetId);
   }
 
@@ -736,6 +796,8 @@ export class Member implements EtcdBackend {
     await this.driver.idle();
     this.hub.close();
     this.lessor.close();
+    await this.auth.close();
+    this.appliedWaiters.close();
     await this.wal.close();
     this.store.close();
     this.applyGuard.close();

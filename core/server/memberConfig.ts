@@ -2,10 +2,13 @@
 // flags and config file, core/admin's local clusters, tests). Types only; parsing and defaults
 // live in core/cli.
 import type { TlsFlags } from '../tls/portTls.js';
+import type { JwtOptions } from '../auth/jwtTokens.js';
 
 export type ClusterState = 'new' | 'existing';
 export type AutoCompactionMode = 'periodic' | 'revision';
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** --auth-token: etcd's simple tokens, or JWTs signed with the given keys. */
+export type AuthTokenConfig = { readonly kind: 'simple' } | { readonly kind: 'jwt'; readonly jwt: JwtOptions };
 
 export interface MemberConfig {
   readonly name: string;
@@ -46,4 +49,10 @@ export interface MemberConfig {
   readonly maxWals: number;
   /** TLS on the client and peer ports (core/cli/tlsFlags.ts). */
   readonly tls: TlsFlags;
+  /** --auth-token. */
+  readonly authToken: AuthTokenConfig;
+  /** --auth-token-ttl: seconds a simple token lives after its last use. */
+  readonly authTokenTtlSeconds: number;
+  /** --bcrypt-cost: the cost passwords are hashed at. */
+  readonly bcryptCost: number;
 }

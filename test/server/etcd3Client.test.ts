@@ -1,6 +1,6 @@
 // The `etcd3` npm client, unchanged, against a 3-member Rafter cluster.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Etcd3 } from 'etcd3';
+import { Etcd3, Range } from 'etcd3';
 import { RafterCluster } from '../support/rafterCluster.js';
 
 let cluster: RafterCluster;
@@ -66,5 +66,41 @@ describe('the etcd3 npm client against Rafter', () => {
     });
     expect(await election.leader()).toBe('candidate-a');
     await campaign.resign();
+  });
+
+  it('manages roles and users, and with auth enabled reads and writes as the permissions allow', async () => {
+    const reader = await client.role('etcd3-reader').create();
+    await reader.grant({ permission: 'Read', range: Range.prefix('/etcd3auth/') });
+    await reader.grant({ permission: 'Readwrite', key: '/etcd3auth/own' });
+    expect((await reader.permissions()).map((p) => p.permission)).toEqual(['Read', 'Readwrite']);
+    const user = await client.user('etcd3-user').create('userpw');
+    await user.addRole(reader);
+    expect((await user.roles()).map((r) => r.name)).toEqual(['etcd3-reader']);
+    const root = await client.user('root').create('rootpw');
+    await root.addRole('root');
+    expect((await client.getUsers()).map((u) => u.name).sort()).toEqual(['etcd3-user', 'root']);
+    // The root role need not exist as a record to be granted (as in etcd), so only created roles are listed.
+    expect((await client.getRoles()).map((r) => r.name)).toEqual(['etcd3-reader']);
+    await client.put('/etcd3auth/a').value('1');
+    await client.auth.authEnable();
+
+    const hosts = cluster.endpoints.map((e) => `http://${e}`);
+    const asUser = new Etcd3({ hosts, auth: { username: 'etcd3-user', password: 'userpw' } });
+    const asRoot = new Etcd3({ hosts, auth: { username: 'root', password: 'rootpw' } });
+    try {
+      expect(await asUser.get('/etcd3auth/a').string()).toBe('1');
+      await asUser.put('/etcd3auth/own').value('mine');
+      await expect(asUser.put('/etcd3auth/a').value('2')).rejects.toThrow('etcdserver: permission denied');
+      await expect(client.get('/etcd3auth/a').string()).rejects.toThrow('etcdserver: user name is empty');
+      await asRoot.user('etcd3-user').removeRole('etcd3-reader');
+      await expect(asUser.get('/etcd3auth/a').string()).rejects.toThrow('etcdserver: permission denied');
+      await asRoot.role('etcd3-reader').revoke({ permission: 'Readwrite', key: '/etcd3auth/own' });
+      await asRoot.user('etcd3-user').delete();
+      await asRoot.auth.authDisable();
+    } finally {
+      asUser.close();
+      asRoot.close();
+    }
+    expect(await client.get('/etcd3auth/own').string()).toBe('mine');
   });
 });

@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { decodeRequest, describeRequest, encodeRequest, txnDepthMax, type InternalRequest } from '../../core/server/internalRequest.js';
 import { ByteWriter, DecodeError } from '../../core/util/binary.js';
 import type { Compare, RequestOp, TxnRequest } from '../../core/mvcc/types.js';
+import type { AuthRequest } from '../../core/auth/authStore.js';
 
 const bytes = fc.uint8Array({ maxLength: 40 });
 // Negative too: etcd accepts negative limits, revisions and compare values (a version that wrote
@@ -41,7 +42,24 @@ const { txn } = fc.letrec<{ txn: TxnRequest; op: RequestOp }>((tie) => ({
   ),
 }));
 
+const name = fc.string({ maxLength: 20 });
+const buffer = fc.uint8Array({ maxLength: 20 }).map((b) => Buffer.from(b));
+const authRequest: fc.Arbitrary<AuthRequest> = fc.oneof(
+  fc.constantFrom(...(['authEnable', 'authDisable', 'authStatus', 'userList', 'roleList'] as const).map((op) => ({ op }))),
+  fc.record({ op: fc.constant('authenticate' as const), name, tokenPrefix: name }),
+  fc.record({ op: fc.constant('userAdd' as const), name, passwordHash: fc.option(name, { nil: null }) }),
+  fc.record({ op: fc.constant('userChangePassword' as const), name, passwordHash: name }),
+  fc.record({ op: fc.constantFrom('userGrantRole', 'userRevokeRole' as const), name, role: name }),
+  fc.record({ op: fc.constantFrom('userDelete', 'userGet', 'roleAdd', 'roleDelete', 'roleGet' as const), name }),
+  fc.record({
+    op: fc.constant('roleGrantPermission' as const), name,
+    permission: fc.option(fc.record({ type: fc.constantFrom('READ', 'WRITE', 'READWRITE' as const), key: buffer, rangeEnd: buffer }), { nil: null }),
+  }),
+  fc.record({ op: fc.constant('roleRevokePermission' as const), name, key: buffer, rangeEnd: buffer }),
+);
+
 const request: fc.Arbitrary<InternalRequest> = fc.oneof(
+  fc.record({ kind: fc.constant('auth' as const), auth: authRequest }),
   fc.record({ kind: fc.constant('put' as const), put }),
   fc.record({ kind: fc.constant('deleteRange' as const), deleteRange: del }),
   fc.record({ kind: fc.constant('txn' as const), txn }),
@@ -69,6 +87,28 @@ describe('internal request encoding', () => {
       }),
       { seed: 424242, numRuns: 400 },
     );
+  });
+
+  it('carries the caller of a client request, and none for the member\'s own', () => {
+    fc.assert(
+      fc.property(fc.option(fc.record({ user: name, revision: fc.nat() }), { nil: null }), request, (caller, q) => {
+        const decoded = decodeRequest(encodeRequest({ id: 3n, request: q, caller }));
+        expect(decoded.caller ?? null).toEqual(caller);
+        expect(decoded.request).toEqual(q);
+      }),
+      { seed: 1313, numRuns: 200 },
+    );
+  });
+
+  it('describes an auth request by its operation and name, never its hash', () => {
+    const data = encodeRequest({ id: 1n, request: { kind: 'auth', auth: { op: 'userAdd', name: 'alice', passwordHash: '$2b$10$abcdefghijklmnopqrstuu' } } });
+    expect(describeRequest(data)).toBe('auth userAdd "alice"');
+    expect(describeRequest(data, true)).toBe('auth userAdd');
+  });
+
+  it('hides keys when asked (the inspector does once auth is enabled)', () => {
+    const data = encodeRequest({ id: 1n, request: { kind: 'put', put: { key: Buffer.from('/secret/a'), value: Buffer.from('xyz') } } });
+    expect(describeRequest(data, true)).toBe('put (key hidden) (3 bytes)');
   });
 
   it('refuses every truncation of a valid payload', () => {

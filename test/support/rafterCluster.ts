@@ -87,8 +87,10 @@ export function etcdctl(endpoints: readonly string[], args: readonly string[], i
 /**
  * Runs a long-lived etcdctl command (watch, elect, lock) and resolves with its output as soon as
  * `done` accepts what it has printed; the process is then stopped. Rejects after `timeoutMs`.
+ * With `resolveOnExit`, a command that ends by itself (a refused watch) resolves with what it
+ * printed on stdout and stderr.
  */
-export function etcdctlUntil(endpoints: readonly string[], args: readonly string[], done: (stdout: string) => boolean, timeoutMs = 20_000): Promise<string> {
+export function etcdctlUntil(endpoints: readonly string[], args: readonly string[], done: (stdout: string) => boolean, timeoutMs = 20_000, resolveOnExit = false): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn('etcdctl', [`--endpoints=${endpoints.join(',')}`, ...args], { env: { ...process.env, ETCDCTL_API: '3' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -106,6 +108,12 @@ export function etcdctlUntil(endpoints: readonly string[], args: readonly string
       }
     });
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    if (resolveOnExit) {
+      child.on('close', () => {
+        clearTimeout(timer);
+        resolve(`${stdout}${stderr}`);
+      });
+    }
   });
 }
 

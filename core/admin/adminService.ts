@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AdminApi, AdminError, EventListener, EventTopic, LocalClusterInfo, Result } from './api.js';
 import * as auth from './authService.js';
-import { translateClientError } from './clientErrors.js';
+import { explainMissingCertificate, translateClientError } from './clientErrors.js';
 import { ClusterService } from './clusterService.js';
 import { ConnectionRegistry, probeConnection } from './connectionRegistry.js';
 import { EventHub } from './eventHub.js';
@@ -153,8 +153,11 @@ export class AdminService implements AdminApi {
     return attempt(work, translateClientError);
   }
 
-  private on<T>(connectionId: string, work: (client: ReturnType<ConnectionRegistry['client']>) => Promise<T>) {
-    return this.run(() => work(this.connections.client(connectionId)));
+  private async on<T>(connectionId: string, work: (client: ReturnType<ConnectionRegistry['client']>) => Promise<T>): Promise<Result<T>> {
+    const result = await this.run(() => work(this.connections.client(connectionId)));
+    if (result.ok || result.error.code !== 'connection_failed') return result;
+    const certificateGiven = this.connections.tlsOrNull(connectionId)?.certPem !== undefined;
+    return { ok: false, error: explainMissingCertificate(result.error, certificateGiven) };
   }
 
   // ---------------------------------------------------------------- connections
@@ -166,7 +169,10 @@ export class AdminService implements AdminApi {
       this.cluster.forget(connectionId);
       return null;
     });
-  testConnection: AdminApi['testConnection'] = ({ config }) => this.run(() => probeConnection(config));
+  testConnection: AdminApi['testConnection'] = async ({ config }) => {
+    const result = await this.run(() => probeConnection(config));
+    return result.ok ? result : { ok: false, error: explainMissingCertificate(result.error, config.tls?.certPem !== undefined) };
+  };
   connectionCapabilities: AdminApi['connectionCapabilities'] = () =>
     this.run(() =>
       Promise.resolve(

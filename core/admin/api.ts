@@ -142,7 +142,11 @@ export interface LocalClusterInfo {
   members: LocalMemberInfo[];
 }
 
-export type LocalMemberState = 'starting' | 'running' | 'stopped' | 'killed' | 'partitioned';
+/**
+ * stopped: stopped by the user (or never started); killed: killed from the console; exited: the
+ * process ended on its own (a crash, or a member removed from its cluster shutting down).
+ */
+export type LocalMemberState = 'starting' | 'running' | 'stopped' | 'killed' | 'exited' | 'partitioned';
 
 export interface LocalMemberInfo {
   name: string;
@@ -150,6 +154,8 @@ export interface LocalMemberInfo {
   clientUrl: string;
   peerUrl: string;
   state: LocalMemberState;
+  /** How the process ended when it exited on its own ("code 1", "SIGSEGV"); null otherwise. */
+  exit: string | null;
   pid: number | null;
   isLearner: boolean;
 }
@@ -388,6 +394,7 @@ export type EventTopic =
   | { kind: 'watch'; watchId: string }
   | { kind: 'clusterStatus'; connectionId: string }
   | { kind: 'memberLog'; clusterId: string; memberName: string }
+  | { kind: 'localClusters' }
   | { kind: 'progress'; operationId: string };
 
 /** Events delivered to subscribers, discriminated by `kind` like their topics. */
@@ -396,6 +403,8 @@ export type AdminEvent =
   | { kind: 'watchEnded'; watchId: string; reason: string }
   | { kind: 'clusterStatus'; connectionId: string; status: Result<ClusterStatus> }
   | { kind: 'memberLog'; clusterId: string; memberName: string; lines: string[] }
+  /** Every local cluster, sent whenever one of them or a member's state changed (an exit too). */
+  | { kind: 'localClusters'; clusters: LocalClusterInfo[] }
   | { kind: 'progress'; operationId: string; doneBytes: number; totalBytes: number | null; finished: boolean };
 
 export type EventListener = (event: AdminEvent) => void;

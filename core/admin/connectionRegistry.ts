@@ -128,6 +128,18 @@ export class ConnectionRegistry {
     return named ? named.id : (await this.add(config)).id;
   }
 
+  /**
+   * Points a saved connection at other endpoints (a local cluster that gained or lost a member);
+   * its client is closed and made again on next use.
+   */
+  async setEndpoints(connectionId: string, endpoints: string[]): Promise<void> {
+    const entry = this.entry(connectionId);
+    entry.config = { ...entry.config, endpoints: [...endpoints] };
+    entry.client?.close();
+    entry.client = null;
+    await this.save();
+  }
+
   async remove(connectionId: string): Promise<void> {
     const entry = this.entry(connectionId);
     entry.client?.close();
@@ -146,6 +158,11 @@ export class ConnectionRegistry {
   /** The TLS settings of a saved connection (for calls outside the etcd client). */
   tls(connectionId: string): ConnectionConfig['tls'] {
     return this.entry(connectionId).config.tls;
+  }
+
+  /** The TLS settings of a connection, or null when it has none or no longer exists. */
+  tlsOrNull(connectionId: string): ConnectionConfig['tls'] | null {
+    return this.entries.get(connectionId)?.config.tls ?? null;
   }
 
   close(): void {

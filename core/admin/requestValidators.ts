@@ -153,6 +153,7 @@ const topicValidators: { [K in EventTopic['kind']]: Validator<Extract<EventTopic
   watch: object({ kind: literal('watch'), watchId: id }),
   clusterStatus: object({ kind: literal('clusterStatus'), connectionId }),
   memberLog: object({ kind: literal('memberLog'), clusterId: id, memberName: name }),
+  localClusters: object({ kind: literal('localClusters') }),
   progress: object({ kind: literal('progress'), operationId: id }),
 };
 

@@ -24,14 +24,22 @@ export const useConnectionsStore = defineStore('connections', () => {
     void adminApi().savePreferences({ changes }).catch(() => undefined);
   }
 
-  /** Lists the saved connections; with none active yet, activates `preferredId` if it exists, else the first. */
+  /**
+   * Lists the saved connections. `preferredId` (the saved choice, at start) becomes active when it
+   * exists, whatever another listing chose meanwhile; otherwise an active connection that still
+   * exists stays, and with none the first is taken.
+   */
   async function load(preferredId: string | null = null): Promise<void> {
     const result = await list.run(() => adminApi().listConnections({}));
     if (!result.ok) return;
     connections.value = result.value;
-    if (activeId.value !== null && !result.value.some((connection) => connection.id === activeId.value)) activeId.value = null;
     const preferred = result.value.find((connection) => connection.id === preferredId);
-    activeId.value ??= preferred?.id ?? result.value[0]?.id ?? null;
+    if (preferred) {
+      activeId.value = preferred.id;
+      return;
+    }
+    if (activeId.value !== null && !result.value.some((connection) => connection.id === activeId.value)) activeId.value = null;
+    activeId.value ??= result.value[0]?.id ?? null;
   }
 
   /** Asks the host once what it offers for connections; a failure leaves the offer out. */

@@ -4,7 +4,7 @@ import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type { KeyExport, KeySummary } from '../contract';
 import { adminApi } from '../api';
-import { useRequestState } from './requestState';
+import { useConnectionScope } from './connectionScope';
 
 /** Keys fetched per page as the list scrolls. */
 export const keyPageSize = 200;
@@ -18,8 +18,16 @@ export const useKeysStore = defineStore('keys', () => {
   const remaining = ref(0);
   const revision = ref(0);
   const loaded = ref(false);
-  const page = useRequestState();
-  const bulk = useRequestState();
+  const scope = useConnectionScope(() => {
+    generation++;
+    items.value = [];
+    nextCursor.value = null;
+    remaining.value = 0;
+    revision.value = 0;
+    loaded.value = false;
+  });
+  const page = scope.requestState();
+  const bulk = scope.requestState();
   let generation = 0;
 
   async function fetchPage(connectionId: string, cursor: string | null, reset: boolean): Promise<void> {
@@ -40,6 +48,7 @@ export const useKeysStore = defineStore('keys', () => {
     prefix.value = nextPrefix;
     items.value = [];
     nextCursor.value = null;
+    remaining.value = 0;
     loaded.value = false;
     await fetchPage(connectionId, null, true);
   }

@@ -3,12 +3,13 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { LeaseInfo } from '../contract';
 import { adminApi } from '../api';
-import { useRequestState } from './requestState';
+import { useConnectionScope } from './connectionScope';
 
 export const useLeasesStore = defineStore('leases', () => {
   const leases = ref<LeaseInfo[]>([]);
-  const list = useRequestState();
-  const action = useRequestState();
+  const scope = useConnectionScope(() => (leases.value = []));
+  const list = scope.requestState();
+  const action = scope.requestState();
 
   async function load(connectionId: string): Promise<void> {
     const result = await list.run(() => adminApi().listLeases({ connectionId }));

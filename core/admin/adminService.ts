@@ -233,8 +233,8 @@ export class AdminService implements AdminApi {
       ? Promise.resolve(failure('invalid_argument', 'Deleting by an empty prefix would delete every key; give a prefix.'))
       : this.on(connectionId, (client) => keys.deleteKeys(client, prefix, true));
   exportKeys: AdminApi['exportKeys'] = ({ connectionId, prefix }) => this.on(connectionId, (client) => keys.exportKeys(client, prefix));
-  importKeys: AdminApi['importKeys'] = ({ connectionId, document, overwrite }) =>
-    this.on(connectionId, (client) => keys.importKeys(client, document, overwrite));
+  importKeys: AdminApi['importKeys'] = ({ connectionId, document, overwrite, atomic }) =>
+    this.on(connectionId, (client) => (atomic ? keys.importKeysAtomically(client, document, overwrite) : keys.importKeys(client, document, overwrite)));
 
   // ---------------------------------------------------------------- watches
   startWatch: AdminApi['startWatch'] = (request) => this.on(request.connectionId, (client) => this.watches.start(client, request));

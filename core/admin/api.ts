@@ -221,6 +221,17 @@ export interface KeyExport {
   keys: { key: string; value: Base64 }[];
 }
 
+/** What an import wrote. */
+export interface ImportResult {
+  written: number;
+  /** Keys left as they were because they existed (without `overwrite`). */
+  skipped: number;
+  /** The revision of an atomic import's one transaction; null for a batched import. */
+  revision: number | null;
+  /** Transactions the import took (one revision each that wrote anything). */
+  transactions: number;
+}
+
 // ---------------------------------------------------------------- watches
 
 export interface WatchRequest {
@@ -454,7 +465,12 @@ export interface AdminApi {
   /** Refuses an empty prefix: deleting a whole keyspace is not one click. */
   deletePrefix: Call<OnConnection & { prefix: string }, { deleted: number; revision: number }>;
   exportKeys: Call<OnConnection & { prefix: string }, KeyExport>;
-  importKeys: Call<OnConnection & { document: KeyExport; overwrite: boolean }, { written: number; skipped: number }>;
+  /**
+   * Writes a document's keys. By default in batches, one revision per batch (not atomic: a failure
+   * midway leaves the earlier batches written). `atomic`: every key in one transaction at one
+   * revision, refused when the document exceeds etcd's transaction limits (128 operations, 1.5 MiB).
+   */
+  importKeys: Call<OnConnection & { document: KeyExport; overwrite: boolean; atomic?: boolean }, ImportResult>;
 
   // watches
   startWatch: Call<WatchRequest, WatchInfo>;

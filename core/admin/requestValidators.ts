@@ -91,7 +91,7 @@ export const requestValidators: RequestValidators = {
   deleteKey: object({ connectionId, key }),
   deletePrefix: object({ connectionId, prefix: key }),
   exportKeys: object({ connectionId, prefix }),
-  importKeys: object({ connectionId, document: keyExport, overwrite: boolean }),
+  importKeys: object({ connectionId, document: keyExport, overwrite: boolean }, { atomic: boolean }),
 
   startWatch: object(
     { connectionId, key, prefix: boolean, prevKv: boolean },

@@ -71,8 +71,8 @@ export const useKeysStore = defineStore('keys', () => {
     return result.ok ? result.value : null;
   }
 
-  async function importDocument(connectionId: string, document: KeyExport, overwrite: boolean) {
-    const result = await bulk.run(() => adminApi().importKeys({ connectionId, document, overwrite }));
+  async function importDocument(connectionId: string, document: KeyExport, overwrite: boolean, atomic: boolean) {
+    const result = await bulk.run(() => adminApi().importKeys({ connectionId, document, overwrite, atomic }));
     if (result.ok) await list(connectionId, prefix.value);
     return result.ok ? result.value : null;
   }

@@ -130,11 +130,30 @@ describe('keys', () => {
     expect(document.keys.map((entry) => entry.key)).toEqual(['/exp/a', '/exp/b']);
     value(await service.putKey({ connectionId, key: '/exp/a', value: b64('changed') }));
     value(await service.deleteKey({ connectionId, key: '/exp/b' }));
-    expect(value(await service.importKeys({ connectionId, document, overwrite: false }))).toEqual({ written: 1, skipped: 1 });
+    expect(value(await service.importKeys({ connectionId, document, overwrite: false }))).toEqual({ written: 1, skipped: 1, revision: null, transactions: 2 });
     expect(text(value(await service.getKey({ connectionId, key: '/exp/a' })).value)).toBe('changed');
     expect(Buffer.from(value(await service.getKey({ connectionId, key: '/exp/b' })).value, 'base64')).toEqual(Buffer.from([0, 255, 1]));
-    expect(value(await service.importKeys({ connectionId, document, overwrite: true }))).toEqual({ written: 2, skipped: 0 });
+    expect(value(await service.importKeys({ connectionId, document, overwrite: true }))).toEqual({ written: 2, skipped: 0, revision: null, transactions: 1 });
     expect(text(value(await service.getKey({ connectionId, key: '/exp/a' })).value)).toBe('A');
+  });
+
+  it('imports atomically in one transaction at one revision, and refuses a document beyond etcd’s transaction limits', async () => {
+    const keys = Array.from({ length: 5 }, (_, index) => ({ key: `/atomic/k${index}`, value: b64(`v${index}`) }));
+    value(await service.putKey({ connectionId, key: '/atomic/k0', value: b64('kept') }));
+    const document = { format: 'rafter-keys/1' as const, prefix: '/atomic/', revision: 1, keys };
+    const result = value(await service.importKeys({ connectionId, document, overwrite: false, atomic: true }));
+    expect(result).toMatchObject({ written: 4, skipped: 1, transactions: 1 });
+    const written = await Promise.all(keys.map(async ({ key }) => value(await service.getKey({ connectionId, key }))));
+    expect(written.map((detail) => text(detail.value))).toEqual(['kept', 'v1', 'v2', 'v3', 'v4']);
+    expect(new Set(written.slice(1).map((detail) => detail.modRevision))).toEqual(new Set([result.revision]));
+
+    const many = { ...document, keys: Array.from({ length: 129 }, (_, index) => ({ key: `/atomic/many/${index}`, value: b64('x') })) };
+    const refused = await service.importKeys({ connectionId, document: many, overwrite: true, atomic: true });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'failed_precondition' } });
+    expect(refused.ok ? '' : refused.error.message).toContain('128 keys and 1.5 MiB');
+    expect(value(await service.listKeys({ connectionId, prefix: '/atomic/many/', cursor: null, limit: 10 })).items).toEqual([]);
+    // 128 keys fit, as etcd allows (its --max-txn-ops default).
+    value(await service.importKeys({ connectionId, document: { ...many, keys: many.keys.slice(0, 128) }, overwrite: true, atomic: true }));
   });
 });
 

@@ -3,13 +3,16 @@
 // process that exits by itself, partition and heal, errors and key counts of one connection never
 // shown on another, a cluster whose members are all stopped, the active connection across a
 // reload, a compaction after a failed one, and a NOSPACE alarm (real etcd with a tiny quota)
-// whose error stays with the key that caused it.
+// whose error stays with the key that caused it. No silent damage: a binary value edited in HEX
+// keeps every byte the user did not touch; an atomic import lands at one revision.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
 import type { Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminService } from '../../core/admin/adminService.js';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { EtcdTestCluster } from '../support/etcd.js';
-import { openPage, screenshot, selectConnection, startConsole } from './consoleHarness.js';
+import { connectionId, openPage, screenshot, selectConnection, startConsole } from './consoleHarness.js';
 import type { Console } from './consoleHarness.js';
 
 /** Bound on an election or a membership change as the status ticks report it. */
@@ -163,6 +166,53 @@ describe('state per connection', () => {
     await confirm(card, 'Compact');
     await card.locator('[data-test=maintenance-notice]').getByText('history before revision 5 is gone').waitFor();
     expect(await errorTexts(card)).toEqual([]);
+  });
+});
+
+describe('no silent damage', () => {
+  it('opens a binary value in HEX, refuses TEXT, and writes back only the byte the user changed', async () => {
+    const listed = await service.listConnections({});
+    if (!listed.ok) throw new Error(listed.error.message);
+    const solo = listed.value.find((connection) => connection.name === 'local: solo')!;
+    const client = new EtcdClient({ endpoints: solo.endpoints });
+    try {
+      const original = Buffer.from([0x00, 0xff, 0xfe, 0x41, 0x80, 0x81, 0x82, 0x42, 0xc3, 0x28]);
+      await client.kv.put('/binary/blob', original);
+      await selectConnection(page, 'local: solo');
+      await openPage(page, 'Keys');
+      await page.locator('[data-test=prefix-input] input').fill('/binary/');
+      await page.locator('[data-test=apply-prefix]').click();
+      await page.locator('[data-test=key-row]').filter({ hasText: '/binary/blob' }).click();
+      await page.locator('[data-test=hex-only]').getByText('not valid UTF-8').waitFor();
+      const textarea = page.locator('[data-test=value-input] textarea');
+      expect(await textarea.inputValue()).toBe('00 ff fe 41 80 81 82 42 c3 28');
+      await page.locator('[data-test=view-text]').click();
+      await page.locator('[data-test=switch-error]').getByText('would replace its invalid bytes').waitFor();
+      expect(await textarea.inputValue()).toBe('00 ff fe 41 80 81 82 42 c3 28');
+      await textarea.fill('00 ff fe 43 80 81 82 42 c3 28');
+      await page.locator('[data-test=save-key]').click();
+      await page.locator('[data-test=key-metadata]').getByText('2', { exact: true }).first().waitFor();
+      const stored = await client.kv.getOne('/binary/blob');
+      expect(stored?.value).toEqual(Buffer.from([0x00, 0xff, 0xfe, 0x43, 0x80, 0x81, 0x82, 0x42, 0xc3, 0x28]));
+    } finally {
+      client.close();
+    }
+  });
+
+  it('imports atomically at one revision when asked, and says how it wrote', async () => {
+    const keys = Array.from({ length: 10 }, (_, index) => ({ key: `/imported/k${index}`, value: Buffer.from(`v${index}`).toString('base64') }));
+    const file = path.join(console_.scratchDir, 'import.json');
+    await writeFile(file, JSON.stringify({ format: 'rafter-keys/1', prefix: '/imported/', revision: 1, keys }));
+    await page.locator('[data-test=import-how]').getByText('not atomic').waitFor();
+    await page.locator('[data-test=import-atomic]').click();
+    await page.locator('[data-test=import-how]').getByText('in one transaction at one revision').waitFor();
+    await page.locator('[data-test=import-file]').setInputFiles(file);
+    const notice = page.locator('[data-test=import-notice]');
+    await notice.getByText('Imported 10 key(s) from import.json in one transaction at revision').waitFor();
+    const revision = Number(/revision (\d+)/.exec((await notice.textContent()) ?? '')?.[1]);
+    const listed = await service.listKeys({ connectionId: await connectionId(service, 'local: solo'), prefix: '/imported/', cursor: null, limit: 20 });
+    if (!listed.ok) throw new Error(listed.error.message);
+    expect(listed.value.items.map((item) => item.modRevision)).toEqual(Array.from({ length: 10 }, () => revision));
   });
 });
 

@@ -63,6 +63,12 @@ export class FakeAdminApi {
     });
   }
 
+  /** Stores a key whose value is given as base64 (any bytes). */
+  putBase64(key: string, value: string): void {
+    this.put(key, '');
+    this.keys.get(key)!.value = value;
+  }
+
   /** Calls made to `method`, in order. */
   callsTo(method: AdminMethodName | 'subscribe' | 'unsubscribe'): unknown[] {
     return this.calls.filter((call) => call.method === method).map((call) => call.request);
@@ -121,6 +127,10 @@ export class FakeAdminApi {
         const deleted = this.keys.delete(key) ? 1 : 0;
         this.revision++;
         return ok({ deleted, revision: this.revision });
+      },
+      importKeys: ({ document, atomic }) => {
+        for (const entry of document.keys) this.putBase64(entry.key, entry.value);
+        return ok({ written: document.keys.length, skipped: 0, revision: atomic ? this.revision : null, transactions: atomic ? 1 : document.keys.length });
       },
       keyHistory: ({ key }) => ok({ key, versions: [], truncatedByCompaction: false, truncatedByLimit: false }),
       clusterStatus: () =>

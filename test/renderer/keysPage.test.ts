@@ -99,6 +99,25 @@ describe('Keys page paging', () => {
   });
 });
 
+describe('Keys import', () => {
+  it('says how it writes, and imports atomically when asked, naming the one revision', async () => {
+    const fake = new FakeAdminApi();
+    const page = await openKeysPage(fake);
+    expect(page.get('[data-test=import-how]').text()).toContain('one revision each; not atomic');
+    await page.get('[data-test=import-atomic]').trigger('click');
+    await settle();
+    expect(page.get('[data-test=import-how]').text()).toContain('in one transaction at one revision, or none');
+    const document = { format: 'rafter-keys/1', prefix: '', revision: 1, keys: [{ key: '/a', value: btoa('1') }, { key: '/b', value: btoa('2') }] };
+    const input = page.get<HTMLInputElement>('[data-test=import-file]');
+    const file = new File([JSON.stringify(document)], 'keys.json', { type: 'application/json' });
+    Object.defineProperty(input.element, 'files', { value: [file] });
+    await input.trigger('change');
+    await settle();
+    expect(fake.callsTo('importKeys')).toEqual([{ connectionId: 'c1', document, overwrite: false, atomic: true }]);
+    expect(page.get('[data-test=import-notice]').text()).toBe(`Imported 2 key(s) from keys.json in one transaction at revision ${fake.revision}.`);
+  });
+});
+
 describe('Key editor', () => {
   async function selectKey(fake: FakeAdminApi, key: string): Promise<VueWrapper> {
     const page = await openKeysPage(fake);
@@ -156,6 +175,36 @@ describe('Key editor', () => {
     await page.get('[data-test=view-yaml]').trigger('click');
     await page.get('[data-test=value-input] textarea').setValue('a: [1, 2');
     expect(page.get('[data-test=validation-error]').text()).toContain('Invalid YAML');
+  });
+
+  it('opens a value that is not UTF-8 in HEX, refuses a text view, and saves only the byte the user changed', async () => {
+    const fake = new FakeAdminApi();
+    const bytes = [0x00, 0xff, 0xfe, 0x41, 0x80, 0x81, 0x82, 0x42, 0xc3, 0x28];
+    fake.putBase64('/blob', btoa(String.fromCharCode(...bytes)));
+    const page = await selectKey(fake, '/blob');
+    expect(page.get('[data-test=view-hex]').classes().join(' ')).toContain('checked');
+    expect(page.get('[data-test=hex-only]').text()).toContain('not valid UTF-8');
+    await page.get('[data-test=view-text]').trigger('click');
+    await settle();
+    expect(page.get('[data-test=switch-error]').text()).toContain('would replace its invalid bytes');
+    expect(page.get('[data-test=view-hex]').classes().join(' ')).toContain('checked');
+    await page.get('[data-test=value-input] textarea').setValue('00 ff fe 43 80 81 82 42 c3 28');
+    await page.get('[data-test=save-key]').trigger('click');
+    await settle();
+    const changed = [...bytes];
+    changed[3] = 0x43;
+    expect(fake.callsTo('putKey')).toEqual([{ connectionId: 'c1', key: '/blob', value: btoa(String.fromCharCode(...changed)) }]);
+  });
+
+  it('opens a value with carriage returns in HEX, since a text box would turn them into line feeds', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/crlf', 'line one\r\nline two');
+    const page = await selectKey(fake, '/crlf');
+    expect(page.get('[data-test=view-hex]').classes().join(' ')).toContain('checked');
+    expect(page.get('[data-test=hex-only]').text()).toContain('carriage returns');
+    await page.get('[data-test=view-text]').trigger('click');
+    await settle();
+    expect(page.find('[data-test=switch-error]').exists()).toBe(true);
   });
 
   it('deletes a key only after the deletion is confirmed', async () => {

@@ -105,10 +105,11 @@ describe('a leader killed from the Cluster page', () => {
     expect(Number(((await raftRow.locator('td').nth(2).textContent()) ?? '').trim())).toBeGreaterThan(oldTerm);
     // The timeline holds the term before the kill and a later term led by the new leader.
     const chartLabels = async (): Promise<string[]> => page.locator('[data-test=term-chart] circle title').allTextContents();
-    await expect.poll(chartLabels, { timeout: uiTimeoutMs }).toContainEqual(expect.stringMatching(new RegExp(`^term ${oldTerm}, leader \\d+$`)));
+    // Leaders are named as the member table names them, with etcdctl's hex id.
+    await expect.poll(chartLabels, { timeout: uiTimeoutMs }).toContainEqual(expect.stringMatching(new RegExp(`^term ${oldTerm}, leader ${oldLeader} \\([0-9a-f]+\\)$`)));
     const later = (await chartLabels())
-      .map((label) => /^term (\d+), leader (\S+)$/.exec(label))
-      .filter((match) => match !== null && Number(match[1]) > oldTerm && match[2] === newLeaderId);
+      .map((label) => /^term (\d+), leader (\S+) \(([0-9a-f]+)\)$/.exec(label))
+      .filter((match) => match !== null && Number(match[1]) > oldTerm && match[2] === newLeader && match[3] === BigInt(newLeaderId!).toString(16));
     expect(later.length).toBeGreaterThanOrEqual(1);
     await screenshot(page, 'failover-raft');
     expect(console_.pageErrors).toEqual([]);

@@ -10,9 +10,11 @@ import type {
   EventListener,
   EventTopic,
   KeyDetail,
+  LeaseInfo,
   Preferences,
   RaftProgress,
   Result,
+  TermSample,
 } from '../../renderer/contract';
 
 export interface FakeCall {
@@ -41,6 +43,10 @@ export class FakeAdminApi {
   readonly keys = new Map<string, StoredKey>();
   revision = 1;
   status: ClusterStatus | null = null;
+  /** What listLeases answers. */
+  leases: LeaseInfo[] = [];
+  /** What raftTermTimeline answers. */
+  timeline: TermSample[] = [];
   /** What raftProgress answers; null answers `unavailable` as real etcd does. */
   progress: RaftProgress | null = null;
   /** The preferences the host keeps; savePreferences changes them. */
@@ -136,7 +142,8 @@ export class FakeAdminApi {
       clusterStatus: () =>
         this.status ? ok(this.status) : Promise.resolve({ ok: false, error: { code: 'connection_failed', message: 'No cluster.' } }),
       moveLeader: () => ok(null),
-      raftTermTimeline: () => ok([]),
+      listLeases: () => ok(this.leases.map((lease) => ({ ...lease }))),
+      raftTermTimeline: () => ok([...this.timeline]),
       raftProgress: () =>
         this.progress
           ? ok(this.progress)

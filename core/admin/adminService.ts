@@ -258,7 +258,18 @@ export class AdminService implements AdminApi {
   // ---------------------------------------------------------------- snapshots and maintenance
   saveSnapshot: AdminApi['saveSnapshot'] = ({ connectionId, path, operationId }) =>
     this.on(connectionId, (client) => maintenance.saveSnapshot(client, this.hub, path, operationId));
-  snapshotStatus: AdminApi['snapshotStatus'] = ({ path }) => this.run(() => maintenance.snapshotStatus(path));
+  snapshotStatus: AdminApi['snapshotStatus'] = ({ path: snapshotPath }) =>
+    this.run(async () => {
+      const status = await maintenance.snapshotStatus(snapshotPath);
+      if (!status.checksumValid) return status;
+      if (!this.local) return { ...status, contentsError: 'Reading what a snapshot holds needs Rafter’s member command, which this build does not ship.' };
+      try {
+        return { ...status, contents: await this.local.snapshotContents(snapshotPath) };
+      } catch (error) {
+        const reason = error instanceof AdminFailure ? error.message.split('\n').at(-1) ?? error.message : String(error);
+        return { ...status, contentsError: `Its contents could not be read: ${reason}` };
+      }
+    });
   restoreSnapshot: AdminApi['restoreSnapshot'] = ({ path: snapshotPath, clusterName, memberCount }) =>
     this.onLocal(async (local) => {
       const status = await maintenance.snapshotStatus(snapshotPath);

@@ -334,6 +334,21 @@ export interface SnapshotFileStatus {
   bytes: number;
   /** True when the file ends with the SHA-256 of its contents, as etcd's snapshot stream writes. */
   checksumValid: boolean;
+  /** What the snapshot holds, read by `rafter snapshot status`; null when it could not be read (see `contentsError`). */
+  contents: SnapshotContents | null;
+  /** Why `contents` is null, as a sentence; null when it was read. */
+  contentsError: string | null;
+}
+
+/** What a snapshot holds, as `etcdctl snapshot status` reports it. */
+export interface SnapshotContents {
+  /** The store revision the snapshot was taken at. */
+  revision: number;
+  totalKeys: number;
+  /** The database's size inside the file, in bytes. */
+  databaseBytes: number;
+  /** The store's hash, in hex as etcdctl prints it. */
+  hash: string;
 }
 
 export interface DefragmentResult {

@@ -11,7 +11,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { EtcdClient } from '../client/etcdClient.js';
-import type { LocalClusterInfo, LocalMemberAction, LocalMemberInfo } from './api.js';
+import type { LocalClusterInfo, LocalMemberAction, LocalMemberInfo, SnapshotContents } from './api.js';
 import { consoleCallTimeoutMs } from './connectionRegistry.js';
 import type { ConnectionRegistry } from './connectionRegistry.js';
 import type { EventHub } from './eventHub.js';
@@ -259,6 +259,13 @@ export class LocalClusters {
         }),
     );
     this.changed();
+  }
+
+  /** What a snapshot file holds, read by `rafter snapshot status` in its own process (it opens the database). */
+  async snapshotContents(snapshotFile: string): Promise<SnapshotContents> {
+    const output = await runMemberCommand(this.settings.memberCommand, this.settings.memberEnv ?? {}, ['snapshot', 'status', snapshotFile, '-w', 'json']);
+    const parsed = JSON.parse(output.split('\n').at(-1) ?? '') as { hash: number; revision: number; totalKeys: number; totalSize: number };
+    return { revision: parsed.revision, totalKeys: parsed.totalKeys, databaseBytes: parsed.totalSize, hash: parsed.hash.toString(16) };
   }
 
   logs(clusterId: string, memberName: string, tailLines: number): string[] {

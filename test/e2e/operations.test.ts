@@ -135,9 +135,15 @@ describe('a snapshot saved and restored from the Snapshots page', () => {
     await page.locator('[data-test=snapshot-saved]').getByText(file).waitFor({ timeout: 30_000 });
 
     await page.locator('[data-test=snapshot-open-path] input').fill(file);
+    // The check reads what the file holds: the revision of the last put, every key, the database size.
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    const contents = page.locator('[data-test=snapshot-contents]');
+    await contents.getByText(`revision ${seeded.length + 1} · ${seeded.length} key(s)`).waitFor();
+    expect(await contents.textContent()).toMatch(/database \d+(\.\d+)? (KiB|MiB) · hash [0-9a-f]+/);
     await page.locator('[data-test=restore-name] input').fill('restored');
     await page.locator('[data-test=restore-snapshot]').click();
     await page.locator('[data-test=active-connection]').getByText('local: restored', { exact: true }).waitFor({ timeout: 45_000 });
+    await page.locator('[data-test=restore-notice]').getByText(`into the new local cluster restored (1 member, running)`).waitFor();
 
     await openPage(page, 'Keys');
     await page.locator('[data-test=keys-footer]').getByText(`${seeded.length.toLocaleString('en-US')} of ${seeded.length.toLocaleString('en-US')} key(s) loaded`).waitFor();

@@ -169,8 +169,15 @@ export class AdminService implements AdminApi {
       this.cluster.forget(connectionId);
       return null;
     });
-  testConnection: AdminApi['testConnection'] = async ({ config }) => {
-    const result = await this.run(() => probeConnection(config));
+  getConnection: AdminApi['getConnection'] = ({ connectionId }) => this.run(() => Promise.resolve(this.connections.editable(connectionId)));
+  updateConnection: AdminApi['updateConnection'] = ({ connectionId, config, keepPassword, keepClientKey }) =>
+    this.run(async () => {
+      const updated = await this.connections.update(connectionId, config, { password: keepPassword, clientKey: keepClientKey });
+      this.cluster.forget(connectionId);
+      return updated;
+    });
+  testConnection: AdminApi['testConnection'] = async ({ config, secretsFrom }) => {
+    const result = await this.run(() => probeConnection(secretsFrom === undefined ? config : this.connections.withSecretsOf(secretsFrom, config)));
     return result.ok ? result : { ok: false, error: explainMissingCertificate(result.error, config.tls?.certPem !== undefined) };
   };
   connectionCapabilities: AdminApi['connectionCapabilities'] = () =>

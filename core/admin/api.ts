@@ -80,6 +80,14 @@ export interface ConnectionSummary {
   passwordSaved: boolean;
 }
 
+/** A saved connection's settings for the edit form: everything but its secrets, and which it has. */
+export interface EditableConnection {
+  /** The settings without `password` and `tls.keyPem`, which never leave the service. */
+  config: ConnectionConfig;
+  hasPassword: boolean;
+  hasClientKey: boolean;
+}
+
 /** What the service's host offers for connections; the form asks before offering to remember. */
 export interface ConnectionCapabilities {
   /**
@@ -450,8 +458,18 @@ export interface AdminApi {
   listConnections: Call<Empty, ConnectionSummary[]>;
   addConnection: Call<{ config: ConnectionConfig }, ConnectionSummary>;
   removeConnection: Call<OnConnection, null>;
-  /** Tests a configuration without saving it. */
-  testConnection: Call<{ config: ConnectionConfig }, ConnectionProbe>;
+  /** A saved connection's settings, without its secrets, for editing. */
+  getConnection: Call<OnConnection, EditableConnection>;
+  /**
+   * Replaces a saved connection's settings; `keepPassword` / `keepClientKey` keep the saved secret
+   * when the new config leaves it out. The connection's client is made again with the new settings.
+   */
+  updateConnection: Call<OnConnection & { config: ConnectionConfig; keepPassword: boolean; keepClientKey: boolean }, ConnectionSummary>;
+  /**
+   * Tests a configuration without saving it. `secretsFrom`: a saved connection whose password and
+   * client key fill those the config leaves out (testing an edit that keeps them).
+   */
+  testConnection: Call<{ config: ConnectionConfig; secretsFrom?: string }, ConnectionProbe>;
   /** Whether this host can remember passwords, and if not why (the connection form's checkbox). */
   connectionCapabilities: Call<Empty, ConnectionCapabilities>;
 

@@ -67,7 +67,9 @@ export const requestValidators: RequestValidators = {
   listConnections: empty,
   addConnection: object({ config: connectionConfig }),
   removeConnection: object(onConnection),
-  testConnection: object({ config: connectionConfig }),
+  testConnection: object({ config: connectionConfig }, { secretsFrom: connectionId }),
+  getConnection: object({ connectionId }),
+  updateConnection: object({ connectionId, config: connectionConfig, keepPassword: boolean, keepClientKey: boolean }),
   connectionCapabilities: empty,
 
   clusterStatus: object(onConnection),

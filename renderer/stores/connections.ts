@@ -2,7 +2,7 @@
 // choice is saved as a preference so the console opens on it next time.
 import { defineStore } from 'pinia';
 import { computed, ref } from 'vue';
-import type { ConnectionCapabilities, ConnectionConfig, ConnectionProbe, ConnectionSummary } from '../contract';
+import type { ConnectionCapabilities, ConnectionConfig, ConnectionProbe, ConnectionSummary, EditableConnection } from '../contract';
 import { adminApi } from '../api';
 import { useRequestState } from './requestState';
 
@@ -15,6 +15,8 @@ export const useConnectionsStore = defineStore('connections', () => {
   const list = useRequestState();
   const change = useRequestState();
   const tester = useRequestState();
+  /** The connection being edited (its settings without secrets), or null while adding one. */
+  const editing = ref<(EditableConnection & { id: string }) | null>(null);
 
   const active = computed(() => connections.value.find((connection) => connection.id === activeId.value) ?? null);
 
@@ -69,11 +71,43 @@ export const useConnectionsStore = defineStore('connections', () => {
     return true;
   }
 
+  /** Tests `config`; while editing, the saved secrets fill those it leaves out. */
   async function test(config: ConnectionConfig): Promise<boolean> {
     probe.value = null;
-    const result = await tester.run(() => adminApi().testConnection({ config }));
+    const secretsFrom = editing.value?.id;
+    const result = await tester.run(() => adminApi().testConnection(secretsFrom === undefined ? { config } : { config, secretsFrom }));
     if (result.ok) probe.value = result.value;
     return result.ok;
+  }
+
+  /** Opens a saved connection in the form; false when it could not be read. */
+  async function startEdit(connectionId: string): Promise<boolean> {
+    probe.value = null;
+    tester.clear();
+    const result = await change.run(() => adminApi().getConnection({ connectionId }));
+    if (!result.ok) return false;
+    editing.value = { ...result.value, id: connectionId };
+    return true;
+  }
+
+  function stopEdit(): void {
+    editing.value = null;
+    probe.value = null;
+    tester.clear();
+    change.clear();
+  }
+
+  /** Saves the edited connection, keeping its saved secrets where the form left them out. */
+  async function update(config: ConnectionConfig, keep: { password: boolean; clientKey: boolean }): Promise<boolean> {
+    const target = editing.value;
+    if (target === null) return false;
+    const result = await change.run(() =>
+      adminApi().updateConnection({ connectionId: target.id, config, keepPassword: keep.password, keepClientKey: keep.clientKey }),
+    );
+    if (!result.ok) return false;
+    connections.value = connections.value.map((connection) => (connection.id === target.id ? result.value : connection));
+    editing.value = null;
+    return true;
   }
 
   function select(connectionId: string): void {
@@ -93,9 +127,13 @@ export const useConnectionsStore = defineStore('connections', () => {
     changeError: change.error,
     testing: tester.loading,
     testError: tester.error,
+    editing,
     load,
     loadCapabilities,
     add,
+    update,
+    startEdit,
+    stopEdit,
     remove,
     test,
     select,

@@ -62,6 +62,20 @@ describe('connections', () => {
     value(await service.removeConnection({ connectionId: saved.id }));
     expect((await service.listKeys({ connectionId: saved.id, prefix: '', cursor: null, limit: 1 })).ok).toBe(false);
   });
+
+  it('hands out a connection for editing without its secrets, and updates it keeping them when asked', async () => {
+    const config = { name: 'editable', endpoints: ['127.0.0.1:1'], username: 'u', password: 'secret', tls: { skipVerify: false, certPem: 'CERT', keyPem: 'KEY' } };
+    const saved = value(await service.addConnection({ config }));
+    const editable = value(await service.getConnection({ connectionId: saved.id }));
+    expect(editable).toEqual({ config: { name: 'editable', endpoints: ['127.0.0.1:1'], username: 'u', tls: { skipVerify: false, certPem: 'CERT' } }, hasPassword: true, hasClientKey: true });
+    const moved = { name: 'edited', endpoints: etcd.endpoints, username: 'u' };
+    expect(value(await service.updateConnection({ connectionId: saved.id, config: moved, keepPassword: true, keepClientKey: true }))).toMatchObject({ id: saved.id, name: 'edited', endpoints: etcd.endpoints, hasPassword: true, tlsEnabled: false });
+    // The connection's client is made again: it now reaches the etcd it points at.
+    expect((await service.listKeys({ connectionId: saved.id, prefix: '', cursor: null, limit: 1 })).ok).toBe(true);
+    expect(value(await service.updateConnection({ connectionId: saved.id, config: { name: 'edited', endpoints: etcd.endpoints }, keepPassword: true, keepClientKey: true })).hasPassword).toBe(false);
+    expect(await service.updateConnection({ connectionId: saved.id, config: { name: 'etcd', endpoints: etcd.endpoints }, keepPassword: false, keepClientKey: false })).toMatchObject({ ok: false, error: { code: 'already_exists' } });
+    value(await service.removeConnection({ connectionId: saved.id }));
+  });
 });
 
 describe('keys', () => {
@@ -208,7 +222,7 @@ describe('snapshots and maintenance', () => {
     value(await service.unsubscribe(subscription.subscriptionId));
     expect(saved.bytes).toBeGreaterThan(0);
     expect(progress.at(-1)).toMatchObject({ kind: 'progress', operationId: 'op1', doneBytes: saved.bytes, finished: true });
-    expect(value(await service.snapshotStatus({ path: target }))).toEqual({ path: target, bytes: saved.bytes, checksumValid: true });
+    expect(value(await service.snapshotStatus({ path: target }))).toEqual({ path: target, bytes: saved.bytes, checksumValid: true, contents: null, contentsError: expect.stringContaining('member command') as string });
     const again = await service.saveSnapshot({ connectionId, path: target, operationId: 'op2' });
     expect(again).toMatchObject({ ok: false, error: { code: 'already_exists' } });
     const damaged = path.join(tempDir, 'damaged.db');

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminService } from '../../core/admin/adminService.js';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { EtcdTestCluster } from '../support/etcd.js';
+import { freePorts } from '../support/ports.js';
 import { connectionId, openPage, screenshot, selectConnection, startConsole } from './consoleHarness.js';
 import type { Console } from './consoleHarness.js';
 
@@ -166,6 +167,35 @@ describe('state per connection', () => {
     await confirm(card, 'Compact');
     await card.locator('[data-test=maintenance-notice]').getByText('history before revision 5 is gone').waitFor();
     expect(await errorTexts(card)).toEqual([]);
+  });
+});
+
+describe('connections', () => {
+  it('does not save a connection that fails its test unless told to, and edits one in place', async () => {
+    const [closedPort] = await freePorts(1);
+    await openPage(page, 'Connections');
+    await page.locator('[data-test=field-name] input').fill('nowhere');
+    await page.locator('[data-test=field-endpoints] input').fill(`127.0.0.1:${closedPort!}`);
+    await page.locator('[data-test=save-connection]').click();
+    await page.locator('[data-test=save-unreachable]').waitFor();
+    await page.locator('[data-test=connection-form] [data-test=error-notice]').getByText('nothing is listening there').waitFor();
+    const before = await service.listConnections({});
+    expect(before.ok && before.value.some((connection) => connection.name === 'nowhere')).toBe(false);
+    await page.locator('[data-test=save-anyway]').click();
+    await page.locator('[data-test="connection-nowhere"]').waitFor();
+
+    const listed = await service.listConnections({});
+    if (!listed.ok) throw new Error(listed.error.message);
+    const solo = listed.value.find((connection) => connection.name === 'local: solo')!;
+    await page.locator('[data-test="edit-nowhere"]').click();
+    await page.locator('[data-test=field-name] input').fill('solo again');
+    await page.locator('[data-test=field-endpoints] input').fill(solo.endpoints.join(', '));
+    await page.locator('[data-test=save-connection]').click();
+    await page.locator('[data-test="connection-solo again"]').getByText(solo.endpoints[0]!).waitFor();
+    expect(await page.locator('[data-test="connection-nowhere"]').count()).toBe(0);
+    await selectConnection(page, 'solo again');
+    await openPage(page, 'Cluster');
+    await page.locator('[data-test=cluster-leader]').getByText('m1').waitFor();
   });
 });
 

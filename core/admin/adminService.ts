@@ -197,6 +197,25 @@ export class AdminService implements AdminApi {
       return null;
     });
 
+  addMember: AdminApi['addMember'] = ({ connectionId, peerUrls, isLearner }) =>
+    this.on(connectionId, async (client) => {
+      const added = await client.cluster.memberAdd(peerUrls, { isLearner });
+      // The new member starts with every member's peer URLs as its --initial-cluster (itself unnamed until it starts).
+      const initialCluster = added.members
+        .flatMap((member) => member.peerUrls.map((url) => `${member.id === added.member.id ? '<new member name>' : member.name || member.id}=${url}`))
+        .join(',');
+      return { memberId: added.member.id, initialCluster };
+    });
+  removeMember: AdminApi['removeMember'] = ({ connectionId, memberId }) =>
+    this.on(connectionId, async (client) => {
+      await client.cluster.memberRemove(memberId);
+      return null;
+    });
+  promoteMember: AdminApi['promoteMember'] = ({ connectionId, memberId }) =>
+    this.on(connectionId, async (client) => {
+      await client.cluster.memberPromote(memberId);
+      return null;
+    });
   listLocalClusters: AdminApi['listLocalClusters'] = () => this.onLocal((local) => local.list());
   createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount }) => this.onLocal((local) => local.create(name, memberCount));
   destroyLocalCluster: AdminApi['destroyLocalCluster'] = ({ clusterId }) =>

@@ -476,6 +476,10 @@ export interface AdminApi {
   // cluster members (any connection)
   clusterStatus: Call<OnConnection, ClusterStatus>;
   moveLeader: Call<OnConnection & { targetMemberId: DecimalId }, null>;
+  /** Adds a member through the Cluster API (any cluster); its process is the operator's to start. */
+  addMember: Call<OnConnection & { peerUrls: string[]; isLearner: boolean }, { memberId: DecimalId; initialCluster: string }>;
+  removeMember: Call<OnConnection & { memberId: DecimalId }, null>;
+  promoteMember: Call<OnConnection & { memberId: DecimalId }, null>;
 
   // local clusters (launched by the console)
   listLocalClusters: Call<Empty, LocalClusterInfo[]>;

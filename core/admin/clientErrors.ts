@@ -77,6 +77,12 @@ export function explainMissingCertificate(error: AdminError, certificateGiven: b
 export function translateClientError(error: unknown): AdminError | null {
   if (error instanceof EtcdError) {
     if (isCompacted(error.message)) return { code: 'compacted', message: sentence(error.message) };
+    if (error.is('etcdserver: unhealthy cluster')) {
+      return {
+        code: 'failed_precondition',
+        message: `The cluster refuses membership changes while it is not healthy: a member started or reconnected less than 5 seconds ago, or the change would cost it its quorum. Try again in a few seconds (${error.endpoint}).`,
+      };
+    }
     // etcd answers a wrong user or password with INVALID_ARGUMENT; it is an authentication failure.
     const code = error.is('etcdserver: authentication failed, invalid user ID or password') ? 'unauthenticated' : (codes.get(error.code) ?? 'internal');
     if (code === 'connection_failed' && !error.message.startsWith('etcdserver:')) return { code, message: describeConnectionFailure(error.message) };

@@ -41,6 +41,8 @@ const endpoint = string({
   pattern: /^(https?:\/\/)?[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}\/?$/,
   patternText: 'host:port or http(s)://host:port',
 });
+/** A member's peer URL: scheme required, as etcd's MemberAdd wants it. */
+const peerUrl = string({ minLength: 1, maxLength: 512, pattern: /^https?:\/\/[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}\/?$/, patternText: 'http(s)://host:port' });
 const connectionId = id;
 const onConnection = { connectionId };
 const memberCount = literal(1, 3, 5);
@@ -74,6 +76,9 @@ export const requestValidators: RequestValidators = {
 
   clusterStatus: object(onConnection),
   moveLeader: object({ connectionId, targetMemberId: decimalId }),
+  addMember: object({ connectionId, peerUrls: array(peerUrl, endpointsMax, 1), isLearner: boolean }),
+  removeMember: object({ connectionId, memberId: decimalId }),
+  promoteMember: object({ connectionId, memberId: decimalId }),
 
   listLocalClusters: empty,
   createLocalCluster: object({ name, memberCount }),

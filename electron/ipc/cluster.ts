@@ -5,6 +5,9 @@ import type { IpcContext } from './ipcContext.js';
 export const clusterMethods = [
   'clusterStatus',
   'moveLeader',
+  'addMember',
+  'removeMember',
+  'promoteMember',
   'listLocalClusters',
   'createLocalCluster',
   'destroyLocalCluster',

@@ -3,7 +3,8 @@
 // belongs to the active connection and is dropped when it changes.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ClusterStatus, TermSample } from '../contract';
+import type { ClusterStatus, Result, TermSample } from '../contract';
+import { hexId } from '../hexId';
 
 /** What the charts need of one status tick. */
 export interface StatusSample {
@@ -26,15 +27,17 @@ export const useClusterStore = defineStore('cluster', () => {
   const liveTerms = ref<TermSample[]>([]);
   /** Status ticks seen live, oldest first, at most statusSamplesMax (the charts' data). */
   const samples = ref<StatusSample[]>([]);
-  /** The last leader transfer that succeeded, in words, until the next one starts. */
+  /** The last leader transfer or membership change that succeeded, in words, until the next one starts. */
   const actionNotice = ref<string | null>(null);
+  /** What the failed action was, as the error's title. */
+  const actionTitle = ref('The action failed');
   const scope = useConnectionScope(() => {
     status.value = null;
     liveTerms.value = [];
     samples.value = [];
     actionNotice.value = null;
   });
-  const statusState = scope.requestState();
+  const statusState = scope.requestState(undefined, { keepErrorWhileRunning: true });
   const actionState = scope.requestState();
   let subscriptionId: string | null = null;
   let followedConnectionId: string | null = null;
@@ -87,13 +90,42 @@ export const useClusterStore = defineStore('cluster', () => {
 
   async function moveLeader(connectionId: string, targetMemberId: string, targetName: string): Promise<boolean> {
     actionNotice.value = null;
+    actionTitle.value = 'Moving the leader failed';
     const result = await actionState.run(() => adminApi().moveLeader({ connectionId, targetMemberId }));
     if (result.ok) actionNotice.value = `Leadership moved to ${targetName}.`;
     await refresh(connectionId);
     return result.ok;
   }
 
+  /** Runs a membership change through the Cluster API, then reads the status again. */
+  async function changeMembers(connectionId: string, success: string, call: () => Promise<Result<unknown>>): Promise<boolean> {
+    actionNotice.value = null;
+    actionTitle.value = 'The membership change failed';
+    const result = await actionState.run(call);
+    if (result.ok) actionNotice.value = success;
+    await refresh(connectionId);
+    return result.ok;
+  }
+
+  async function addMember(connectionId: string, peerUrl: string, isLearner: boolean): Promise<boolean> {
+    const api = adminApi();
+    actionNotice.value = null;
+    actionTitle.value = `Adding ${peerUrl} failed`;
+    const result = await actionState.run(() => api.addMember({ connectionId, peerUrls: [peerUrl], isLearner }));
+    if (result.ok) {
+      actionNotice.value = `Added ${hexId(result.value.memberId)} as a ${isLearner ? 'learner' : 'voting member'}. Start its process with --initial-cluster-state=existing --initial-cluster=${result.value.initialCluster}`;
+    }
+    await refresh(connectionId);
+    return result.ok;
+  }
+
   return {
+    addMember,
+    removeMember: (connectionId: string, memberId: string, name: string) =>
+      changeMembers(connectionId, `Removed ${name} from the cluster.`, () => adminApi().removeMember({ connectionId, memberId })),
+    promoteMember: (connectionId: string, memberId: string, name: string) =>
+      changeMembers(connectionId, `Promoted ${name} to a voting member.`, () => adminApi().promoteMember({ connectionId, memberId })),
+    actionTitle,
     status,
     liveTerms,
     samples,

@@ -10,7 +10,7 @@ export interface ConnectionScope {
   /** The active connection's id, read now. */
   activeId(): string | null;
   /** A request state whose answers belong to the active connection (and to `also`, when given). */
-  requestState(also?: () => string | null): RequestState;
+  requestState(also?: () => string | null, options?: { keepErrorWhileRunning: boolean }): RequestState;
 }
 
 /** Calls `reset` whenever the active connection changes; the states made here are cleared first. */
@@ -28,8 +28,9 @@ export function useConnectionScope(reset: () => void): ConnectionScope {
   const activeId = (): string | null => connections.activeId;
   return {
     activeId,
-    requestState(also) {
-      const state = useRequestState({ scope: also ? () => `${activeId() ?? ''}\n${also() ?? ''}` : activeId });
+    requestState(also, options) {
+      const scope = also ? () => `${activeId() ?? ''}\n${also() ?? ''}` : activeId;
+      const state = useRequestState({ scope, keepErrorWhileRunning: options?.keepErrorWhileRunning ?? false });
       states.push(state);
       return state;
     },

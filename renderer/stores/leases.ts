@@ -10,7 +10,7 @@ export const useLeasesStore = defineStore('leases', () => {
   /** When the TTLs in `leases` were read (Date.now), so the page can count them down. */
   const readAtMs = ref(0);
   const scope = useConnectionScope(() => (leases.value = []));
-  const list = scope.requestState();
+  const list = scope.requestState(undefined, { keepErrorWhileRunning: true });
   const action = scope.requestState();
 
   async function load(connectionId: string): Promise<void> {

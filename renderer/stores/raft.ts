@@ -18,9 +18,10 @@ export const useRaftStore = defineStore('raft', () => {
     logWindow.value = null;
     progress.value = null;
   });
-  const timelineState = scope.requestState();
+  const polled = { keepErrorWhileRunning: true };
+  const timelineState = scope.requestState(undefined, polled);
   const logState = scope.requestState();
-  const progressState = scope.requestState();
+  const progressState = scope.requestState(undefined, polled);
 
   async function loadTimeline(connectionId: string): Promise<void> {
     const result = await timelineState.run(() => adminApi().raftTermTimeline({ connectionId }));

@@ -9,11 +9,16 @@ import type { AdminError, Result } from '../contract';
 export interface RequestStateOptions {
   /** What the answers belong to now; an answer for an earlier scope is dropped. */
   scope?: () => string | null;
+  /**
+   * Keep the last error shown while the next call runs (reads repeated by a poll or a tick, so an
+   * error does not flicker away and back); by default an action's error clears when it is tried again.
+   */
+  keepErrorWhileRunning?: boolean;
 }
 
 export interface RequestState {
   loading: Ref<boolean>;
-  /** The last call's failure; cleared when a call starts, succeeds, or the scope changes. */
+  /** The last call's failure; cleared when the next call succeeds (or starts, unless kept), or the scope changes. */
   error: Ref<AdminError | null>;
   /**
    * Runs `call`, tracking loading and recording a failure in `error`. When the scope changed
@@ -36,7 +41,7 @@ export function useRequestState(options: RequestStateOptions = {}): RequestState
     const startedIn = scope();
     inFlight++;
     loading.value = true;
-    error.value = null;
+    if (options.keepErrorWhileRunning !== true) error.value = null;
     try {
       const result = await call().catch(
         (thrown: unknown): Result<T> => ({

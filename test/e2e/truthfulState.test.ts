@@ -13,13 +13,15 @@ import type { AdminService } from '../../core/admin/adminService.js';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { freePorts } from '../support/ports.js';
-import { connectionId, openPage, screenshot, selectConnection, startConsole } from './consoleHarness.js';
+import { connectionId, openPage, screenshot, selectConnection, startConsole, uiTimeoutMs } from './consoleHarness.js';
 import type { Console } from './consoleHarness.js';
 
 /** Bound on an election or a membership change as the status ticks report it. */
 const electionTimeoutMs = 30_000;
 /** Keys written to the `solo` cluster, so its count is recognisable. */
 const soloKeyCount = 120;
+/** Pace of the membership test's retries while etcd still refuses changes (its members connected under 5 s ago). */
+const membershipRetryMs = 1_000;
 /** The etcd quota that a value of twice its size exceeds. */
 const quotaBytes = 1024 * 1024;
 
@@ -243,6 +245,63 @@ describe('no silent damage', () => {
     const listed = await service.listKeys({ connectionId: await connectionId(service, 'local: solo'), prefix: '/imported/', cursor: null, limit: 20 });
     if (!listed.ok) throw new Error(listed.error.message);
     expect(listed.value.items.map((item) => item.modRevision)).toEqual(Array.from({ length: 10 }, () => revision));
+  });
+});
+
+describe('membership of a remote cluster (real etcd, Cluster API)', () => {
+  let etcd: EtcdTestCluster;
+
+  beforeAll(async () => {
+    etcd = await EtcdTestCluster.start({ members: 3 });
+  }, 60_000);
+
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+
+  it('adds a learner after confirmation, says why it cannot be promoted yet, and removes members', async () => {
+    const added = await service.addConnection({ config: { name: 'etcd trio', endpoints: etcd.endpoints } });
+    expect(added.ok).toBe(true);
+    await selectConnection(page, 'etcd trio');
+    await openPage(page, 'Cluster');
+    await expect.poll(() => page.locator('[data-test=member-table] tbody tr').count(), { timeout: electionTimeoutMs }).toBe(3);
+    const [learnerPort] = await freePorts(1);
+    const learnerUrl = `http://127.0.0.1:${learnerPort!}`;
+    await page.locator('[data-test=add-member-url] input').fill(learnerUrl);
+    const add = page.locator('[data-test=add-member]');
+    const notice = page.locator('[data-test=cluster-notice]').getByText('as a learner. Start its process with --initial-cluster-state=existing');
+    // etcd refuses membership changes until its members have been connected for 5 s; the page
+    // says so, and the user tries again (a bounded number of times here).
+    const refused = page.locator('[data-test=members-card] [data-test=error-notice]').getByText('refuses membership changes');
+    const tryAdd = async (): Promise<number> => {
+      if ((await notice.count()) > 0) return 1;
+      await add.locator('[data-test=confirm-ask]').click();
+      await add.getByText(`Add ${learnerUrl} to the cluster as a learner?`).waitFor();
+      await add.locator('[data-test=confirm-yes]').click();
+      await notice.or(refused).first().waitFor();
+      return notice.count();
+    };
+    await expect.poll(tryAdd, { timeout: electionTimeoutMs, interval: membershipRetryMs }).toBe(1);
+    const client = etcd.client();
+    const learner = (await client.cluster.memberList()).members.find((member) => member.peerUrls.includes(learnerUrl));
+    expect(learner?.isLearner).toBe(true);
+
+    // An unstarted learner is not in sync: etcd refuses the promotion, and the page says so under a title.
+    await expect.poll(() => page.locator(`[data-test="promote-${learner!.id}"]`).count(), { timeout: uiTimeoutMs }).toBe(1);
+    await confirm(page.locator(`[data-test="promote-${learner!.id}"]`), 'Promote');
+    const failure = page.locator('[data-test=members-card] [data-test=error-notice]');
+    await failure.getByText('The membership change failed').waitFor();
+    expect(await failure.textContent()).toMatch(/learner/i);
+
+    await confirm(page.locator(`[data-test="remove-${learner!.id}"]`), 'Remove');
+    await page.locator('[data-test=cluster-notice]').getByText('Removed').waitFor();
+    expect(await errorTexts(page.locator('[data-test=members-card]'))).toEqual([]);
+    const follower = etcd.members[2]!;
+    await confirm(page.locator(`[data-test="remove-${follower.name}"]`), 'Remove');
+    await page.locator('[data-test=cluster-notice]').getByText(`Removed ${follower.name} from the cluster.`).waitFor();
+    await expect.poll(async () => (await client.cluster.memberList()).members.map((member) => member.name).sort(), { timeout: uiTimeoutMs }).toEqual(
+      etcd.members.slice(0, 2).map((member) => member.name).sort(),
+    );
   });
 });
 

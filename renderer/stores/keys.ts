@@ -8,7 +8,7 @@ import { useConnectionScope } from './connectionScope';
 
 /** Keys fetched per page as the list scrolls. */
 export const keyPageSize = 200;
-/** Most keys the list holds in memory; scrolling further asks to narrow the prefix. */
+/** Most keys the list holds in memory; at the cap it says so and offers to continue from there. */
 export const loadedKeysMax = 50_000;
 
 export const useKeysStore = defineStore('keys', () => {
@@ -18,6 +18,10 @@ export const useKeysStore = defineStore('keys', () => {
   const remaining = ref(0);
   const revision = ref(0);
   const loaded = ref(false);
+  /** Where the list stopped at loadedKeysMax (the next key's cursor); null when it did not. */
+  const cappedAt = ref<string | null>(null);
+  /** The cursor the list starts from after "continue from here"; null from the prefix's start. */
+  const startedAt = ref<string | null>(null);
   const scope = useConnectionScope(() => {
     generation++;
     items.value = [];
@@ -25,6 +29,8 @@ export const useKeysStore = defineStore('keys', () => {
     remaining.value = 0;
     revision.value = 0;
     loaded.value = false;
+    cappedAt.value = null;
+    startedAt.value = null;
   });
   const page = scope.requestState();
   const bulk = scope.requestState();
@@ -37,7 +43,9 @@ export const useKeysStore = defineStore('keys', () => {
     );
     if (mine !== generation || !result.ok) return;
     items.value = reset ? result.value.items : [...items.value, ...result.value.items];
-    nextCursor.value = items.value.length >= loadedKeysMax ? null : result.value.nextCursor;
+    const capped = items.value.length >= loadedKeysMax && result.value.nextCursor !== null;
+    cappedAt.value = capped ? result.value.nextCursor : null;
+    nextCursor.value = capped ? null : result.value.nextCursor;
     if (reset) remaining.value = result.value.remaining;
     revision.value = result.value.revision;
     loaded.value = true;
@@ -50,7 +58,20 @@ export const useKeysStore = defineStore('keys', () => {
     nextCursor.value = null;
     remaining.value = 0;
     loaded.value = false;
+    cappedAt.value = null;
+    startedAt.value = null;
     await fetchPage(connectionId, null, true);
+  }
+
+  /** Drops the keys held and lists on from where the cap stopped the list. */
+  async function continueFromCap(connectionId: string): Promise<void> {
+    const from = cappedAt.value;
+    if (from === null) return;
+    items.value = [];
+    nextCursor.value = null;
+    cappedAt.value = null;
+    startedAt.value = from;
+    await fetchPage(connectionId, from, true);
   }
 
   /** Fetches the next page, unless one is in flight or this was the last. */
@@ -89,6 +110,9 @@ export const useKeysStore = defineStore('keys', () => {
     remaining,
     revision,
     loaded,
+    cappedAt,
+    startedAt,
+    continueFromCap,
     loading: page.loading,
     error: page.error,
     bulkBusy: bulk.loading,

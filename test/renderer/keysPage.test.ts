@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { VueWrapper } from '@vue/test-utils';
 import KeysPage from '../../renderer/components/keys/KeysPage.vue';
 import { useConnectionsStore } from '../../renderer/stores/connections';
-import { keyPageSize } from '../../renderer/stores/keys';
+import { keyPageSize, loadedKeysMax, useKeysStore } from '../../renderer/stores/keys';
 import { FakeAdminApi } from './fakeAdminApi';
 import { mountWithProviders, settle } from './mountWithProviders';
 
@@ -97,6 +97,27 @@ describe('Keys page paging', () => {
     const page = await openKeysPage(new FakeAdminApi());
     expect(page.get('[data-test=keys-empty]').text()).toContain('no keys yet');
   });
+});
+
+describe('Keys page at the cap', () => {
+  it('says where the list stopped at the cap and continues after it on request', async () => {
+    const fake = new FakeAdminApi();
+    const total = loadedKeysMax + 150;
+    for (let index = 0; index < total; index++) fake.putBase64(`/k/${String(index).padStart(6, '0')}`, '');
+    const page = await openKeysPage(fake);
+    const store = useKeysStore();
+    while (store.nextCursor !== null) await store.loadMore('c1');
+    await settle();
+    expect(store.items).toHaveLength(loadedKeysMax);
+    const lastShown = `/k/${String(loadedKeysMax - 1).padStart(6, '0')}`;
+    expect(page.get('[data-test=keys-capped]').text()).toContain(`150 more follow`);
+    expect(page.get('[data-test=keys-capped]').text()).toContain(`continue after “${lastShown}”`);
+    await page.get('[data-test=continue-from-cap]').trigger('click');
+    await settle();
+    expect(store.items[0]?.key).toBe(`/k/${String(loadedKeysMax).padStart(6, '0')}`);
+    expect(page.get('[data-test=keys-footer]').text()).toContain(`150 of 150 key(s) loaded after “${lastShown}”`);
+    expect(page.find('[data-test=keys-capped]').exists()).toBe(false);
+  }, 60_000);
 });
 
 describe('Keys import', () => {

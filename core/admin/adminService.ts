@@ -249,6 +249,8 @@ export class AdminService implements AdminApi {
   // ---------------------------------------------------------------- keys
   listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit }) =>
     this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit));
+  listFolder: AdminApi['listFolder'] = ({ connectionId, prefix, cursor, limit }) =>
+    this.on(connectionId, (client) => keys.listFolder(client, prefix, cursor, limit));
   getKey: AdminApi['getKey'] = ({ connectionId, key, revision }) => this.on(connectionId, (client) => keys.getKey(client, key, revision));
   keyHistory: AdminApi['keyHistory'] = ({ connectionId, key, limit }) => this.on(connectionId, (client) => keys.keyHistory(client, key, limit));
   putKey: AdminApi['putKey'] = ({ connectionId, key, value, leaseId }) =>

@@ -191,6 +191,16 @@ export interface KeyPage {
   revision: number;
 }
 
+/** The entries directly under a prefix, for the folder view: sub-folders (by `/`) and keys, in key order. */
+export interface FolderPage {
+  /** Sub-folders: `name` ends with `/`; `prefix` is the prefix to list to open it. */
+  folders: { name: string; prefix: string }[];
+  keys: KeySummary[];
+  /** Pass back as `cursor` for the next entries; null when this was the last. */
+  nextCursor: string | null;
+  revision: number;
+}
+
 /** A key with its value and metadata. */
 export interface KeyDetail {
   key: string;
@@ -495,6 +505,12 @@ export interface AdminApi {
 
   // keys
   listKeys: Call<OnConnection & { prefix: string; cursor: string | null; limit: number }, KeyPage>;
+  /**
+   * The folders and keys directly under `prefix`, read from the server by skip-scan: one keys-only
+   * range with limit 1 per entry, jumping past each folder's keys, so a level of 10 folders over
+   * 100,000 keys costs 10 reads. At most `limit` entries per call.
+   */
+  listFolder: Call<OnConnection & { prefix: string; cursor: string | null; limit: number }, FolderPage>;
   getKey: Call<OnConnection & { key: string; revision?: number }, KeyDetail>;
   keyHistory: Call<OnConnection & { key: string; limit: number }, KeyHistory>;
   putKey: Call<OnConnection & { key: string; value: Base64; leaseId?: DecimalId }, { revision: number }>;

@@ -6,7 +6,7 @@ import { prefixEnd } from '../client/bytes.js';
 import type { EtcdClient } from '../client/etcdClient.js';
 import type { KeyValue } from '../client/keyValue.js';
 import { assert } from '../raft/assert.js';
-import type { ImportResult, KeyDetail, KeyExport, KeyHistory, KeyPage, KeySummary, KeyVersion } from './api.js';
+import type { FolderPage, ImportResult, KeyDetail, KeyExport, KeyHistory, KeyPage, KeySummary, KeyVersion } from './api.js';
 import { AdminFailure } from './result.js';
 
 /** Keys fetched per range request while exporting. */
@@ -46,6 +46,46 @@ export async function listKeys(client: EtcdClient, prefix: string, cursor: strin
     remaining: result.count,
     revision: result.header.revision,
   };
+}
+
+/** The folder a key falls in directly under `prefix` (its name up to and including the next `/`), or null for a key at this level. */
+function folderName(key: string, prefix: string): string | null {
+  const rest = key.slice(prefix.length);
+  const slash = rest.indexOf('/', rest.startsWith('/') ? 1 : 0);
+  return slash === -1 ? null : rest.slice(0, slash + 1);
+}
+
+/**
+ * The entries directly under `prefix` by skip-scan: each step reads the first key at or after the
+ * cursor (keys only, limit 1, at one revision); a key inside a sub-folder records the folder and
+ * jumps past all its keys (the folder prefix's end), a key at this level is recorded and stepped
+ * over. Costs one read per entry, whatever the folders hold.
+ */
+export async function listFolder(client: EtcdClient, prefix: string, cursor: string | null, limit: number): Promise<FolderPage> {
+  if (cursor !== null && !cursor.startsWith(prefix)) {
+    throw new AdminFailure('invalid_argument', 'The cursor does not belong to this folder; list the folder again.');
+  }
+  const end = prefix === '' ? Buffer.from([0]) : prefixEnd(prefix);
+  let start: Buffer = Buffer.from(cursor ?? (prefix === '' ? '\0' : prefix));
+  let revision: number | undefined;
+  const page: FolderPage = { folders: [], keys: [], nextCursor: null, revision: 0 };
+  for (let entries = 0; entries < limit; entries++) {
+    const result = await client.kv.get(start, { rangeEnd: end, limit: 1, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key', ...(revision === undefined ? {} : { revision }) });
+    revision ??= result.header.revision;
+    const kv = result.kvs[0];
+    if (!kv) return { ...page, revision };
+    const name = folderName(kv.keyString, prefix);
+    if (name === null) {
+      page.keys.push(summary(kv));
+      start = Buffer.concat([kv.key, Buffer.from([0])]);
+    } else {
+      page.folders.push({ name, prefix: prefix + name });
+      start = prefixEnd(prefix + name);
+    }
+  }
+  // The next entry, if any, starts the next page.
+  const next = await client.kv.get(start, { rangeEnd: end, limit: 1, keysOnly: true, countOnly: false, ...(revision === undefined ? {} : { revision }) });
+  return { ...page, revision: revision ?? 0, nextCursor: next.kvs.length > 0 ? start.toString('utf8') : null };
 }
 
 /** The key's value and metadata, now or at `revision`. */

@@ -11,6 +11,8 @@ export const keyLengthMax = 64 * 1024;
 export const valueBase64LengthMax = 2 * 1024 * 1024 + 4;
 /** Most keys one listing page may ask for. */
 export const keyPageLimitMax = 1_000;
+/** Most entries one folder listing returns (each costs one read). */
+export const folderEntriesMax = 500;
 /** Most versions one history request may walk. */
 export const historyLimitMax = 1_000;
 /** Most keys one import document may carry. */
@@ -92,6 +94,7 @@ export const requestValidators: RequestValidators = {
   memberLogs: object({ clusterId: id, memberName: name, tailLines: integer(1, memberLogLinesMax) }),
 
   listKeys: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, keyPageLimitMax) }),
+  listFolder: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, folderEntriesMax) }),
   getKey: object({ connectionId, key }, { revision: integer(1, revisionMax) }),
   keyHistory: object({ connectionId, key, limit: integer(1, historyLimitMax) }),
   putKey: object({ connectionId, key, value: base64 }, { leaseId: decimalId }),

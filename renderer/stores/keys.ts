@@ -2,12 +2,14 @@
 // the whole keyspace), plus bulk actions on the prefix (delete, export, import).
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { KeyExport, KeySummary } from '../contract';
+import type { FolderPage, KeyExport, KeySummary } from '../contract';
 import { adminApi } from '../api';
 import { useConnectionScope } from './connectionScope';
 
 /** Keys fetched per page as the list scrolls. */
 export const keyPageSize = 200;
+/** Folder entries (sub-folders and keys) asked for per folder page; each costs the server one read. */
+export const folderPageSize = 100;
 /** Most keys the list holds in memory; at the cap it says so and offers to continue from there. */
 export const loadedKeysMax = 50_000;
 
@@ -18,6 +20,10 @@ export const useKeysStore = defineStore('keys', () => {
   const remaining = ref(0);
   const revision = ref(0);
   const loaded = ref(false);
+  /** The folder view's entries directly under `prefix`, from the server; null until listed. */
+  const folder = shallowRef<FolderPage | null>(null);
+  /** Keys under each folder, counted on request (by folder prefix). */
+  const folderCounts = ref<Record<string, number>>({});
   /** Where the list stopped at loadedKeysMax (the next key's cursor); null when it did not. */
   const cappedAt = ref<string | null>(null);
   /** The cursor the list starts from after "continue from here"; null from the prefix's start. */
@@ -31,6 +37,8 @@ export const useKeysStore = defineStore('keys', () => {
     loaded.value = false;
     cappedAt.value = null;
     startedAt.value = null;
+    folder.value = null;
+    folderCounts.value = {};
   });
   const page = scope.requestState();
   const bulk = scope.requestState();
@@ -61,6 +69,32 @@ export const useKeysStore = defineStore('keys', () => {
     cappedAt.value = null;
     startedAt.value = null;
     await fetchPage(connectionId, null, true);
+  }
+
+  /** Lists the folders and keys directly under `nextPrefix` (the folder view), from the server. */
+  async function openFolder(connectionId: string, nextPrefix: string): Promise<void> {
+    prefix.value = nextPrefix;
+    folder.value = null;
+    folderCounts.value = {};
+    const mine = ++generation;
+    const result = await page.run(() => adminApi().listFolder({ connectionId, prefix: nextPrefix, cursor: null, limit: folderPageSize }));
+    if (mine === generation && result.ok) folder.value = result.value;
+  }
+
+  /** Fetches the folder view's next entries. */
+  async function moreOfFolder(connectionId: string): Promise<void> {
+    const current = folder.value;
+    if (page.loading.value || current?.nextCursor == null) return;
+    const mine = generation;
+    const result = await page.run(() => adminApi().listFolder({ connectionId, prefix: prefix.value, cursor: current.nextCursor, limit: folderPageSize }));
+    if (mine !== generation || !result.ok) return;
+    folder.value = { ...result.value, folders: [...current.folders, ...result.value.folders], keys: [...current.keys, ...result.value.keys] };
+  }
+
+  /** Counts the keys under a folder (one count-only read). */
+  async function countFolder(connectionId: string, folderPrefix: string): Promise<void> {
+    const result = await bulk.run(() => adminApi().listKeys({ connectionId, prefix: folderPrefix, cursor: null, limit: 1 }));
+    if (result.ok) folderCounts.value = { ...folderCounts.value, [folderPrefix]: result.value.remaining };
   }
 
   /** Drops the keys held and lists on from where the cap stopped the list. */
@@ -112,6 +146,11 @@ export const useKeysStore = defineStore('keys', () => {
     loaded,
     cappedAt,
     startedAt,
+    folder,
+    folderCounts,
+    openFolder,
+    moreOfFolder,
+    countFolder,
     continueFromCap,
     loading: page.loading,
     error: page.error,

@@ -79,6 +79,23 @@ describe('connections', () => {
 });
 
 describe('keys', () => {
+  it('lists a folder’s sub-folders and keys from the server by skip-scan, a page of entries at a time', async () => {
+    const client = etcd.client();
+    for (let index = 0; index < 300; index++) await client.kv.put(`/f/a/${String(index).padStart(3, '0')}`, 'x');
+    for (const key of ['/f/b/x', '/f/c', '/f/d/y/z', '/f/e', '/g/outside']) await client.kv.put(key, 'x');
+    const whole = value(await service.listFolder({ connectionId, prefix: '/f/', cursor: null, limit: 100 }));
+    expect(whole.folders).toEqual([{ name: 'a/', prefix: '/f/a/' }, { name: 'b/', prefix: '/f/b/' }, { name: 'd/', prefix: '/f/d/' }]);
+    expect(whole.keys.map((item) => item.key)).toEqual(['/f/c', '/f/e']);
+    expect(whole.nextCursor).toBeNull();
+    const first = value(await service.listFolder({ connectionId, prefix: '/f/', cursor: null, limit: 2 }));
+    expect(first.folders.map((folder) => folder.name)).toEqual(['a/', 'b/']);
+    expect(first.nextCursor).not.toBeNull();
+    const second = value(await service.listFolder({ connectionId, prefix: '/f/', cursor: first.nextCursor, limit: 2 }));
+    expect([...second.keys.map((item) => item.key), ...second.folders.map((folder) => folder.prefix)]).toEqual(['/f/c', '/f/d/']);
+    const root = value(await service.listFolder({ connectionId, prefix: '', cursor: null, limit: 100 }));
+    expect(root.folders.map((folder) => folder.name)).toEqual(expect.arrayContaining(['/f/', '/g/']));
+  });
+
   it('pages through a prefix with a cursor, in key order, without loading everything', async () => {
     for (let index = 0; index < 25; index++) value(await service.putKey({ connectionId, key: `/page/${String(index).padStart(2, '0')}`, value: b64(`v${index}`) }));
     value(await service.putKey({ connectionId, key: '/pagez', value: b64('outside') }));

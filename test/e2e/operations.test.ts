@@ -242,6 +242,24 @@ describe('100,000 keys in the Keys page', () => {
       await expect.poll(fetchedKeys, { timeout: uiTimeoutMs }).toBe(pagesLoaded * keyPageSize + 10);
       expect(fetched.every((answer) => answer.limit <= keyPageSize)).toBe(true);
       await screenshot(page, 'bulk-keys-search');
+
+      // The folder view lists the root's folders from the server (not from loaded keys): /bulk/
+      // with its 100,000 keys beside a few small folders, and counts a folder on request.
+      const extra = new EtcdClient({ endpoints: bulk.clientUrls });
+      try {
+        for (const key of ['/config/app', '/config/db', '/locks/a', '/registry/pods/p1', '/readme']) await extra.kv.put(key, 'x');
+      } finally {
+        extra.close();
+      }
+      await page.locator('[data-test=prefix-input] input').fill('');
+      await page.locator('[data-test=apply-prefix]').click();
+      await page.locator('[data-test=mode-tree]').click();
+      await page.locator('[data-test=folder-footer]').getByText('4 folder(s) and 1 key(s) directly under “(root)”').waitFor();
+      const folderNames = (await page.locator('[data-test=key-folder] span:first-child').allTextContents()).map((name) => name.replace('📁', '').trim());
+      expect(folderNames).toEqual(['/bulk/', '/config/', '/locks/', '/registry/']);
+      await page.locator('[data-test=key-folder]').filter({ hasText: '/bulk/' }).locator('[data-test=count-folder]').click();
+      await page.locator('[data-test=key-folder]').filter({ hasText: '/bulk/' }).getByText(`${bulkKeyCount.toLocaleString('en-US')} keys`).waitFor();
+      await screenshot(page, 'folders');
     } finally {
       page.off('response', listener);
     }

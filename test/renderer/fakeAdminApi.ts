@@ -17,6 +17,8 @@ import type {
   TermSample,
 } from '../../renderer/contract';
 
+import { keyLevel } from '../../renderer/keyTree';
+
 export interface FakeCall {
   method: string;
   request: unknown;
@@ -126,6 +128,13 @@ export class FakeAdminApi {
           remaining: all.length,
           revision: this.revision,
         });
+      },
+      listFolder: ({ prefix }) => {
+        const level = keyLevel(
+          this.sortedKeys().filter((key) => key.startsWith(prefix)).map((key) => ({ key, version: 1, createRevision: 1, modRevision: 1, lease: '0' })),
+          prefix,
+        );
+        return ok({ folders: level.folders.map(({ name, prefix: folderPrefix }) => ({ name, prefix: folderPrefix })), keys: level.keys, nextCursor: null, revision: this.revision });
       },
       getKey: ({ key }) => {
         const detail = this.detail(key);

@@ -77,7 +77,7 @@ describe('Keys page paging', () => {
     expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('/other/x')]);
   });
 
-  it('groups keys into folders by slash and opens a folder as a prefix', async () => {
+  it('lists a folder level from the server, opens a folder as a prefix, and counts a folder on request', async () => {
     const fake = new FakeAdminApi();
     fake.put('/a/one', '1');
     fake.put('/a/two', '2');
@@ -88,9 +88,15 @@ describe('Keys page paging', () => {
     const folders = page.findAll('[data-test=key-folder]');
     expect(folders.map((folder) => folder.text())).toEqual([expect.stringContaining('/a/')]);
     expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('/b')]);
+    expect(fake.callsTo('listFolder').at(-1)).toMatchObject({ prefix: '', cursor: null });
+    await page.get('[data-test=count-folder]').trigger('click');
+    await settle();
+    expect(fake.callsTo('listKeys').at(-1)).toMatchObject({ prefix: '/a/', limit: 1 });
+    expect(page.get('[data-test=folder-count]').text()).toBe('2 keys');
     await folders[0]!.trigger('click');
     await settle();
-    expect(fake.callsTo('listKeys').at(-1)).toMatchObject({ prefix: '/a/', cursor: null });
+    expect(fake.callsTo('listFolder').at(-1)).toMatchObject({ prefix: '/a/', cursor: null });
+    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('one'), expect.stringContaining('two')]);
   });
 
   it('says so when the cluster has no keys', async () => {

@@ -197,6 +197,7 @@ export class AdminService implements AdminApi {
       return null;
     });
 
+  clusterHistory: AdminApi['clusterHistory'] = ({ connectionId }) => this.run(() => Promise.resolve(this.cluster.history(connectionId)));
   addMember: AdminApi['addMember'] = ({ connectionId, peerUrls, isLearner }) =>
     this.on(connectionId, async (client) => {
       const added = await client.cluster.memberAdd(peerUrls, { isLearner });

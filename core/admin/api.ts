@@ -141,6 +141,20 @@ export interface ClusterStatus {
   takenAtMs: number;
 }
 
+/** What the charts need of one status tick; the service keeps the last few hundred per connection. */
+export interface StatusSample {
+  readonly takenAtMs: number;
+  readonly revision: number;
+  /** Each member's applied index by name (or id before it has a name); null when its status could not be read. */
+  readonly applied: Readonly<Record<string, number | null>>;
+}
+
+/** A connection's recent status ticks and term changes, oldest first: the charts' history. */
+export interface ClusterHistory {
+  samples: StatusSample[];
+  terms: TermSample[];
+}
+
 /** A local cluster that the console launched on this machine. */
 export interface LocalClusterInfo {
   id: string;
@@ -486,6 +500,8 @@ export interface AdminApi {
   // cluster members (any connection)
   clusterStatus: Call<OnConnection, ClusterStatus>;
   moveLeader: Call<OnConnection & { targetMemberId: DecimalId }, null>;
+  /** The status ticks and term changes the service recorded for the connection (the charts keep history across page visits). */
+  clusterHistory: Call<OnConnection, ClusterHistory>;
   /** Adds a member through the Cluster API (any cluster); its process is the operator's to start. */
   addMember: Call<OnConnection & { peerUrls: string[]; isLearner: boolean }, { memberId: DecimalId; initialCluster: string }>;
   removeMember: Call<OnConnection & { memberId: DecimalId }, null>;

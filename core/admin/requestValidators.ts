@@ -78,6 +78,7 @@ export const requestValidators: RequestValidators = {
 
   clusterStatus: object(onConnection),
   moveLeader: object({ connectionId, targetMemberId: decimalId }),
+  clusterHistory: object({ connectionId }),
   addMember: object({ connectionId, peerUrls: array(peerUrl, endpointsMax, 1), isLearner: boolean }),
   removeMember: object({ connectionId, memberId: decimalId }),
   promoteMember: object({ connectionId, memberId: decimalId }),

@@ -5,6 +5,7 @@ import type { IpcContext } from './ipcContext.js';
 export const clusterMethods = [
   'clusterStatus',
   'moveLeader',
+  'clusterHistory',
   'addMember',
   'removeMember',
   'promoteMember',

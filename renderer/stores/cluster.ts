@@ -3,16 +3,10 @@
 // belongs to the active connection and is dropped when it changes.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { ClusterStatus, Result, TermSample } from '../contract';
+import type { ClusterStatus, Result, StatusSample, TermSample } from '../contract';
 import { hexId } from '../hexId';
 
-/** What the charts need of one status tick. */
-export interface StatusSample {
-  readonly takenAtMs: number;
-  readonly revision: number;
-  /** Each member's applied index by name (null when its status could not be read). */
-  readonly applied: Readonly<Record<string, number | null>>;
-}
+export type { StatusSample } from '../contract';
 import { adminApi } from '../api';
 import { useConnectionScope } from './connectionScope';
 
@@ -77,7 +71,21 @@ export const useClusterStore = defineStore('cluster', () => {
     });
     if (result.ok) subscriptionId = result.value.subscriptionId;
     else statusState.error.value = result.error;
+    await loadHistory(connectionId);
     await refresh(connectionId);
+  }
+
+  /**
+   * Puts the service's recorded ticks and term changes before those seen here, so the charts keep
+   * their history across page visits and reloads.
+   */
+  async function loadHistory(connectionId: string): Promise<void> {
+    const result = await adminApi().clusterHistory({ connectionId });
+    if (!result.ok || connectionId !== scope.activeId()) return;
+    const firstLive = samples.value[0]?.takenAtMs ?? Number.POSITIVE_INFINITY;
+    samples.value = [...result.value.samples.filter((sample) => sample.takenAtMs < firstLive), ...samples.value].slice(-statusSamplesMax);
+    const firstTerm = liveTerms.value[0]?.takenAtMs ?? Number.POSITIVE_INFINITY;
+    liveTerms.value = [...result.value.terms.filter((sample) => sample.takenAtMs < firstTerm), ...liveTerms.value].slice(-termSamplesMax);
   }
 
   async function unfollow(): Promise<void> {

@@ -265,6 +265,12 @@ describe('snapshots and maintenance', () => {
     expect(status.leaderId).toBe(member.id);
     const timeline = value(await service.raftTermTimeline({ connectionId }));
     expect(timeline.at(-1)).toMatchObject({ term: member.term, leaderId: member.id });
+    // Each status read is kept for the charts, with the member's applied index by name.
+    const again = value(await service.clusterStatus({ connectionId }));
+    const history = value(await service.clusterHistory({ connectionId }));
+    expect(history.samples.slice(-2).map((sample) => sample.takenAtMs)).toEqual([status.takenAtMs, again.takenAtMs]);
+    expect(history.samples.at(-1)).toEqual({ takenAtMs: again.takenAtMs, revision: again.revision, applied: { m1: again.members[0]!.raftAppliedIndex } });
+    expect(history.terms.at(-1)).toMatchObject({ term: member.term, leaderId: member.id });
     expect(await service.raftLogWindow({ connectionId, memberId: member.id, fromIndex: null, limit: 10 })).toMatchObject({
       ok: false,
       error: { code: 'unavailable' },

@@ -14,6 +14,7 @@ import type {
   Preferences,
   RaftProgress,
   Result,
+  StatusSample,
   TermSample,
 } from '../../renderer/contract';
 
@@ -45,6 +46,8 @@ export class FakeAdminApi {
   readonly keys = new Map<string, StoredKey>();
   revision = 1;
   status: ClusterStatus | null = null;
+  /** The status ticks clusterHistory answers with. */
+  history: StatusSample[] = [];
   /** What listLeases answers. */
   leases: LeaseInfo[] = [];
   /** What raftTermTimeline answers. */
@@ -158,6 +161,7 @@ export class FakeAdminApi {
         this.status ? ok(this.status) : Promise.resolve({ ok: false, error: { code: 'connection_failed', message: 'No cluster.' } }),
       moveLeader: () => ok(null),
       listLeases: () => ok(this.leases.map((lease) => ({ ...lease }))),
+      clusterHistory: () => ok({ samples: [...this.history], terms: [] }),
       raftTermTimeline: () => ok([...this.timeline]),
       raftProgress: () =>
         this.progress

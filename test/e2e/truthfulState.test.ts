@@ -145,8 +145,9 @@ describe('state per connection', () => {
 
     await openPage(page, 'Cluster');
     await page.locator('[data-test=members-card] [data-test=error-notice]').first().waitFor();
-    expect(await page.getByText('Reading cluster status…').count()).toBe(0);
-    expect(await page.locator('[data-test=members-card] .n-spin-container .n-spin').count()).toBe(0);
+    // No endless spinner: once the error is shown, any spinner (or its fade-out) is gone within the bound.
+    await expect.poll(() => page.getByText('Reading cluster status…').count(), { timeout: uiTimeoutMs }).toBe(0);
+    await expect.poll(() => page.locator('[data-test=members-card] .n-spin-container .n-spin').count(), { timeout: uiTimeoutMs }).toBe(0);
     await screenshot(page, 'all-members-stopped');
 
     // The choice survives a reload of the page.

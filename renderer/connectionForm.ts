@@ -1,5 +1,5 @@
 // Turning the connection form's fields into a ConnectionConfig, with messages for each mistake.
-import type { ConnectionConfig } from './contract';
+import type { ConnectionConfig, EditableConnection } from './contract';
 
 export interface ConnectionFields {
   name: string;
@@ -23,7 +23,7 @@ export function emptyConnectionFields(): ConnectionFields {
 }
 
 /** The config the fields describe, or the errors to show beside each field. */
-export function buildConnectionConfig(fields: ConnectionFields): { config: ConnectionConfig } | { errors: FieldErrors } {
+export function buildConnectionConfig(fields: ConnectionFields, keptClientKey = false): { config: ConnectionConfig } | { errors: FieldErrors } {
   const errors: FieldErrors = {};
   const name = fields.name.trim();
   if (name === '') errors.name = 'Give the connection a name.';
@@ -33,7 +33,8 @@ export function buildConnectionConfig(fields: ConnectionFields): { config: Conne
   if (bad !== undefined) errors.endpoints = `"${bad}" is not host:port or http(s)://host:port.`;
   const badPort = endpoints.map((endpoint) => Number(/:(\d+)\/?$/.exec(endpoint)?.[1] ?? '0')).find((port) => port < 1 || port > 65535);
   if (bad === undefined && badPort !== undefined) errors.endpoints = 'Ports must be between 1 and 65535.';
-  if (fields.tlsEnabled && (fields.certPem.trim() === '') !== (fields.keyPem.trim() === '')) {
+  const hasKey = fields.keyPem.trim() !== '' || keptClientKey;
+  if (fields.tlsEnabled && (fields.certPem.trim() === '') === hasKey) {
     errors.keyPem = 'A client certificate needs its key, and a key needs its certificate.';
   }
   if (fields.password !== '' && fields.username.trim() === '') errors.username = 'A password needs a user name.';
@@ -51,4 +52,19 @@ export function buildConnectionConfig(fields: ConnectionFields): { config: Conne
     if (fields.rememberPassword) config.rememberPassword = true;
   }
   return { config };
+}
+
+/** The form's fields for editing a saved connection (its secrets stay with the service). */
+export function fieldsFromConnection(editable: EditableConnection): ConnectionFields {
+  const { config } = editable;
+  return {
+    ...emptyConnectionFields(),
+    name: config.name,
+    endpoints: config.endpoints.join(', '),
+    tlsEnabled: config.tls !== undefined,
+    caPem: config.tls?.caPem ?? '',
+    certPem: config.tls?.certPem ?? '',
+    skipVerify: config.tls?.skipVerify ?? false,
+    username: config.username ?? '',
+  };
 }

@@ -8,7 +8,8 @@ export type ValueView = 'text' | 'json' | 'yaml' | 'hex';
 export type ParsedValue = { ok: true; bytes: Uint8Array } | { ok: false; message: string };
 
 const encoder = new TextEncoder();
-const strictDecoder = new TextDecoder('utf-8', { fatal: true });
+// ignoreBOM keeps a leading byte-order mark as U+FEFF, so text and bytes convert both ways.
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lenientDecoder = new TextDecoder('utf-8');
 
 export function base64ToBytes(base64: string): Uint8Array {
@@ -62,10 +63,22 @@ export function hexToBytes(hex: string): ParsedValue {
   return { ok: true, bytes };
 }
 
-/** The view a value opens in: JSON when it parses as an object or array, hex when not UTF-8. */
+/**
+ * Why the bytes cannot be edited as text without changing bytes the user did not touch, or null
+ * when they can: bytes that are not UTF-8 would become U+FFFD, and a text box turns every carriage
+ * return into a line feed as soon as it is edited.
+ */
+export function textUnsafeReason(bytes: Uint8Array): string | null {
+  const text = bytesToText(bytes);
+  if (text === null) return 'This value is not valid UTF-8: a text view would replace its invalid bytes. Edit it in HEX.';
+  if (text.includes('\r')) return 'This value has carriage returns, which a text box turns into line feeds when edited. Edit it in HEX.';
+  return null;
+}
+
+/** The view a value opens in: hex when text views would change it, JSON when it parses as an object or array. */
 export function detectView(bytes: Uint8Array): ValueView {
   const text = bytesToText(bytes);
-  if (text === null) return 'hex';
+  if (text === null || textUnsafeReason(bytes) !== null) return 'hex';
   const trimmed = text.trim();
   if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     try {

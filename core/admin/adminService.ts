@@ -7,7 +7,7 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { AdminApi, AdminError, EventListener, EventTopic, LocalClusterInfo, Result } from './api.js';
 import * as auth from './authService.js';
-import { translateClientError } from './clientErrors.js';
+import { explainMissingCertificate, translateClientError } from './clientErrors.js';
 import { ClusterService } from './clusterService.js';
 import { ConnectionRegistry, probeConnection } from './connectionRegistry.js';
 import { EventHub } from './eventHub.js';
@@ -153,8 +153,11 @@ export class AdminService implements AdminApi {
     return attempt(work, translateClientError);
   }
 
-  private on<T>(connectionId: string, work: (client: ReturnType<ConnectionRegistry['client']>) => Promise<T>) {
-    return this.run(() => work(this.connections.client(connectionId)));
+  private async on<T>(connectionId: string, work: (client: ReturnType<ConnectionRegistry['client']>) => Promise<T>): Promise<Result<T>> {
+    const result = await this.run(() => work(this.connections.client(connectionId)));
+    if (result.ok || result.error.code !== 'connection_failed') return result;
+    const certificateGiven = this.connections.tlsOrNull(connectionId)?.certPem !== undefined;
+    return { ok: false, error: explainMissingCertificate(result.error, certificateGiven) };
   }
 
   // ---------------------------------------------------------------- connections
@@ -166,7 +169,17 @@ export class AdminService implements AdminApi {
       this.cluster.forget(connectionId);
       return null;
     });
-  testConnection: AdminApi['testConnection'] = ({ config }) => this.run(() => probeConnection(config));
+  getConnection: AdminApi['getConnection'] = ({ connectionId }) => this.run(() => Promise.resolve(this.connections.editable(connectionId)));
+  updateConnection: AdminApi['updateConnection'] = ({ connectionId, config, keepPassword, keepClientKey }) =>
+    this.run(async () => {
+      const updated = await this.connections.update(connectionId, config, { password: keepPassword, clientKey: keepClientKey });
+      this.cluster.forget(connectionId);
+      return updated;
+    });
+  testConnection: AdminApi['testConnection'] = async ({ config, secretsFrom }) => {
+    const result = await this.run(() => probeConnection(secretsFrom === undefined ? config : this.connections.withSecretsOf(secretsFrom, config)));
+    return result.ok ? result : { ok: false, error: explainMissingCertificate(result.error, config.tls?.certPem !== undefined) };
+  };
   connectionCapabilities: AdminApi['connectionCapabilities'] = () =>
     this.run(() =>
       Promise.resolve(
@@ -184,6 +197,26 @@ export class AdminService implements AdminApi {
       return null;
     });
 
+  clusterHistory: AdminApi['clusterHistory'] = ({ connectionId }) => this.run(() => Promise.resolve(this.cluster.history(connectionId)));
+  addMember: AdminApi['addMember'] = ({ connectionId, peerUrls, isLearner }) =>
+    this.on(connectionId, async (client) => {
+      const added = await client.cluster.memberAdd(peerUrls, { isLearner });
+      // The new member starts with every member's peer URLs as its --initial-cluster (itself unnamed until it starts).
+      const initialCluster = added.members
+        .flatMap((member) => member.peerUrls.map((url) => `${member.id === added.member.id ? '<new member name>' : member.name || member.id}=${url}`))
+        .join(',');
+      return { memberId: added.member.id, initialCluster };
+    });
+  removeMember: AdminApi['removeMember'] = ({ connectionId, memberId }) =>
+    this.on(connectionId, async (client) => {
+      await client.cluster.memberRemove(memberId);
+      return null;
+    });
+  promoteMember: AdminApi['promoteMember'] = ({ connectionId, memberId }) =>
+    this.on(connectionId, async (client) => {
+      await client.cluster.memberPromote(memberId);
+      return null;
+    });
   listLocalClusters: AdminApi['listLocalClusters'] = () => this.onLocal((local) => local.list());
   createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount }) => this.onLocal((local) => local.create(name, memberCount));
   destroyLocalCluster: AdminApi['destroyLocalCluster'] = ({ clusterId }) =>
@@ -217,6 +250,8 @@ export class AdminService implements AdminApi {
   // ---------------------------------------------------------------- keys
   listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit }) =>
     this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit));
+  listFolder: AdminApi['listFolder'] = ({ connectionId, prefix, cursor, limit }) =>
+    this.on(connectionId, (client) => keys.listFolder(client, prefix, cursor, limit));
   getKey: AdminApi['getKey'] = ({ connectionId, key, revision }) => this.on(connectionId, (client) => keys.getKey(client, key, revision));
   keyHistory: AdminApi['keyHistory'] = ({ connectionId, key, limit }) => this.on(connectionId, (client) => keys.keyHistory(client, key, limit));
   putKey: AdminApi['putKey'] = ({ connectionId, key, value, leaseId }) =>
@@ -227,8 +262,8 @@ export class AdminService implements AdminApi {
       ? Promise.resolve(failure('invalid_argument', 'Deleting by an empty prefix would delete every key; give a prefix.'))
       : this.on(connectionId, (client) => keys.deleteKeys(client, prefix, true));
   exportKeys: AdminApi['exportKeys'] = ({ connectionId, prefix }) => this.on(connectionId, (client) => keys.exportKeys(client, prefix));
-  importKeys: AdminApi['importKeys'] = ({ connectionId, document, overwrite }) =>
-    this.on(connectionId, (client) => keys.importKeys(client, document, overwrite));
+  importKeys: AdminApi['importKeys'] = ({ connectionId, document, overwrite, atomic }) =>
+    this.on(connectionId, (client) => (atomic ? keys.importKeysAtomically(client, document, overwrite) : keys.importKeys(client, document, overwrite)));
 
   // ---------------------------------------------------------------- watches
   startWatch: AdminApi['startWatch'] = (request) => this.on(request.connectionId, (client) => this.watches.start(client, request));
@@ -252,7 +287,18 @@ export class AdminService implements AdminApi {
   // ---------------------------------------------------------------- snapshots and maintenance
   saveSnapshot: AdminApi['saveSnapshot'] = ({ connectionId, path, operationId }) =>
     this.on(connectionId, (client) => maintenance.saveSnapshot(client, this.hub, path, operationId));
-  snapshotStatus: AdminApi['snapshotStatus'] = ({ path }) => this.run(() => maintenance.snapshotStatus(path));
+  snapshotStatus: AdminApi['snapshotStatus'] = ({ path: snapshotPath }) =>
+    this.run(async () => {
+      const status = await maintenance.snapshotStatus(snapshotPath);
+      if (!status.checksumValid) return status;
+      if (!this.local) return { ...status, contentsError: 'Reading what a snapshot holds needs Rafter’s member command, which this build does not ship.' };
+      try {
+        return { ...status, contents: await this.local.snapshotContents(snapshotPath) };
+      } catch (error) {
+        const reason = error instanceof AdminFailure ? error.message.split('\n').at(-1) ?? error.message : String(error);
+        return { ...status, contentsError: `Its contents could not be read: ${reason}` };
+      }
+    });
   restoreSnapshot: AdminApi['restoreSnapshot'] = ({ path: snapshotPath, clusterName, memberCount }) =>
     this.onLocal(async (local) => {
       const status = await maintenance.snapshotStatus(snapshotPath);

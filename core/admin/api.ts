@@ -80,6 +80,14 @@ export interface ConnectionSummary {
   passwordSaved: boolean;
 }
 
+/** A saved connection's settings for the edit form: everything but its secrets, and which it has. */
+export interface EditableConnection {
+  /** The settings without `password` and `tls.keyPem`, which never leave the service. */
+  config: ConnectionConfig;
+  hasPassword: boolean;
+  hasClientKey: boolean;
+}
+
 /** What the service's host offers for connections; the form asks before offering to remember. */
 export interface ConnectionCapabilities {
   /**
@@ -133,6 +141,20 @@ export interface ClusterStatus {
   takenAtMs: number;
 }
 
+/** What the charts need of one status tick; the service keeps the last few hundred per connection. */
+export interface StatusSample {
+  readonly takenAtMs: number;
+  readonly revision: number;
+  /** Each member's applied index by name (or id before it has a name); null when its status could not be read. */
+  readonly applied: Readonly<Record<string, number | null>>;
+}
+
+/** A connection's recent status ticks and term changes, oldest first: the charts' history. */
+export interface ClusterHistory {
+  samples: StatusSample[];
+  terms: TermSample[];
+}
+
 /** A local cluster that the console launched on this machine. */
 export interface LocalClusterInfo {
   id: string;
@@ -142,7 +164,11 @@ export interface LocalClusterInfo {
   members: LocalMemberInfo[];
 }
 
-export type LocalMemberState = 'starting' | 'running' | 'stopped' | 'killed' | 'partitioned';
+/**
+ * stopped: stopped by the user (or never started); killed: killed from the console; exited: the
+ * process ended on its own (a crash, or a member removed from its cluster shutting down).
+ */
+export type LocalMemberState = 'starting' | 'running' | 'stopped' | 'killed' | 'exited' | 'partitioned';
 
 export interface LocalMemberInfo {
   name: string;
@@ -150,6 +176,8 @@ export interface LocalMemberInfo {
   clientUrl: string;
   peerUrl: string;
   state: LocalMemberState;
+  /** How the process ended when it exited on its own ("code 1", "SIGSEGV"); null otherwise. */
+  exit: string | null;
   pid: number | null;
   isLearner: boolean;
 }
@@ -174,6 +202,16 @@ export interface KeyPage {
   nextCursor: string | null;
   /** Keys remaining under the prefix from the page's start (inclusive), at `revision`. */
   remaining: number;
+  revision: number;
+}
+
+/** The entries directly under a prefix, for the folder view: sub-folders (by `/`) and keys, in key order. */
+export interface FolderPage {
+  /** Sub-folders: `name` ends with `/`; `prefix` is the prefix to list to open it. */
+  folders: { name: string; prefix: string }[];
+  keys: KeySummary[];
+  /** Pass back as `cursor` for the next entries; null when this was the last. */
+  nextCursor: string | null;
   revision: number;
 }
 
@@ -213,6 +251,17 @@ export interface KeyExport {
   prefix: string;
   revision: number;
   keys: { key: string; value: Base64 }[];
+}
+
+/** What an import wrote. */
+export interface ImportResult {
+  written: number;
+  /** Keys left as they were because they existed (without `overwrite`). */
+  skipped: number;
+  /** The revision of an atomic import's one transaction; null for a batched import. */
+  revision: number | null;
+  /** Transactions the import took (one revision each that wrote anything). */
+  transactions: number;
 }
 
 // ---------------------------------------------------------------- watches
@@ -317,6 +366,21 @@ export interface SnapshotFileStatus {
   bytes: number;
   /** True when the file ends with the SHA-256 of its contents, as etcd's snapshot stream writes. */
   checksumValid: boolean;
+  /** What the snapshot holds, read by `rafter snapshot status`; null when it could not be read (see `contentsError`). */
+  contents: SnapshotContents | null;
+  /** Why `contents` is null, as a sentence; null when it was read. */
+  contentsError: string | null;
+}
+
+/** What a snapshot holds, as `etcdctl snapshot status` reports it. */
+export interface SnapshotContents {
+  /** The store revision the snapshot was taken at. */
+  revision: number;
+  totalKeys: number;
+  /** The database's size inside the file, in bytes. */
+  databaseBytes: number;
+  /** The store's hash, in hex as etcdctl prints it. */
+  hash: string;
 }
 
 export interface DefragmentResult {
@@ -388,6 +452,7 @@ export type EventTopic =
   | { kind: 'watch'; watchId: string }
   | { kind: 'clusterStatus'; connectionId: string }
   | { kind: 'memberLog'; clusterId: string; memberName: string }
+  | { kind: 'localClusters' }
   | { kind: 'progress'; operationId: string };
 
 /** Events delivered to subscribers, discriminated by `kind` like their topics. */
@@ -396,6 +461,8 @@ export type AdminEvent =
   | { kind: 'watchEnded'; watchId: string; reason: string }
   | { kind: 'clusterStatus'; connectionId: string; status: Result<ClusterStatus> }
   | { kind: 'memberLog'; clusterId: string; memberName: string; lines: string[] }
+  /** Every local cluster, sent whenever one of them or a member's state changed (an exit too). */
+  | { kind: 'localClusters'; clusters: LocalClusterInfo[] }
   | { kind: 'progress'; operationId: string; doneBytes: number; totalBytes: number | null; finished: boolean };
 
 export type EventListener = (event: AdminEvent) => void;
@@ -415,14 +482,30 @@ export interface AdminApi {
   listConnections: Call<Empty, ConnectionSummary[]>;
   addConnection: Call<{ config: ConnectionConfig }, ConnectionSummary>;
   removeConnection: Call<OnConnection, null>;
-  /** Tests a configuration without saving it. */
-  testConnection: Call<{ config: ConnectionConfig }, ConnectionProbe>;
+  /** A saved connection's settings, without its secrets, for editing. */
+  getConnection: Call<OnConnection, EditableConnection>;
+  /**
+   * Replaces a saved connection's settings; `keepPassword` / `keepClientKey` keep the saved secret
+   * when the new config leaves it out. The connection's client is made again with the new settings.
+   */
+  updateConnection: Call<OnConnection & { config: ConnectionConfig; keepPassword: boolean; keepClientKey: boolean }, ConnectionSummary>;
+  /**
+   * Tests a configuration without saving it. `secretsFrom`: a saved connection whose password and
+   * client key fill those the config leaves out (testing an edit that keeps them).
+   */
+  testConnection: Call<{ config: ConnectionConfig; secretsFrom?: string }, ConnectionProbe>;
   /** Whether this host can remember passwords, and if not why (the connection form's checkbox). */
   connectionCapabilities: Call<Empty, ConnectionCapabilities>;
 
   // cluster members (any connection)
   clusterStatus: Call<OnConnection, ClusterStatus>;
   moveLeader: Call<OnConnection & { targetMemberId: DecimalId }, null>;
+  /** The status ticks and term changes the service recorded for the connection (the charts keep history across page visits). */
+  clusterHistory: Call<OnConnection, ClusterHistory>;
+  /** Adds a member through the Cluster API (any cluster); its process is the operator's to start. */
+  addMember: Call<OnConnection & { peerUrls: string[]; isLearner: boolean }, { memberId: DecimalId; initialCluster: string }>;
+  removeMember: Call<OnConnection & { memberId: DecimalId }, null>;
+  promoteMember: Call<OnConnection & { memberId: DecimalId }, null>;
 
   // local clusters (launched by the console)
   listLocalClusters: Call<Empty, LocalClusterInfo[]>;
@@ -438,6 +521,12 @@ export interface AdminApi {
 
   // keys
   listKeys: Call<OnConnection & { prefix: string; cursor: string | null; limit: number }, KeyPage>;
+  /**
+   * The folders and keys directly under `prefix`, read from the server by skip-scan: one keys-only
+   * range with limit 1 per entry, jumping past each folder's keys, so a level of 10 folders over
+   * 100,000 keys costs 10 reads. At most `limit` entries per call.
+   */
+  listFolder: Call<OnConnection & { prefix: string; cursor: string | null; limit: number }, FolderPage>;
   getKey: Call<OnConnection & { key: string; revision?: number }, KeyDetail>;
   keyHistory: Call<OnConnection & { key: string; limit: number }, KeyHistory>;
   putKey: Call<OnConnection & { key: string; value: Base64; leaseId?: DecimalId }, { revision: number }>;
@@ -445,7 +534,12 @@ export interface AdminApi {
   /** Refuses an empty prefix: deleting a whole keyspace is not one click. */
   deletePrefix: Call<OnConnection & { prefix: string }, { deleted: number; revision: number }>;
   exportKeys: Call<OnConnection & { prefix: string }, KeyExport>;
-  importKeys: Call<OnConnection & { document: KeyExport; overwrite: boolean }, { written: number; skipped: number }>;
+  /**
+   * Writes a document's keys. By default in batches, one revision per batch (not atomic: a failure
+   * midway leaves the earlier batches written). `atomic`: every key in one transaction at one
+   * revision, refused when the document exceeds etcd's transaction limits (128 operations, 1.5 MiB).
+   */
+  importKeys: Call<OnConnection & { document: KeyExport; overwrite: boolean; atomic?: boolean }, ImportResult>;
 
   // watches
   startWatch: Call<WatchRequest, WatchInfo>;

@@ -3,7 +3,7 @@
 // while it reads status.
 import type { EtcdClient } from '../client/etcdClient.js';
 import type { MemberStatus as ClientMemberStatus } from '../client/maintenanceClient.js';
-import type { ClusterStatus, MemberStatus, TermSample } from './api.js';
+import type { ClusterHistory, ClusterStatus, MemberStatus, StatusSample, TermSample } from './api.js';
 import type { EventHub } from './eventHub.js';
 import { AdminFailure, attempt } from './result.js';
 import { translateClientError } from './clientErrors.js';
@@ -14,6 +14,8 @@ export const memberStatusTimeoutMs = 2_000;
 export const statusTickMs = 2_000;
 /** Term samples kept per connection. */
 export const termSamplesMax = 1_000;
+/** Status ticks kept per connection for the charts (10 minutes at one tick every 2 s). */
+export const statusSamplesMax = 300;
 
 function memberStatus(
   member: { id: string; name: string; peerUrls: string[]; clientUrls: string[]; isLearner: boolean },
@@ -50,6 +52,8 @@ function memberStatus(
 
 export class ClusterService {
   private readonly timelines = new Map<string, TermSample[]>();
+  /** Per connection, the last statusSamplesMax status ticks, oldest first (a ring: the oldest is dropped). */
+  private readonly samples = new Map<string, StatusSample[]>();
 
   constructor(
     private readonly hub: EventHub,
@@ -102,11 +106,24 @@ export class ClusterService {
     return [...(this.timelines.get(connectionId) ?? [])];
   }
 
+  /** The status ticks and term changes recorded for the connection, oldest first. */
+  history(connectionId: string): ClusterHistory {
+    this.clientFor(connectionId);
+    return { samples: [...(this.samples.get(connectionId) ?? [])], terms: this.timeline(connectionId) };
+  }
+
   forget(connectionId: string): void {
     this.timelines.delete(connectionId);
+    this.samples.delete(connectionId);
   }
 
   private record(status: ClusterStatus): void {
+    const ticks = this.samples.get(status.connectionId) ?? [];
+    if ((ticks.at(-1)?.takenAtMs ?? -1) < status.takenAtMs) {
+      ticks.push({ takenAtMs: status.takenAtMs, revision: status.revision, applied: Object.fromEntries(status.members.map((member) => [member.name || member.id, member.raftAppliedIndex])) });
+      if (ticks.length > statusSamplesMax) ticks.shift();
+      this.samples.set(status.connectionId, ticks);
+    }
     const terms = status.members.map((member) => member.term ?? 0);
     const term = Math.max(0, ...terms);
     const samples = this.timelines.get(status.connectionId) ?? [];

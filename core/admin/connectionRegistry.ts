@@ -7,7 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { EtcdClient } from '../client/etcdClient.js';
 import type { EtcdClientOptions } from '../client/etcdClient.js';
-import type { ConnectionConfig, ConnectionProbe, ConnectionSummary } from './api.js';
+import type { ConnectionConfig, ConnectionProbe, ConnectionSummary, EditableConnection } from './api.js';
 import { AdminFailure } from './result.js';
 import type { SecretFile } from './secretFile.js';
 
@@ -128,6 +128,58 @@ export class ConnectionRegistry {
     return named ? named.id : (await this.add(config)).id;
   }
 
+  /** `config` with the password and client key it leaves out taken from the saved connection. */
+  withSecretsOf(connectionId: string, config: ConnectionConfig): ConnectionConfig {
+    const saved = this.entry(connectionId).config;
+    const next: ConnectionConfig = { ...config };
+    if (next.password === undefined && next.username !== undefined && saved.password !== undefined) next.password = saved.password;
+    if (next.tls && next.tls.keyPem === undefined && saved.tls?.keyPem !== undefined) next.tls = { ...next.tls, keyPem: saved.tls.keyPem };
+    return next;
+  }
+
+  /** A connection's settings without its secrets (the edit form's starting point). */
+  editable(connectionId: string): EditableConnection {
+    const { config } = this.entry(connectionId);
+    const { password: _password, rememberPassword: _remember, ...kept } = config;
+    const shown: ConnectionConfig = { ...kept };
+    if (config.tls) {
+      const { keyPem: _keyPem, ...tls } = config.tls;
+      shown.tls = tls;
+    }
+    return { config: shown, hasPassword: config.password !== undefined, hasClientKey: config.tls?.keyPem !== undefined };
+  }
+
+  /** Replaces a connection's settings, keeping its saved secrets where asked; its client is made again. */
+  async update(connectionId: string, config: ConnectionConfig, keep: { password: boolean; clientKey: boolean }): Promise<ConnectionSummary> {
+    const entry = this.entry(connectionId);
+    if ([...this.entries.values()].some((other) => other !== entry && other.config.name === config.name)) {
+      throw new AdminFailure('already_exists', `A connection named "${config.name}" already exists.`);
+    }
+    const previous = entry.config;
+    let next: ConnectionConfig = { ...config };
+    if (next.password === undefined && keep.password && previous.password !== undefined && next.username !== undefined) next.password = previous.password;
+    if (next.tls && next.tls.keyPem === undefined && keep.clientKey && previous.tls?.keyPem !== undefined) next = { ...next, tls: { ...next.tls, keyPem: previous.tls.keyPem } };
+    entry.config = next;
+    entry.client?.close();
+    entry.client = null;
+    await this.save();
+    if (next.password === undefined) await this.secrets?.set(connectionId, null);
+    else if (config.password !== undefined) await this.secrets?.set(connectionId, config.rememberPassword ? config.password : null);
+    return summary(entry, this.secrets);
+  }
+
+  /**
+   * Points a saved connection at other endpoints (a local cluster that gained or lost a member);
+   * its client is closed and made again on next use.
+   */
+  async setEndpoints(connectionId: string, endpoints: string[]): Promise<void> {
+    const entry = this.entry(connectionId);
+    entry.config = { ...entry.config, endpoints: [...endpoints] };
+    entry.client?.close();
+    entry.client = null;
+    await this.save();
+  }
+
   async remove(connectionId: string): Promise<void> {
     const entry = this.entry(connectionId);
     entry.client?.close();
@@ -146,6 +198,11 @@ export class ConnectionRegistry {
   /** The TLS settings of a saved connection (for calls outside the etcd client). */
   tls(connectionId: string): ConnectionConfig['tls'] {
     return this.entry(connectionId).config.tls;
+  }
+
+  /** The TLS settings of a connection, or null when it has none or no longer exists. */
+  tlsOrNull(connectionId: string): ConnectionConfig['tls'] | null {
+    return this.entries.get(connectionId)?.config.tls ?? null;
   }
 
   close(): void {

@@ -24,6 +24,8 @@ export function topicKey(topic: EventTopic): string {
       return `clusterStatus:${topic.connectionId}`;
     case 'memberLog':
       return `memberLog:${topic.clusterId}:${topic.memberName}`;
+    case 'localClusters':
+      return 'localClusters';
     case 'progress':
       return `progress:${topic.operationId}`;
   }
@@ -38,6 +40,8 @@ function eventKey(event: AdminEvent): string {
       return `clusterStatus:${event.connectionId}`;
     case 'memberLog':
       return `memberLog:${event.clusterId}:${event.memberName}`;
+    case 'localClusters':
+      return 'localClusters';
     case 'progress':
       return `progress:${event.operationId}`;
   }

@@ -6,7 +6,7 @@ import { prefixEnd } from '../client/bytes.js';
 import type { EtcdClient } from '../client/etcdClient.js';
 import type { KeyValue } from '../client/keyValue.js';
 import { assert } from '../raft/assert.js';
-import type { KeyDetail, KeyExport, KeyHistory, KeyPage, KeySummary, KeyVersion } from './api.js';
+import type { FolderPage, ImportResult, KeyDetail, KeyExport, KeyHistory, KeyPage, KeySummary, KeyVersion } from './api.js';
 import { AdminFailure } from './result.js';
 
 /** Keys fetched per range request while exporting. */
@@ -15,6 +15,11 @@ export const exportPageSize = 500;
 export const exportKeysMax = 10_000;
 /** Keys written per transaction while importing. */
 export const importBatchSize = 64;
+/** etcd's default limits on one transaction (--max-txn-ops, --max-request-bytes), which an atomic import must fit. */
+export const txnOpsMax = 128;
+export const requestBytesMax = 1.5 * 1024 * 1024;
+/** Bytes counted per operation beyond its key and value (protobuf framing), for the size estimate. */
+const operationOverheadBytes = 16;
 
 function summary(kv: KeyValue): KeySummary {
   return { key: kv.keyString, version: kv.version, createRevision: kv.createRevision, modRevision: kv.modRevision, lease: kv.lease };
@@ -41,6 +46,46 @@ export async function listKeys(client: EtcdClient, prefix: string, cursor: strin
     remaining: result.count,
     revision: result.header.revision,
   };
+}
+
+/** The folder a key falls in directly under `prefix` (its name up to and including the next `/`), or null for a key at this level. */
+function folderName(key: string, prefix: string): string | null {
+  const rest = key.slice(prefix.length);
+  const slash = rest.indexOf('/', rest.startsWith('/') ? 1 : 0);
+  return slash === -1 ? null : rest.slice(0, slash + 1);
+}
+
+/**
+ * The entries directly under `prefix` by skip-scan: each step reads the first key at or after the
+ * cursor (keys only, limit 1, at one revision); a key inside a sub-folder records the folder and
+ * jumps past all its keys (the folder prefix's end), a key at this level is recorded and stepped
+ * over. Costs one read per entry, whatever the folders hold.
+ */
+export async function listFolder(client: EtcdClient, prefix: string, cursor: string | null, limit: number): Promise<FolderPage> {
+  if (cursor !== null && !cursor.startsWith(prefix)) {
+    throw new AdminFailure('invalid_argument', 'The cursor does not belong to this folder; list the folder again.');
+  }
+  const end = prefix === '' ? Buffer.from([0]) : prefixEnd(prefix);
+  let start: Buffer = Buffer.from(cursor ?? (prefix === '' ? '\0' : prefix));
+  let revision: number | undefined;
+  const page: FolderPage = { folders: [], keys: [], nextCursor: null, revision: 0 };
+  for (let entries = 0; entries < limit; entries++) {
+    const result = await client.kv.get(start, { rangeEnd: end, limit: 1, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key', ...(revision === undefined ? {} : { revision }) });
+    revision ??= result.header.revision;
+    const kv = result.kvs[0];
+    if (!kv) return { ...page, revision };
+    const name = folderName(kv.keyString, prefix);
+    if (name === null) {
+      page.keys.push(summary(kv));
+      start = Buffer.concat([kv.key, Buffer.from([0])]);
+    } else {
+      page.folders.push({ name, prefix: prefix + name });
+      start = prefixEnd(prefix + name);
+    }
+  }
+  // The next entry, if any, starts the next page.
+  const next = await client.kv.get(start, { rangeEnd: end, limit: 1, keysOnly: true, countOnly: false, ...(revision === undefined ? {} : { revision }) });
+  return { ...page, revision: revision ?? 0, nextCursor: next.kvs.length > 0 ? start.toString('utf8') : null };
 }
 
 /** The key's value and metadata, now or at `revision`. */
@@ -123,19 +168,29 @@ export async function exportKeys(client: EtcdClient, prefix: string): Promise<Ke
   return { format: 'rafter-keys/1', prefix, revision: revision ?? 0, keys };
 }
 
-/** Writes an export document's keys; without `overwrite`, existing keys are kept and counted as skipped. */
-export async function importKeys(client: EtcdClient, document: KeyExport, overwrite: boolean) {
+function refuseRepeatedKeys(document: KeyExport): void {
   const keys = new Set(document.keys.map((entry) => entry.key));
   if (keys.size !== document.keys.length) {
     throw new AdminFailure('invalid_argument', 'The document lists a key more than once; each key may appear once.');
   }
+}
+
+/**
+ * Writes an export document's keys in batches, one revision per batch: not atomic, a failure
+ * midway leaves the batches before it written. Without `overwrite`, existing keys are kept and
+ * counted as skipped (one transaction per key, each comparing its create revision).
+ */
+export async function importKeys(client: EtcdClient, document: KeyExport, overwrite: boolean): Promise<ImportResult> {
+  refuseRepeatedKeys(document);
   let written = 0;
   let skipped = 0;
+  let transactions = 0;
   for (let start = 0; start < document.keys.length; start += overwrite ? importBatchSize : 1) {
     if (overwrite) {
       const batch = document.keys.slice(start, start + importBatchSize);
       await client.kv.txn().then(...batch.map((entry) => Op.put(entry.key, Buffer.from(entry.value, 'base64')))).commit();
       written += batch.length;
+      transactions++;
       continue;
     }
     const entry = document.keys[start]!;
@@ -144,8 +199,38 @@ export async function importKeys(client: EtcdClient, document: KeyExport, overwr
       .if(Compare.createRevision(entry.key, '=', 0))
       .then(Op.put(entry.key, Buffer.from(entry.value, 'base64')))
       .commit();
+    transactions++;
     if (result.succeeded) written++;
     else skipped++;
   }
-  return { written, skipped };
+  return { written, skipped, revision: null, transactions };
+}
+
+/**
+ * Writes every key of the document in one transaction, at one revision, or nothing. Refuses a
+ * document beyond etcd's default transaction limits. Without `overwrite`, keys that exist are
+ * skipped: the transaction writes the others only if none of them appeared meanwhile.
+ */
+export async function importKeysAtomically(client: EtcdClient, document: KeyExport, overwrite: boolean): Promise<ImportResult> {
+  refuseRepeatedKeys(document);
+  const bytes = document.keys.reduce((sum, entry) => sum + Buffer.byteLength(entry.key) * (overwrite ? 1 : 2) + Math.ceil((entry.value.length * 3) / 4) + operationOverheadBytes, 0);
+  if (document.keys.length > txnOpsMax || bytes > requestBytesMax) {
+    throw new AdminFailure(
+      'failed_precondition',
+      `An atomic import writes every key in one transaction, which etcd limits to ${txnOpsMax} keys and 1.5 MiB; this document has ${document.keys.length} keys (about ${(bytes / 1024 / 1024).toFixed(1)} MiB). Import it in batches instead, or split it.`,
+    );
+  }
+  const existing = new Set<string>();
+  if (!overwrite) {
+    for (const entry of document.keys) if ((await client.kv.get(entry.key, { countOnly: true })).count > 0) existing.add(entry.key);
+  }
+  const writes = document.keys.filter((entry) => !existing.has(entry.key));
+  if (writes.length === 0) return { written: 0, skipped: existing.size, revision: null, transactions: 0 };
+  const txn = client.kv.txn();
+  const guarded = overwrite ? txn : txn.if(...writes.map((entry) => Compare.createRevision(entry.key, '=', 0)));
+  const result = await guarded.then(...writes.map((entry) => Op.put(entry.key, Buffer.from(entry.value, 'base64')))).commit();
+  if (!result.succeeded) {
+    throw new AdminFailure('failed_precondition', 'Some keys of the document were created by someone else during the import; nothing was written. Import again.');
+  }
+  return { written: writes.length, skipped: existing.size, revision: result.header.revision, transactions: 1 };
 }

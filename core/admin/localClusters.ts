@@ -6,10 +6,13 @@
 // of the app `restoreSaved` starts the same members on the same data again; closing the service
 // stops the members and keeps their data, and only `destroy` removes a cluster for good.
 import { randomBytes } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
-import type { LocalClusterInfo, LocalMemberAction, LocalMemberInfo } from './api.js';
+import { EtcdClient } from '../client/etcdClient.js';
+import type { LocalClusterInfo, LocalMemberAction, LocalMemberInfo, SnapshotContents } from './api.js';
+import { consoleCallTimeoutMs } from './connectionRegistry.js';
 import type { ConnectionRegistry } from './connectionRegistry.js';
 import type { EventHub } from './eventHub.js';
 import { readLocalClusters, writeLocalClusters } from './localClusterFile.js';
@@ -22,6 +25,9 @@ import { AdminFailure } from './result.js';
 /** Most local clusters at once, and most members in one. */
 export const localClustersMax = 8;
 export const localMembersMax = 7;
+/** Member lists read, and the pause between them, to learn whether a removal whose answer was lost took effect. */
+export const removalChecksMax = 20;
+export const removalCheckPauseMs = 250;
 
 export interface LocalClusterSettings {
   /**
@@ -96,6 +102,7 @@ export class LocalClusters {
       await this.destroyCluster(cluster);
       throw error;
     }
+    this.changed();
     return this.info(cluster);
   }
 
@@ -123,21 +130,32 @@ export class LocalClusters {
     const members = [...this.clusters.values()].flatMap((cluster) => cluster.members).filter((member) => !member.stoppedByUser);
     // In parallel: a member waits for its peers to elect a leader before it reports healthy.
     await Promise.all(members.map((member) => member.start().catch(() => undefined)));
+    this.changed();
     return true;
   }
 
   async destroy(clusterId: string): Promise<void> {
     await this.destroyCluster(this.cluster(clusterId));
+    this.changed();
+  }
+
+  /** Tells subscribers of `localClusters` what every cluster looks like now. */
+  changed(): void {
+    if (!this.closed) this.hub.publish({ kind: 'localClusters', clusters: this.list() });
   }
 
   async control(clusterId: string, memberName: string, action: LocalMemberAction): Promise<LocalMemberInfo> {
     const member = this.memberOf(this.cluster(clusterId), memberName);
-    if (action === 'start') await member.start();
-    if (action === 'stop') await member.stop();
-    if (action === 'kill') await member.kill();
-    if (action === 'restart') {
-      await member.stop();
-      await member.start();
+    try {
+      if (action === 'start') await member.start();
+      if (action === 'stop') await member.stop();
+      if (action === 'kill') await member.kill();
+      if (action === 'restart') {
+        await member.stop();
+        await member.start();
+      }
+    } finally {
+      this.changed();
     }
     const stoppedByUser = action === 'stop';
     if (member.stoppedByUser !== stoppedByUser && action !== 'kill') {
@@ -160,7 +178,12 @@ export class LocalClusters {
     member.memberId = added.member.id;
     cluster.members.push(member);
     await this.persist();
-    await member.start();
+    await this.connections.setEndpoints(cluster.connectionId, cluster.members.map((candidate) => candidate.spec.clientUrl));
+    try {
+      await member.start();
+    } finally {
+      this.changed();
+    }
     return member.info();
   }
 
@@ -169,11 +192,39 @@ export class LocalClusters {
     const member = this.memberOf(cluster, memberName);
     if (cluster.members.length === 1) throw new AdminFailure('failed_precondition', 'The last member cannot be removed; destroy the cluster instead.');
     if (member.memberId === null) throw new AdminFailure('failed_precondition', `${memberName} has no member id yet.`);
-    await this.connections.client(cluster.connectionId).cluster.memberRemove(member.memberId);
+    const others = cluster.members.filter((candidate) => candidate !== member);
+    await this.removeThroughOthers(others, member.memberId);
     await member.stop();
-    cluster.members = cluster.members.filter((candidate) => candidate !== member);
+    cluster.members = others;
     await this.persist();
+    await this.connections.setEndpoints(cluster.connectionId, others.map((candidate) => candidate.spec.clientUrl));
+    this.changed();
     await rm(member.spec.dataDir, { recursive: true, force: true });
+  }
+
+  /**
+   * Asks the remaining members (never the one leaving, which shuts down once it applies its own
+   * removal) to remove `memberId`. When the answer is lost (leadership moved while the change was
+   * committed), reads the member list until it tells whether the removal took effect.
+   */
+  private async removeThroughOthers(others: LocalMember[], memberId: string): Promise<void> {
+    const client = new EtcdClient({ endpoints: others.map((candidate) => candidate.spec.clientUrl), callTimeoutMs: consoleCallTimeoutMs });
+    try {
+      try {
+        await client.cluster.memberRemove(memberId);
+        return;
+      } catch (error) {
+        for (let check = 0; check < removalChecksMax; check++) {
+          const list = await client.cluster.memberList().catch(() => null);
+          if (list && !list.members.some((candidate) => candidate.id === memberId)) return;
+          if (list) throw error;
+          await delay(removalCheckPauseMs);
+        }
+        throw error;
+      }
+    } finally {
+      client.close();
+    }
   }
 
   async promoteMember(clusterId: string, memberName: string): Promise<LocalMemberInfo> {
@@ -184,6 +235,7 @@ export class LocalClusters {
     await this.connections.client(cluster.connectionId).cluster.memberPromote(member.memberId);
     member.spec.isLearner = false;
     await this.persist();
+    this.changed();
     return member.info();
   }
 
@@ -195,6 +247,7 @@ export class LocalClusters {
     const others = await Promise.all(cluster.members.filter((member) => member !== target).map((member) => this.hexId(member)));
     await this.setFaults(target, others, others);
     target.state = 'partitioned';
+    this.changed();
   }
 
   async heal(clusterId: string): Promise<void> {
@@ -207,6 +260,14 @@ export class LocalClusters {
           if (member.state === 'partitioned') member.state = 'running';
         }),
     );
+    this.changed();
+  }
+
+  /** What a snapshot file holds, read by `rafter snapshot status` in its own process (it opens the database). */
+  async snapshotContents(snapshotFile: string): Promise<SnapshotContents> {
+    const output = await runMemberCommand(this.settings.memberCommand, this.settings.memberEnv ?? {}, ['snapshot', 'status', snapshotFile, '-w', 'json']);
+    const parsed = JSON.parse(output.split('\n').at(-1) ?? '') as { hash: number; revision: number; totalKeys: number; totalSize: number };
+    return { revision: parsed.revision, totalKeys: parsed.totalKeys, databaseBytes: parsed.totalSize, hash: parsed.hash.toString(16) };
   }
 
   logs(clusterId: string, memberName: string, tailLines: number): string[] {
@@ -270,8 +331,12 @@ export class LocalClusters {
     const logsDir = this.settings.logsDir;
     const logFile = logsDir === undefined ? {} : { logFile: path.join(logsDir, `${cluster.id}-${name}.log`) };
     const spec = { name, ...urls, dataDir: path.join(cluster.dataDir, name), initialCluster, initialState, clusterToken: cluster.token, isLearner, ...logFile };
-    return new LocalMember(spec, this.settings.memberCommand, this.settings.memberEnv ?? {}, (lines) =>
-      this.hub.publish({ kind: 'memberLog', clusterId: cluster.id, memberName: name, lines }),
+    return new LocalMember(
+      spec,
+      this.settings.memberCommand,
+      this.settings.memberEnv ?? {},
+      (lines) => this.hub.publish({ kind: 'memberLog', clusterId: cluster.id, memberName: name, lines }),
+      () => this.changed(),
     );
   }
 

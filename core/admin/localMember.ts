@@ -39,6 +39,8 @@ export class LocalMember {
   memberId: string | null = null;
   /** Set when the user stopped the member and cleared when they start it: the app leaves it stopped on launch. */
   stoppedByUser = false;
+  /** How the process last ended on its own ("code 1", "SIGSEGV"); null while running or after a stop or kill. */
+  exit: string | null = null;
   readonly log: string[] = [];
   private exited: Promise<void> = Promise.resolve();
 
@@ -47,6 +49,8 @@ export class LocalMember {
     private readonly command: MemberCommand,
     private readonly env: Readonly<Record<string, string>>,
     private readonly onLines: (lines: string[]) => void,
+    /** Called when the member's state changes without a request (its process exited). */
+    private readonly onExit: () => void = () => undefined,
   ) {}
 
   info(): LocalMemberInfo {
@@ -56,6 +60,7 @@ export class LocalMember {
       clientUrl: this.spec.clientUrl,
       peerUrl: this.spec.peerUrl,
       state: this.state,
+      exit: this.state === 'exited' ? this.exit : null,
       pid: this.process?.pid ?? null,
       isLearner: this.spec.isLearner,
     };
@@ -105,16 +110,23 @@ export class LocalMember {
     const child = spawn(executable, [...prefix, ...this.flags()], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.process = child;
     this.state = 'starting';
+    this.exit = null;
     child.stdout.on('data', (chunk: Buffer) => this.record(chunk));
     child.stderr.on('data', (chunk: Buffer) => this.record(chunk));
     this.exited = new Promise((resolve) => {
       child.once('close', (code, signal) => {
+        const how = signal ?? `code ${code ?? 0}`;
+        const ownExit = this.process === child && this.state !== 'killed' && this.state !== 'stopped';
         if (this.process === child) {
           this.process = null;
-          if (this.state !== 'killed') this.state = 'stopped';
+          if (ownExit) {
+            this.state = 'exited';
+            this.exit = how;
+          }
         }
-        this.record(Buffer.from(`process exited (${signal ?? `code ${code ?? 0}`})\n`));
+        this.record(Buffer.from(`process exited (${how})\n`));
         resolve();
+        if (ownExit) this.onExit();
       });
     });
     child.once('error', (error) => this.record(Buffer.from(`cannot start: ${error.message}\n`)));

@@ -49,7 +49,7 @@ export async function snapshotStatus(filePath: string): Promise<SnapshotFileStat
   if (!path.isAbsolute(filePath)) throw new AdminFailure('invalid_argument', 'Give the snapshot file as an absolute path.');
   const info = await stat(filePath).catch(() => null);
   if (!info?.isFile()) throw new AdminFailure('not_found', `${filePath} is not a file.`);
-  if (info.size < snapshotDigestBytes) return { path: filePath, bytes: info.size, checksumValid: false };
+  if (info.size < snapshotDigestBytes) return { path: filePath, bytes: info.size, checksumValid: false, contents: null, contentsError: null };
   const digest = createHash('sha256');
   const bodyBytes = info.size - snapshotDigestBytes;
   if (bodyBytes > 0) {
@@ -57,7 +57,8 @@ export async function snapshotStatus(filePath: string): Promise<SnapshotFileStat
   }
   const trailer: Buffer[] = [];
   for await (const chunk of createReadStream(filePath, { start: bodyBytes })) trailer.push(chunk as Buffer);
-  return { path: filePath, bytes: info.size, checksumValid: digest.digest().equals(Buffer.concat(trailer)) };
+  const checksumValid = digest.digest().equals(Buffer.concat(trailer));
+  return { path: filePath, bytes: info.size, checksumValid, contents: null, contentsError: null };
 }
 
 /** Defragments each member in turn (one at a time: defragmentation blocks the member). */

@@ -11,6 +11,8 @@ export const keyLengthMax = 64 * 1024;
 export const valueBase64LengthMax = 2 * 1024 * 1024 + 4;
 /** Most keys one listing page may ask for. */
 export const keyPageLimitMax = 1_000;
+/** Most entries one folder listing returns (each costs one read). */
+export const folderEntriesMax = 500;
 /** Most versions one history request may walk. */
 export const historyLimitMax = 1_000;
 /** Most keys one import document may carry. */
@@ -41,6 +43,8 @@ const endpoint = string({
   pattern: /^(https?:\/\/)?[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}\/?$/,
   patternText: 'host:port or http(s)://host:port',
 });
+/** A member's peer URL: scheme required, as etcd's MemberAdd wants it. */
+const peerUrl = string({ minLength: 1, maxLength: 512, pattern: /^https?:\/\/[A-Za-z0-9.\-[\]:]+:[0-9]{1,5}\/?$/, patternText: 'http(s)://host:port' });
 const connectionId = id;
 const onConnection = { connectionId };
 const memberCount = literal(1, 3, 5);
@@ -67,11 +71,17 @@ export const requestValidators: RequestValidators = {
   listConnections: empty,
   addConnection: object({ config: connectionConfig }),
   removeConnection: object(onConnection),
-  testConnection: object({ config: connectionConfig }),
+  testConnection: object({ config: connectionConfig }, { secretsFrom: connectionId }),
+  getConnection: object({ connectionId }),
+  updateConnection: object({ connectionId, config: connectionConfig, keepPassword: boolean, keepClientKey: boolean }),
   connectionCapabilities: empty,
 
   clusterStatus: object(onConnection),
   moveLeader: object({ connectionId, targetMemberId: decimalId }),
+  clusterHistory: object({ connectionId }),
+  addMember: object({ connectionId, peerUrls: array(peerUrl, endpointsMax, 1), isLearner: boolean }),
+  removeMember: object({ connectionId, memberId: decimalId }),
+  promoteMember: object({ connectionId, memberId: decimalId }),
 
   listLocalClusters: empty,
   createLocalCluster: object({ name, memberCount }),
@@ -85,13 +95,14 @@ export const requestValidators: RequestValidators = {
   memberLogs: object({ clusterId: id, memberName: name, tailLines: integer(1, memberLogLinesMax) }),
 
   listKeys: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, keyPageLimitMax) }),
+  listFolder: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, folderEntriesMax) }),
   getKey: object({ connectionId, key }, { revision: integer(1, revisionMax) }),
   keyHistory: object({ connectionId, key, limit: integer(1, historyLimitMax) }),
   putKey: object({ connectionId, key, value: base64 }, { leaseId: decimalId }),
   deleteKey: object({ connectionId, key }),
   deletePrefix: object({ connectionId, prefix: key }),
   exportKeys: object({ connectionId, prefix }),
-  importKeys: object({ connectionId, document: keyExport, overwrite: boolean }),
+  importKeys: object({ connectionId, document: keyExport, overwrite: boolean }, { atomic: boolean }),
 
   startWatch: object(
     { connectionId, key, prefix: boolean, prevKv: boolean },
@@ -153,6 +164,7 @@ const topicValidators: { [K in EventTopic['kind']]: Validator<Extract<EventTopic
   watch: object({ kind: literal('watch'), watchId: id }),
   clusterStatus: object({ kind: literal('clusterStatus'), connectionId }),
   memberLog: object({ kind: literal('memberLog'), clusterId: id, memberName: name }),
+  localClusters: object({ kind: literal('localClusters') }),
   progress: object({ kind: literal('progress'), operationId: id }),
 };
 

@@ -5,6 +5,10 @@ import type { IpcContext } from './ipcContext.js';
 export const clusterMethods = [
   'clusterStatus',
   'moveLeader',
+  'clusterHistory',
+  'addMember',
+  'removeMember',
+  'promoteMember',
   'listLocalClusters',
   'createLocalCluster',
   'destroyLocalCluster',

@@ -4,6 +4,7 @@ import type { IpcContext } from './ipcContext.js';
 
 export const keysMethods = [
   'listKeys',
+  'listFolder',
   'getKey',
   'keyHistory',
   'putKey',

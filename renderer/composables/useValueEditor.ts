@@ -2,7 +2,7 @@
 // switching views without losing bytes, formatting, and whether it differs from the saved value.
 import { computed, ref, watch } from 'vue';
 import type { Ref } from 'vue';
-import { base64ToBytes, bytesToBase64, detectView, formatView, parseView, renderView } from '../valueFormat';
+import { base64ToBytes, bytesToBase64, detectView, formatView, parseView, renderView, textUnsafeReason } from '../valueFormat';
 import type { ValueView } from '../valueFormat';
 
 export interface ValueEditorOptions {
@@ -14,11 +14,14 @@ export function useValueEditor(options: ValueEditorOptions) {
   const view = ref<ValueView>('text');
   const text = ref('');
   const switchError = ref<string | null>(null);
+  /** Why the loaded value opened in HEX and text views are refused; null when text views keep its bytes. */
+  const hexOnly = ref<string | null>(null);
 
   function load(source: string | null): void {
     const bytes = source === null ? new Uint8Array() : base64ToBytes(source);
     view.value = detectView(bytes);
     text.value = renderView(bytes, view.value);
+    hexOnly.value = textUnsafeReason(bytes);
     switchError.value = null;
   }
   watch(options.source, load, { immediate: true });
@@ -29,11 +32,19 @@ export function useValueEditor(options: ValueEditorOptions) {
   const valueBase64 = computed(() => (parsed.value.ok ? bytesToBase64(parsed.value.bytes) : null));
   const dirty = computed(() => valueBase64.value !== (options.source.value ?? ''));
 
-  /** Shows the same bytes in `next`; refuses while the current text is invalid hex. */
+  /**
+   * Shows the same bytes in `next`; refuses while the current text is invalid hex, and refuses a
+   * text view for bytes it would change (not UTF-8, carriage returns): saving would alter them.
+   */
   function switchView(next: ValueView): void {
     const current = view.value === 'hex' ? parsed.value : { ok: true as const, bytes: new TextEncoder().encode(text.value) };
     if (!current.ok) {
       switchError.value = `Fix the value before switching views: ${current.message}`;
+      return;
+    }
+    const unsafe = next === 'hex' ? null : textUnsafeReason(current.bytes);
+    if (unsafe !== null) {
+      switchError.value = unsafe;
       return;
     }
     switchError.value = null;
@@ -49,5 +60,5 @@ export function useValueEditor(options: ValueEditorOptions) {
     return true;
   }
 
-  return { view, text, validationError, switchError, valueBase64, dirty, switchView, format, reset: () => load(options.source.value) };
+  return { view, text, validationError, switchError, hexOnly, valueBase64, dirty, switchView, format, reset: () => load(options.source.value) };
 }

@@ -3,14 +3,19 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { Permission, Result, RoleInfo, UserInfo } from '../contract';
 import { adminApi } from '../api';
-import { useRequestState } from './requestState';
+import { useConnectionScope } from './connectionScope';
 
 export const useAuthStore = defineStore('auth', () => {
   const enabled = ref<boolean | null>(null);
   const users = ref<UserInfo[]>([]);
   const roles = ref<RoleInfo[]>([]);
-  const list = useRequestState();
-  const action = useRequestState();
+  const scope = useConnectionScope(() => {
+    enabled.value = null;
+    users.value = [];
+    roles.value = [];
+  });
+  const list = scope.requestState();
+  const action = scope.requestState();
 
   async function load(connectionId: string): Promise<void> {
     const api = adminApi();

@@ -3,7 +3,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { KeyDetail, KeyHistory } from '../contract';
 import { adminApi } from '../api';
-import { useRequestState } from './requestState';
+import { useConnectionScope } from './connectionScope';
 
 /** Versions fetched for the history panel. */
 export const historyLimit = 50;
@@ -12,11 +12,18 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   const selectedKey = ref<string | null>(null);
   const detail = ref<KeyDetail | null>(null);
   const history = ref<KeyHistory | null>(null);
-  const read = useRequestState();
-  const write = useRequestState();
-  const historyState = useRequestState();
+  const scope = useConnectionScope(() => clear());
+  // Answers and errors belong to the connection and the key they were asked for.
+  const read = scope.requestState(() => selectedKey.value);
+  const write = scope.requestState(() => selectedKey.value);
+  const historyState = scope.requestState(() => selectedKey.value);
+
+  function forgetErrors(): void {
+    for (const state of [read, write, historyState]) state.clear();
+  }
 
   async function select(connectionId: string, key: string): Promise<void> {
+    if (selectedKey.value !== key) forgetErrors();
     selectedKey.value = key;
     detail.value = null;
     history.value = null;
@@ -25,10 +32,10 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   }
 
   function startNew(key: string): void {
+    forgetErrors();
     selectedKey.value = key;
     detail.value = null;
     history.value = null;
-    read.error.value = null;
   }
 
   async function loadHistory(connectionId: string): Promise<void> {
@@ -58,6 +65,7 @@ export const useKeyEditorStore = defineStore('keyEditor', () => {
   }
 
   function clear(): void {
+    forgetErrors();
     selectedKey.value = null;
     detail.value = null;
     history.value = null;

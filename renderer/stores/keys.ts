@@ -2,13 +2,15 @@
 // the whole keyspace), plus bulk actions on the prefix (delete, export, import).
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
-import type { KeyExport, KeySummary } from '../contract';
+import type { FolderPage, KeyExport, KeySummary } from '../contract';
 import { adminApi } from '../api';
-import { useRequestState } from './requestState';
+import { useConnectionScope } from './connectionScope';
 
 /** Keys fetched per page as the list scrolls. */
 export const keyPageSize = 200;
-/** Most keys the list holds in memory; scrolling further asks to narrow the prefix. */
+/** Folder entries (sub-folders and keys) asked for per folder page; each costs the server one read. */
+export const folderPageSize = 100;
+/** Most keys the list holds in memory; at the cap it says so and offers to continue from there. */
 export const loadedKeysMax = 50_000;
 
 export const useKeysStore = defineStore('keys', () => {
@@ -18,8 +20,28 @@ export const useKeysStore = defineStore('keys', () => {
   const remaining = ref(0);
   const revision = ref(0);
   const loaded = ref(false);
-  const page = useRequestState();
-  const bulk = useRequestState();
+  /** The folder view's entries directly under `prefix`, from the server; null until listed. */
+  const folder = shallowRef<FolderPage | null>(null);
+  /** Keys under each folder, counted on request (by folder prefix). */
+  const folderCounts = ref<Record<string, number>>({});
+  /** Where the list stopped at loadedKeysMax (the next key's cursor); null when it did not. */
+  const cappedAt = ref<string | null>(null);
+  /** The cursor the list starts from after "continue from here"; null from the prefix's start. */
+  const startedAt = ref<string | null>(null);
+  const scope = useConnectionScope(() => {
+    generation++;
+    items.value = [];
+    nextCursor.value = null;
+    remaining.value = 0;
+    revision.value = 0;
+    loaded.value = false;
+    cappedAt.value = null;
+    startedAt.value = null;
+    folder.value = null;
+    folderCounts.value = {};
+  });
+  const page = scope.requestState();
+  const bulk = scope.requestState();
   let generation = 0;
 
   async function fetchPage(connectionId: string, cursor: string | null, reset: boolean): Promise<void> {
@@ -29,7 +51,9 @@ export const useKeysStore = defineStore('keys', () => {
     );
     if (mine !== generation || !result.ok) return;
     items.value = reset ? result.value.items : [...items.value, ...result.value.items];
-    nextCursor.value = items.value.length >= loadedKeysMax ? null : result.value.nextCursor;
+    const capped = items.value.length >= loadedKeysMax && result.value.nextCursor !== null;
+    cappedAt.value = capped ? result.value.nextCursor : null;
+    nextCursor.value = capped ? null : result.value.nextCursor;
     if (reset) remaining.value = result.value.remaining;
     revision.value = result.value.revision;
     loaded.value = true;
@@ -40,8 +64,48 @@ export const useKeysStore = defineStore('keys', () => {
     prefix.value = nextPrefix;
     items.value = [];
     nextCursor.value = null;
+    remaining.value = 0;
     loaded.value = false;
+    cappedAt.value = null;
+    startedAt.value = null;
     await fetchPage(connectionId, null, true);
+  }
+
+  /** Lists the folders and keys directly under `nextPrefix` (the folder view), from the server. */
+  async function openFolder(connectionId: string, nextPrefix: string): Promise<void> {
+    prefix.value = nextPrefix;
+    folder.value = null;
+    folderCounts.value = {};
+    const mine = ++generation;
+    const result = await page.run(() => adminApi().listFolder({ connectionId, prefix: nextPrefix, cursor: null, limit: folderPageSize }));
+    if (mine === generation && result.ok) folder.value = result.value;
+  }
+
+  /** Fetches the folder view's next entries. */
+  async function moreOfFolder(connectionId: string): Promise<void> {
+    const current = folder.value;
+    if (page.loading.value || current?.nextCursor == null) return;
+    const mine = generation;
+    const result = await page.run(() => adminApi().listFolder({ connectionId, prefix: prefix.value, cursor: current.nextCursor, limit: folderPageSize }));
+    if (mine !== generation || !result.ok) return;
+    folder.value = { ...result.value, folders: [...current.folders, ...result.value.folders], keys: [...current.keys, ...result.value.keys] };
+  }
+
+  /** Counts the keys under a folder (one count-only read). */
+  async function countFolder(connectionId: string, folderPrefix: string): Promise<void> {
+    const result = await bulk.run(() => adminApi().listKeys({ connectionId, prefix: folderPrefix, cursor: null, limit: 1 }));
+    if (result.ok) folderCounts.value = { ...folderCounts.value, [folderPrefix]: result.value.remaining };
+  }
+
+  /** Drops the keys held and lists on from where the cap stopped the list. */
+  async function continueFromCap(connectionId: string): Promise<void> {
+    const from = cappedAt.value;
+    if (from === null) return;
+    items.value = [];
+    nextCursor.value = null;
+    cappedAt.value = null;
+    startedAt.value = from;
+    await fetchPage(connectionId, from, true);
   }
 
   /** Fetches the next page, unless one is in flight or this was the last. */
@@ -62,8 +126,8 @@ export const useKeysStore = defineStore('keys', () => {
     return result.ok ? result.value : null;
   }
 
-  async function importDocument(connectionId: string, document: KeyExport, overwrite: boolean) {
-    const result = await bulk.run(() => adminApi().importKeys({ connectionId, document, overwrite }));
+  async function importDocument(connectionId: string, document: KeyExport, overwrite: boolean, atomic: boolean) {
+    const result = await bulk.run(() => adminApi().importKeys({ connectionId, document, overwrite, atomic }));
     if (result.ok) await list(connectionId, prefix.value);
     return result.ok ? result.value : null;
   }
@@ -80,6 +144,14 @@ export const useKeysStore = defineStore('keys', () => {
     remaining,
     revision,
     loaded,
+    cappedAt,
+    startedAt,
+    folder,
+    folderCounts,
+    openFolder,
+    moreOfFolder,
+    countFolder,
+    continueFromCap,
     loading: page.loading,
     error: page.error,
     bulkBusy: bulk.loading,

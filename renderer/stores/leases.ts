@@ -3,16 +3,21 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { LeaseInfo } from '../contract';
 import { adminApi } from '../api';
-import { useRequestState } from './requestState';
+import { useConnectionScope } from './connectionScope';
 
 export const useLeasesStore = defineStore('leases', () => {
   const leases = ref<LeaseInfo[]>([]);
-  const list = useRequestState();
-  const action = useRequestState();
+  /** When the TTLs in `leases` were read (Date.now), so the page can count them down. */
+  const readAtMs = ref(0);
+  const scope = useConnectionScope(() => (leases.value = []));
+  const list = scope.requestState(undefined, { keepErrorWhileRunning: true });
+  const action = scope.requestState();
 
   async function load(connectionId: string): Promise<void> {
     const result = await list.run(() => adminApi().listLeases({ connectionId }));
-    if (result.ok) leases.value = result.value;
+    if (!result.ok) return;
+    leases.value = result.value;
+    readAtMs.value = Date.now();
   }
 
   async function grant(connectionId: string, ttlSeconds: number): Promise<LeaseInfo | null> {
@@ -30,11 +35,9 @@ export const useLeasesStore = defineStore('leases', () => {
 
   async function keepAlive(connectionId: string, leaseId: string): Promise<boolean> {
     const result = await action.run(() => adminApi().keepAliveLease({ connectionId, leaseId }));
-    if (result.ok) {
-      leases.value = leases.value.map((lease) => (lease.id === leaseId ? { ...lease, ttlSeconds: result.value.ttlSeconds } : lease));
-    }
+    if (result.ok) await load(connectionId);
     return result.ok;
   }
 
-  return { leases, loading: list.loading, error: list.error, acting: action.loading, actionError: action.error, load, grant, revoke, keepAlive };
+  return { leases, readAtMs, loading: list.loading, error: list.error, acting: action.loading, actionError: action.error, load, grant, revoke, keepAlive };
 });

@@ -4,8 +4,9 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { AlarmInfo, DefragmentResult, SnapshotFileStatus, SnapshotSaved } from '../contract';
 import { adminApi } from '../api';
-import { useClusterStore } from './cluster';
+import { useConnectionScope } from './connectionScope';
 import { useConnectionsStore } from './connections';
+import { useLocalClustersStore } from './localClusters';
 import { useRequestState } from './requestState';
 
 export interface SnapshotProgress {
@@ -21,9 +22,22 @@ export const useMaintenanceStore = defineStore('maintenance', () => {
   const fileStatus = ref<SnapshotFileStatus | null>(null);
   const defragResults = ref<DefragmentResult[]>([]);
   const alarms = ref<AlarmInfo[]>([]);
+  /** What the last compaction or defragmentation did, in words, until the next one starts. */
+  const actionNotice = ref<string | null>(null);
+  /** What the last restore did, in words. */
+  const restoreNotice = ref<string | null>(null);
+  const scope = useConnectionScope(() => {
+    saved.value = null;
+    progress.value = null;
+    defragResults.value = [];
+    alarms.value = [];
+    actionNotice.value = null;
+  });
+  // Snapshot files and restores are not a connection's: their state stays when it changes.
   const snapshot = useRequestState();
-  const action = useRequestState();
-  const alarmState = useRequestState();
+  const action = scope.requestState();
+  const alarmState = scope.requestState();
+  const saveState = scope.requestState();
 
   async function pickPath(purpose: 'snapshotSave' | 'snapshotOpen'): Promise<string | null> {
     const result = await action.run(() => adminApi().pickFile({ purpose }));
@@ -37,7 +51,7 @@ export const useMaintenanceStore = defineStore('maintenance', () => {
     const subscription = await adminApi().subscribe({ kind: 'progress', operationId }, (event) => {
       if (event.kind === 'progress') progress.value = { doneBytes: event.doneBytes, totalBytes: event.totalBytes };
     });
-    const result = await snapshot.run(() => adminApi().saveSnapshot({ connectionId, path, operationId }));
+    const result = await saveState.run(() => adminApi().saveSnapshot({ connectionId, path, operationId }));
     if (subscription.ok) await adminApi().unsubscribe(subscription.value.subscriptionId);
     if (result.ok) saved.value = result.value;
     else progress.value = null;
@@ -52,22 +66,34 @@ export const useMaintenanceStore = defineStore('maintenance', () => {
 
   /** Restores into a new local cluster and makes its connection the active one. */
   async function restore(path: string, clusterName: string, memberCount: 1 | 3 | 5): Promise<boolean> {
+    restoreNotice.value = null;
     const result = await snapshot.run(() => adminApi().restoreSnapshot({ path, clusterName, memberCount }));
     if (!result.ok) return false;
     const connections = useConnectionsStore();
-    await Promise.all([connections.load(), useClusterStore().loadLocal()]);
+    await Promise.all([connections.load(), useLocalClustersStore().load()]);
     connections.select(result.value.connectionId);
+    const members = result.value.members.length;
+    restoreNotice.value = `Restored ${path} into the new local cluster ${result.value.name} (${members} member${members === 1 ? '' : 's'}, running); it is now the active connection.`;
     return true;
   }
 
   async function compact(connectionId: string, revision: number, physical: boolean): Promise<boolean> {
-    return (await action.run(() => adminApi().compact({ connectionId, revision, physical }))).ok;
+    actionNotice.value = null;
+    defragResults.value = [];
+    const result = await action.run(() => adminApi().compact({ connectionId, revision, physical }));
+    if (result.ok) actionNotice.value = `Compacted: history before revision ${revision} is gone${physical ? ' and its space freed for reuse' : ''}.`;
+    return result.ok;
   }
 
   async function defragment(connectionId: string): Promise<boolean> {
+    actionNotice.value = null;
+    defragResults.value = [];
     const result = await action.run(() => adminApi().defragment({ connectionId }));
-    if (result.ok) defragResults.value = result.value;
-    return result.ok;
+    if (!result.ok) return false;
+    defragResults.value = result.value;
+    const failed = result.value.filter((member) => !member.ok).length;
+    actionNotice.value = failed === 0 ? `Defragmented all ${result.value.length} member(s).` : null;
+    return failed === 0;
   }
 
   async function loadAlarms(connectionId: string): Promise<void> {
@@ -81,6 +107,11 @@ export const useMaintenanceStore = defineStore('maintenance', () => {
     return result.ok;
   }
 
+  function dismiss(): void {
+    action.clear();
+    actionNotice.value = null;
+  }
+
   return {
     progress,
     saved,
@@ -89,6 +120,12 @@ export const useMaintenanceStore = defineStore('maintenance', () => {
     alarms,
     snapshotBusy: snapshot.loading,
     snapshotError: snapshot.error,
+    saving: saveState.loading,
+    saveError: saveState.error,
+    actionNotice,
+    restoreNotice,
+    dismiss,
+    alarmsLoading: alarmState.loading,
     acting: action.loading,
     actionError: action.error,
     alarmError: alarmState.error,

@@ -4,7 +4,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { RaftLogWindow, RaftProgress, TermSample } from '../contract';
 import { adminApi } from '../api';
-import { useRequestState } from './requestState';
+import { useConnectionScope } from './connectionScope';
 
 /** Log entries fetched per window. */
 export const logWindowSize = 100;
@@ -12,10 +12,16 @@ export const logWindowSize = 100;
 export const useRaftStore = defineStore('raft', () => {
   const timeline = ref<TermSample[]>([]);
   const logWindow = ref<RaftLogWindow | null>(null);
-  const timelineState = useRequestState();
-  const logState = useRequestState();
   const progress = ref<RaftProgress | null>(null);
-  const progressState = useRequestState();
+  const scope = useConnectionScope(() => {
+    timeline.value = [];
+    logWindow.value = null;
+    progress.value = null;
+  });
+  const polled = { keepErrorWhileRunning: true };
+  const timelineState = scope.requestState(undefined, polled);
+  const logState = scope.requestState();
+  const progressState = scope.requestState(undefined, polled);
 
   async function loadTimeline(connectionId: string): Promise<void> {
     const result = await timelineState.run(() => adminApi().raftTermTimeline({ connectionId }));
@@ -34,7 +40,7 @@ export const useRaftStore = defineStore('raft', () => {
   async function loadProgress(connectionId: string): Promise<void> {
     if (progressState.loading.value) return;
     const result = await progressState.run(() => adminApi().raftProgress({ connectionId }));
-    progress.value = result.ok ? result.value : null;
+    if (result.ok || result.error.code !== 'cancelled') progress.value = result.ok ? result.value : null;
   }
 
   return {

@@ -30,6 +30,11 @@ export const useWatchesStore = defineStore('watches', () => {
   const held = shallowRef<WatchEventRow[]>([]);
   const paused = ref(false);
   const dropped = ref(0);
+  /** Events dropped from the table by its cap (eventsKeptMax) while live: the oldest go first. */
+  const trimmed = ref(0);
+  /** Rows received since the last flush; the table takes them in one batch per frame. */
+  let pending: WatchEventRow[] = [];
+  let flushScheduled = false;
   const filters = ref<WatchFilters>({ watchId: null, type: 'all', keyContains: '' });
   const counts = ref({ put: 0, delete: 0 });
   const state = useRequestState();
@@ -53,7 +58,28 @@ export const useWatchesStore = defineStore('watches', () => {
       held.value = next.slice(-pausedEventsMax);
       return;
     }
-    events.value = [...events.value, ...rows].slice(-eventsKeptMax);
+    const next = [...events.value, ...rows];
+    trimmed.value += Math.max(0, next.length - eventsKeptMax);
+    events.value = next.length > eventsKeptMax ? next.slice(-eventsKeptMax) : next;
+  }
+
+  function flush(): void {
+    flushScheduled = false;
+    const rows = pending;
+    pending = [];
+    if (rows.length > 0) append(rows);
+  }
+
+  /**
+   * Queues rows for the table and flushes them once per animation frame, so a burst of thousands
+   * of events costs one table update per frame instead of one per message.
+   */
+  function enqueue(rows: WatchEventRow[]): void {
+    pending.push(...rows);
+    if (flushScheduled) return;
+    flushScheduled = true;
+    if (typeof requestAnimationFrame === 'function') requestAnimationFrame(flush);
+    else setTimeout(flush, 0);
   }
 
   /** Records events delivered for `watchId` (also used by the subscription listener). */
@@ -63,7 +89,7 @@ export const useWatchesStore = defineStore('watches', () => {
     for (const row of rows) counts.value[row.type]++;
     const info = watches.value.find((watch) => watch.watchId === watchId);
     if (info) info.eventCount += rows.length;
-    append(rows);
+    enqueue(rows);
   }
 
   async function load(): Promise<void> {
@@ -114,7 +140,9 @@ export const useWatchesStore = defineStore('watches', () => {
   function clear(): void {
     events.value = [];
     held.value = [];
+    pending = [];
     dropped.value = 0;
+    trimmed.value = 0;
     counts.value = { put: 0, delete: 0 };
   }
 
@@ -129,6 +157,7 @@ export const useWatchesStore = defineStore('watches', () => {
     held,
     paused,
     dropped,
+    trimmed,
     filters,
     counts,
     filtered,

@@ -62,9 +62,40 @@ describe('connections', () => {
     value(await service.removeConnection({ connectionId: saved.id }));
     expect((await service.listKeys({ connectionId: saved.id, prefix: '', cursor: null, limit: 1 })).ok).toBe(false);
   });
+
+  it('hands out a connection for editing without its secrets, and updates it keeping them when asked', async () => {
+    const config = { name: 'editable', endpoints: ['127.0.0.1:1'], username: 'u', password: 'secret', tls: { skipVerify: false, certPem: 'CERT', keyPem: 'KEY' } };
+    const saved = value(await service.addConnection({ config }));
+    const editable = value(await service.getConnection({ connectionId: saved.id }));
+    expect(editable).toEqual({ config: { name: 'editable', endpoints: ['127.0.0.1:1'], username: 'u', tls: { skipVerify: false, certPem: 'CERT' } }, hasPassword: true, hasClientKey: true });
+    const moved = { name: 'edited', endpoints: etcd.endpoints, username: 'u' };
+    expect(value(await service.updateConnection({ connectionId: saved.id, config: moved, keepPassword: true, keepClientKey: true }))).toMatchObject({ id: saved.id, name: 'edited', endpoints: etcd.endpoints, hasPassword: true, tlsEnabled: false });
+    // The connection's client is made again: it now reaches the etcd it points at.
+    expect((await service.listKeys({ connectionId: saved.id, prefix: '', cursor: null, limit: 1 })).ok).toBe(true);
+    expect(value(await service.updateConnection({ connectionId: saved.id, config: { name: 'edited', endpoints: etcd.endpoints }, keepPassword: true, keepClientKey: true })).hasPassword).toBe(false);
+    expect(await service.updateConnection({ connectionId: saved.id, config: { name: 'etcd', endpoints: etcd.endpoints }, keepPassword: false, keepClientKey: false })).toMatchObject({ ok: false, error: { code: 'already_exists' } });
+    value(await service.removeConnection({ connectionId: saved.id }));
+  });
 });
 
 describe('keys', () => {
+  it('lists a folder’s sub-folders and keys from the server by skip-scan, a page of entries at a time', async () => {
+    const client = etcd.client();
+    for (let index = 0; index < 300; index++) await client.kv.put(`/f/a/${String(index).padStart(3, '0')}`, 'x');
+    for (const key of ['/f/b/x', '/f/c', '/f/d/y/z', '/f/e', '/g/outside']) await client.kv.put(key, 'x');
+    const whole = value(await service.listFolder({ connectionId, prefix: '/f/', cursor: null, limit: 100 }));
+    expect(whole.folders).toEqual([{ name: 'a/', prefix: '/f/a/' }, { name: 'b/', prefix: '/f/b/' }, { name: 'd/', prefix: '/f/d/' }]);
+    expect(whole.keys.map((item) => item.key)).toEqual(['/f/c', '/f/e']);
+    expect(whole.nextCursor).toBeNull();
+    const first = value(await service.listFolder({ connectionId, prefix: '/f/', cursor: null, limit: 2 }));
+    expect(first.folders.map((folder) => folder.name)).toEqual(['a/', 'b/']);
+    expect(first.nextCursor).not.toBeNull();
+    const second = value(await service.listFolder({ connectionId, prefix: '/f/', cursor: first.nextCursor, limit: 2 }));
+    expect([...second.keys.map((item) => item.key), ...second.folders.map((folder) => folder.prefix)]).toEqual(['/f/c', '/f/d/']);
+    const root = value(await service.listFolder({ connectionId, prefix: '', cursor: null, limit: 100 }));
+    expect(root.folders.map((folder) => folder.name)).toEqual(expect.arrayContaining(['/f/', '/g/']));
+  });
+
   it('pages through a prefix with a cursor, in key order, without loading everything', async () => {
     for (let index = 0; index < 25; index++) value(await service.putKey({ connectionId, key: `/page/${String(index).padStart(2, '0')}`, value: b64(`v${index}`) }));
     value(await service.putKey({ connectionId, key: '/pagez', value: b64('outside') }));
@@ -130,11 +161,30 @@ describe('keys', () => {
     expect(document.keys.map((entry) => entry.key)).toEqual(['/exp/a', '/exp/b']);
     value(await service.putKey({ connectionId, key: '/exp/a', value: b64('changed') }));
     value(await service.deleteKey({ connectionId, key: '/exp/b' }));
-    expect(value(await service.importKeys({ connectionId, document, overwrite: false }))).toEqual({ written: 1, skipped: 1 });
+    expect(value(await service.importKeys({ connectionId, document, overwrite: false }))).toEqual({ written: 1, skipped: 1, revision: null, transactions: 2 });
     expect(text(value(await service.getKey({ connectionId, key: '/exp/a' })).value)).toBe('changed');
     expect(Buffer.from(value(await service.getKey({ connectionId, key: '/exp/b' })).value, 'base64')).toEqual(Buffer.from([0, 255, 1]));
-    expect(value(await service.importKeys({ connectionId, document, overwrite: true }))).toEqual({ written: 2, skipped: 0 });
+    expect(value(await service.importKeys({ connectionId, document, overwrite: true }))).toEqual({ written: 2, skipped: 0, revision: null, transactions: 1 });
     expect(text(value(await service.getKey({ connectionId, key: '/exp/a' })).value)).toBe('A');
+  });
+
+  it('imports atomically in one transaction at one revision, and refuses a document beyond etcd’s transaction limits', async () => {
+    const keys = Array.from({ length: 5 }, (_, index) => ({ key: `/atomic/k${index}`, value: b64(`v${index}`) }));
+    value(await service.putKey({ connectionId, key: '/atomic/k0', value: b64('kept') }));
+    const document = { format: 'rafter-keys/1' as const, prefix: '/atomic/', revision: 1, keys };
+    const result = value(await service.importKeys({ connectionId, document, overwrite: false, atomic: true }));
+    expect(result).toMatchObject({ written: 4, skipped: 1, transactions: 1 });
+    const written = await Promise.all(keys.map(async ({ key }) => value(await service.getKey({ connectionId, key }))));
+    expect(written.map((detail) => text(detail.value))).toEqual(['kept', 'v1', 'v2', 'v3', 'v4']);
+    expect(new Set(written.slice(1).map((detail) => detail.modRevision))).toEqual(new Set([result.revision]));
+
+    const many = { ...document, keys: Array.from({ length: 129 }, (_, index) => ({ key: `/atomic/many/${index}`, value: b64('x') })) };
+    const refused = await service.importKeys({ connectionId, document: many, overwrite: true, atomic: true });
+    expect(refused).toMatchObject({ ok: false, error: { code: 'failed_precondition' } });
+    expect(refused.ok ? '' : refused.error.message).toContain('128 keys and 1.5 MiB');
+    expect(value(await service.listKeys({ connectionId, prefix: '/atomic/many/', cursor: null, limit: 10 })).items).toEqual([]);
+    // 128 keys fit, as etcd allows (its --max-txn-ops default).
+    value(await service.importKeys({ connectionId, document: { ...many, keys: many.keys.slice(0, 128) }, overwrite: true, atomic: true }));
   });
 });
 
@@ -189,7 +239,7 @@ describe('snapshots and maintenance', () => {
     value(await service.unsubscribe(subscription.subscriptionId));
     expect(saved.bytes).toBeGreaterThan(0);
     expect(progress.at(-1)).toMatchObject({ kind: 'progress', operationId: 'op1', doneBytes: saved.bytes, finished: true });
-    expect(value(await service.snapshotStatus({ path: target }))).toEqual({ path: target, bytes: saved.bytes, checksumValid: true });
+    expect(value(await service.snapshotStatus({ path: target }))).toEqual({ path: target, bytes: saved.bytes, checksumValid: true, contents: null, contentsError: expect.stringContaining('member command') as string });
     const again = await service.saveSnapshot({ connectionId, path: target, operationId: 'op2' });
     expect(again).toMatchObject({ ok: false, error: { code: 'already_exists' } });
     const damaged = path.join(tempDir, 'damaged.db');
@@ -215,6 +265,12 @@ describe('snapshots and maintenance', () => {
     expect(status.leaderId).toBe(member.id);
     const timeline = value(await service.raftTermTimeline({ connectionId }));
     expect(timeline.at(-1)).toMatchObject({ term: member.term, leaderId: member.id });
+    // Each status read is kept for the charts, with the member's applied index by name.
+    const again = value(await service.clusterStatus({ connectionId }));
+    const history = value(await service.clusterHistory({ connectionId }));
+    expect(history.samples.slice(-2).map((sample) => sample.takenAtMs)).toEqual([status.takenAtMs, again.takenAtMs]);
+    expect(history.samples.at(-1)).toEqual({ takenAtMs: again.takenAtMs, revision: again.revision, applied: { m1: again.members[0]!.raftAppliedIndex } });
+    expect(history.terms.at(-1)).toMatchObject({ term: member.term, leaderId: member.id });
     expect(await service.raftLogWindow({ connectionId, memberId: member.id, fromIndex: null, limit: 10 })).toMatchObject({
       ok: false,
       error: { code: 'unavailable' },

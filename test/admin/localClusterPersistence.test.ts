@@ -138,7 +138,8 @@ describe('local clusters across restarts', () => {
       await delay(100);
       states = value(await service.listLocalClusters({}))[0]!.members.map((member) => member.state);
     }
-    expect(states).toEqual(['killed', 'stopped', 'running']);
+    expect(states).toEqual(['killed', 'exited', 'running']);
+    expect(value(await service.listLocalClusters({}))[0]!.members[1]!.exit).toBe('SIGKILL');
     await service.close();
     const saved = JSON.parse(await readFile(path.join(dataDir, 'clusters', localClusterFileName), 'utf8')) as { clusters: { members: { stoppedByUser?: boolean }[] }[] };
     expect(saved.clusters[0]!.members.map((member) => member.stoppedByUser)).toEqual([false, false, false]);

@@ -105,10 +105,11 @@ describe('a leader killed from the Cluster page', () => {
     expect(Number(((await raftRow.locator('td').nth(2).textContent()) ?? '').trim())).toBeGreaterThan(oldTerm);
     // The timeline holds the term before the kill and a later term led by the new leader.
     const chartLabels = async (): Promise<string[]> => page.locator('[data-test=term-chart] circle title').allTextContents();
-    await expect.poll(chartLabels, { timeout: uiTimeoutMs }).toContainEqual(expect.stringMatching(new RegExp(`^term ${oldTerm}, leader \\d+$`)));
+    // Leaders are named as the member table names them, with etcdctl's hex id.
+    await expect.poll(chartLabels, { timeout: uiTimeoutMs }).toContainEqual(expect.stringMatching(new RegExp(`^term ${oldTerm}, leader ${oldLeader} \\([0-9a-f]+\\)$`)));
     const later = (await chartLabels())
-      .map((label) => /^term (\d+), leader (\S+)$/.exec(label))
-      .filter((match) => match !== null && Number(match[1]) > oldTerm && match[2] === newLeaderId);
+      .map((label) => /^term (\d+), leader (\S+) \(([0-9a-f]+)\)$/.exec(label))
+      .filter((match) => match !== null && Number(match[1]) > oldTerm && match[2] === newLeader && match[3] === BigInt(newLeaderId!).toString(16));
     expect(later.length).toBeGreaterThanOrEqual(1);
     await screenshot(page, 'failover-raft');
     expect(console_.pageErrors).toEqual([]);
@@ -134,9 +135,15 @@ describe('a snapshot saved and restored from the Snapshots page', () => {
     await page.locator('[data-test=snapshot-saved]').getByText(file).waitFor({ timeout: 30_000 });
 
     await page.locator('[data-test=snapshot-open-path] input').fill(file);
+    // The check reads what the file holds: the revision of the last put, every key, the database size.
+    await page.getByRole('button', { name: 'Check', exact: true }).click();
+    const contents = page.locator('[data-test=snapshot-contents]');
+    await contents.getByText(`revision ${seeded.length + 1} · ${seeded.length} key(s)`).waitFor();
+    expect(await contents.textContent()).toMatch(/database \d+(\.\d+)? (KiB|MiB) · hash [0-9a-f]+/);
     await page.locator('[data-test=restore-name] input').fill('restored');
     await page.locator('[data-test=restore-snapshot]').click();
     await page.locator('[data-test=active-connection]').getByText('local: restored', { exact: true }).waitFor({ timeout: 45_000 });
+    await page.locator('[data-test=restore-notice]').getByText(`into the new local cluster restored (1 member, running)`).waitFor();
 
     await openPage(page, 'Keys');
     await page.locator('[data-test=keys-footer]').getByText(`${seeded.length.toLocaleString('en-US')} of ${seeded.length.toLocaleString('en-US')} key(s) loaded`).waitFor();
@@ -235,6 +242,24 @@ describe('100,000 keys in the Keys page', () => {
       await expect.poll(fetchedKeys, { timeout: uiTimeoutMs }).toBe(pagesLoaded * keyPageSize + 10);
       expect(fetched.every((answer) => answer.limit <= keyPageSize)).toBe(true);
       await screenshot(page, 'bulk-keys-search');
+
+      // The folder view lists the root's folders from the server (not from loaded keys): /bulk/
+      // with its 100,000 keys beside a few small folders, and counts a folder on request.
+      const extra = new EtcdClient({ endpoints: bulk.clientUrls });
+      try {
+        for (const key of ['/config/app', '/config/db', '/locks/a', '/registry/pods/p1', '/readme']) await extra.kv.put(key, 'x');
+      } finally {
+        extra.close();
+      }
+      await page.locator('[data-test=prefix-input] input').fill('');
+      await page.locator('[data-test=apply-prefix]').click();
+      await page.locator('[data-test=mode-tree]').click();
+      await page.locator('[data-test=folder-footer]').getByText('4 folder(s) and 1 key(s) directly under “(root)”').waitFor();
+      const folderNames = (await page.locator('[data-test=key-folder] span:first-child').allTextContents()).map((name) => name.replace('📁', '').trim());
+      expect(folderNames).toEqual(['/bulk/', '/config/', '/locks/', '/registry/']);
+      await page.locator('[data-test=key-folder]').filter({ hasText: '/bulk/' }).locator('[data-test=count-folder]').click();
+      await page.locator('[data-test=key-folder]').filter({ hasText: '/bulk/' }).getByText(`${bulkKeyCount.toLocaleString('en-US')} keys`).waitFor();
+      await screenshot(page, 'folders');
     } finally {
       page.off('response', listener);
     }

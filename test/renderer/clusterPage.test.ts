@@ -89,6 +89,19 @@ describe('Cluster page', () => {
     expect(page.get('[data-test=member-m3]').text()).toContain('follower');
   });
 
+  it('draws the write rate from the service’s recorded ticks at once, before any new tick', async () => {
+    const fake = new FakeAdminApi();
+    fake.status = status('101');
+    fake.history = [
+      { takenAtMs: 0, revision: 1, applied: { m1: 1 } },
+      { takenAtMs: 500, revision: 6, applied: { m1: 6 } },
+    ];
+    const page = await open(fake);
+    expect(fake.callsTo('clusterHistory')).toEqual([{ connectionId: 'c1' }]);
+    expect(page.get('[data-test=write-rate]').text()).not.toContain('appears after two status ticks');
+    expect(page.find('[data-test=write-rate] svg').exists()).toBe(true);
+  });
+
   it('asks to move leadership to the chosen follower', async () => {
     const fake = new FakeAdminApi();
     fake.status = status('101');

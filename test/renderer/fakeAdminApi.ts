@@ -10,10 +10,15 @@ import type {
   EventListener,
   EventTopic,
   KeyDetail,
+  LeaseInfo,
   Preferences,
   RaftProgress,
   Result,
+  StatusSample,
+  TermSample,
 } from '../../renderer/contract';
+
+import { keyLevel } from '../../renderer/keyTree';
 
 export interface FakeCall {
   method: string;
@@ -41,6 +46,12 @@ export class FakeAdminApi {
   readonly keys = new Map<string, StoredKey>();
   revision = 1;
   status: ClusterStatus | null = null;
+  /** The status ticks clusterHistory answers with. */
+  history: StatusSample[] = [];
+  /** What listLeases answers. */
+  leases: LeaseInfo[] = [];
+  /** What raftTermTimeline answers. */
+  timeline: TermSample[] = [];
   /** What raftProgress answers; null answers `unavailable` as real etcd does. */
   progress: RaftProgress | null = null;
   /** The preferences the host keeps; savePreferences changes them. */
@@ -63,6 +74,12 @@ export class FakeAdminApi {
     });
   }
 
+  /** Stores a key whose value is given as base64 (any bytes). */
+  putBase64(key: string, value: string): void {
+    this.put(key, '');
+    this.keys.get(key)!.value = value;
+  }
+
   /** Calls made to `method`, in order. */
   callsTo(method: AdminMethodName | 'subscribe' | 'unsubscribe'): unknown[] {
     return this.calls.filter((call) => call.method === method).map((call) => call.request);
@@ -78,8 +95,14 @@ export class FakeAdminApi {
     }
   }
 
+  private sorted: { size: number; revision: number; keys: string[] } | null = null;
+
+  /** The keys in order, sorted again only after a change (the cap test lists 50,000 keys page by page). */
   private sortedKeys(): string[] {
-    return [...this.keys.keys()].sort();
+    if (this.sorted?.size !== this.keys.size || this.sorted.revision !== this.revision) {
+      this.sorted = { size: this.keys.size, revision: this.revision, keys: [...this.keys.keys()].sort() };
+    }
+    return this.sorted.keys;
   }
 
   private detail(key: string): KeyDetail | null {
@@ -109,6 +132,13 @@ export class FakeAdminApi {
           revision: this.revision,
         });
       },
+      listFolder: ({ prefix }) => {
+        const level = keyLevel(
+          this.sortedKeys().filter((key) => key.startsWith(prefix)).map((key) => ({ key, version: 1, createRevision: 1, modRevision: 1, lease: '0' })),
+          prefix,
+        );
+        return ok({ folders: level.folders.map(({ name, prefix: folderPrefix }) => ({ name, prefix: folderPrefix })), keys: level.keys, nextCursor: null, revision: this.revision });
+      },
       getKey: ({ key }) => {
         const detail = this.detail(key);
         return detail ? ok(detail) : Promise.resolve({ ok: false, error: { code: 'not_found', message: `The key "${key}" does not exist.` } });
@@ -122,11 +152,17 @@ export class FakeAdminApi {
         this.revision++;
         return ok({ deleted, revision: this.revision });
       },
+      importKeys: ({ document, atomic }) => {
+        for (const entry of document.keys) this.putBase64(entry.key, entry.value);
+        return ok({ written: document.keys.length, skipped: 0, revision: atomic ? this.revision : null, transactions: atomic ? 1 : document.keys.length });
+      },
       keyHistory: ({ key }) => ok({ key, versions: [], truncatedByCompaction: false, truncatedByLimit: false }),
       clusterStatus: () =>
         this.status ? ok(this.status) : Promise.resolve({ ok: false, error: { code: 'connection_failed', message: 'No cluster.' } }),
       moveLeader: () => ok(null),
-      raftTermTimeline: () => ok([]),
+      listLeases: () => ok(this.leases.map((lease) => ({ ...lease }))),
+      clusterHistory: () => ok({ samples: [...this.history], terms: [] }),
+      raftTermTimeline: () => ok([...this.timeline]),
       raftProgress: () =>
         this.progress
           ? ok(this.progress)

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { VueWrapper } from '@vue/test-utils';
 import KeysPage from '../../renderer/components/keys/KeysPage.vue';
 import { useConnectionsStore } from '../../renderer/stores/connections';
-import { keyPageSize } from '../../renderer/stores/keys';
+import { keyPageSize, loadedKeysMax, useKeysStore } from '../../renderer/stores/keys';
 import { FakeAdminApi } from './fakeAdminApi';
 import { mountWithProviders, settle } from './mountWithProviders';
 
@@ -77,7 +77,7 @@ describe('Keys page paging', () => {
     expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('/other/x')]);
   });
 
-  it('groups keys into folders by slash and opens a folder as a prefix', async () => {
+  it('lists a folder level from the server, opens a folder as a prefix, and counts a folder on request', async () => {
     const fake = new FakeAdminApi();
     fake.put('/a/one', '1');
     fake.put('/a/two', '2');
@@ -88,14 +88,60 @@ describe('Keys page paging', () => {
     const folders = page.findAll('[data-test=key-folder]');
     expect(folders.map((folder) => folder.text())).toEqual([expect.stringContaining('/a/')]);
     expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('/b')]);
+    expect(fake.callsTo('listFolder').at(-1)).toMatchObject({ prefix: '', cursor: null });
+    await page.get('[data-test=count-folder]').trigger('click');
+    await settle();
+    expect(fake.callsTo('listKeys').at(-1)).toMatchObject({ prefix: '/a/', limit: 1 });
+    expect(page.get('[data-test=folder-count]').text()).toBe('2 keys');
     await folders[0]!.trigger('click');
     await settle();
-    expect(fake.callsTo('listKeys').at(-1)).toMatchObject({ prefix: '/a/', cursor: null });
+    expect(fake.callsTo('listFolder').at(-1)).toMatchObject({ prefix: '/a/', cursor: null });
+    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('one'), expect.stringContaining('two')]);
   });
 
   it('says so when the cluster has no keys', async () => {
     const page = await openKeysPage(new FakeAdminApi());
     expect(page.get('[data-test=keys-empty]').text()).toContain('no keys yet');
+  });
+});
+
+describe('Keys page at the cap', () => {
+  it('says where the list stopped at the cap and continues after it on request', async () => {
+    const fake = new FakeAdminApi();
+    const total = loadedKeysMax + 150;
+    for (let index = 0; index < total; index++) fake.putBase64(`/k/${String(index).padStart(6, '0')}`, '');
+    const page = await openKeysPage(fake);
+    const store = useKeysStore();
+    while (store.nextCursor !== null) await store.loadMore('c1');
+    await settle();
+    expect(store.items).toHaveLength(loadedKeysMax);
+    const lastShown = `/k/${String(loadedKeysMax - 1).padStart(6, '0')}`;
+    expect(page.get('[data-test=keys-capped]').text()).toContain(`150 more follow`);
+    expect(page.get('[data-test=keys-capped]').text()).toContain(`continue after “${lastShown}”`);
+    await page.get('[data-test=continue-from-cap]').trigger('click');
+    await settle();
+    expect(store.items[0]?.key).toBe(`/k/${String(loadedKeysMax).padStart(6, '0')}`);
+    expect(page.get('[data-test=keys-footer]').text()).toContain(`150 of 150 key(s) loaded after “${lastShown}”`);
+    expect(page.find('[data-test=keys-capped]').exists()).toBe(false);
+  }, 60_000);
+});
+
+describe('Keys import', () => {
+  it('says how it writes, and imports atomically when asked, naming the one revision', async () => {
+    const fake = new FakeAdminApi();
+    const page = await openKeysPage(fake);
+    expect(page.get('[data-test=import-how]').text()).toContain('one revision each; not atomic');
+    await page.get('[data-test=import-atomic]').trigger('click');
+    await settle();
+    expect(page.get('[data-test=import-how]').text()).toContain('in one transaction at one revision, or none');
+    const document = { format: 'rafter-keys/1', prefix: '', revision: 1, keys: [{ key: '/a', value: btoa('1') }, { key: '/b', value: btoa('2') }] };
+    const input = page.get<HTMLInputElement>('[data-test=import-file]');
+    const file = new File([JSON.stringify(document)], 'keys.json', { type: 'application/json' });
+    Object.defineProperty(input.element, 'files', { value: [file] });
+    await input.trigger('change');
+    await settle();
+    expect(fake.callsTo('importKeys')).toEqual([{ connectionId: 'c1', document, overwrite: false, atomic: true }]);
+    expect(page.get('[data-test=import-notice]').text()).toBe(`Imported 2 key(s) from keys.json in one transaction at revision ${fake.revision}.`);
   });
 });
 
@@ -156,6 +202,36 @@ describe('Key editor', () => {
     await page.get('[data-test=view-yaml]').trigger('click');
     await page.get('[data-test=value-input] textarea').setValue('a: [1, 2');
     expect(page.get('[data-test=validation-error]').text()).toContain('Invalid YAML');
+  });
+
+  it('opens a value that is not UTF-8 in HEX, refuses a text view, and saves only the byte the user changed', async () => {
+    const fake = new FakeAdminApi();
+    const bytes = [0x00, 0xff, 0xfe, 0x41, 0x80, 0x81, 0x82, 0x42, 0xc3, 0x28];
+    fake.putBase64('/blob', btoa(String.fromCharCode(...bytes)));
+    const page = await selectKey(fake, '/blob');
+    expect(page.get('[data-test=view-hex]').classes().join(' ')).toContain('checked');
+    expect(page.get('[data-test=hex-only]').text()).toContain('not valid UTF-8');
+    await page.get('[data-test=view-text]').trigger('click');
+    await settle();
+    expect(page.get('[data-test=switch-error]').text()).toContain('would replace its invalid bytes');
+    expect(page.get('[data-test=view-hex]').classes().join(' ')).toContain('checked');
+    await page.get('[data-test=value-input] textarea').setValue('00 ff fe 43 80 81 82 42 c3 28');
+    await page.get('[data-test=save-key]').trigger('click');
+    await settle();
+    const changed = [...bytes];
+    changed[3] = 0x43;
+    expect(fake.callsTo('putKey')).toEqual([{ connectionId: 'c1', key: '/blob', value: btoa(String.fromCharCode(...changed)) }]);
+  });
+
+  it('opens a value with carriage returns in HEX, since a text box would turn them into line feeds', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/crlf', 'line one\r\nline two');
+    const page = await selectKey(fake, '/crlf');
+    expect(page.get('[data-test=view-hex]').classes().join(' ')).toContain('checked');
+    expect(page.get('[data-test=hex-only]').text()).toContain('carriage returns');
+    await page.get('[data-test=view-text]').trigger('click');
+    await settle();
+    expect(page.find('[data-test=switch-error]').exists()).toBe(true);
   });
 
   it('deletes a key only after the deletion is confirmed', async () => {

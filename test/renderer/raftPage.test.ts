@@ -80,3 +80,21 @@ describe('Raft page replication', () => {
     expect(page.text()).toContain('raft inspection endpoint');
   });
 });
+
+describe('Raft page members and timeline', () => {
+  it('counts a member one entry short of the leader’s log as one behind, even when it applied all it has', async () => {
+    const fake = new FakeAdminApi();
+    fake.status = { ...status, members: [member('101', 'm1', true), member('102', 'm2', false), { ...member('103', 'm3', false), raftIndex: 11, raftAppliedIndex: 11 }] };
+    const page = await open(fake);
+    expect(page.findAll('[data-test=behind-leader]').map((cell) => cell.text())).toEqual(['0', '0', '1']);
+  });
+
+  it('names each leader of the term timeline as the member table does, with its hex id', async () => {
+    const fake = new FakeAdminApi();
+    fake.status = status;
+    fake.timeline = [{ takenAtMs: 0, term: 1, leaderId: '102' }, { takenAtMs: 1000, term: 2, leaderId: '101' }];
+    const page = await open(fake);
+    const labels = page.findAll('[data-test=term-chart] circle title').map((title) => title.text());
+    expect(labels).toEqual(['term 1, leader m2 (66)', 'term 2, leader m1 (65)']);
+  });
+});

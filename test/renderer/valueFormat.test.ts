@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { keyLevel, parentPrefix } from '../../renderer/keyTree';
 import { lineDiff } from '../../renderer/lineDiff';
-import { base64ToBytes, bytesToBase64, detectView, formatView, hexToBytes, parseView, previewBase64, renderView } from '../../renderer/valueFormat';
+import { base64ToBytes, bytesToBase64, detectView, formatView, hexToBytes, parseView, previewBase64, renderView, textUnsafeReason } from '../../renderer/valueFormat';
 
 describe('value views', () => {
   it('round-trips arbitrary bytes through base64 and hex', () => {
@@ -16,6 +16,18 @@ describe('value views', () => {
     expect(detectView(new TextEncoder().encode(' {"a": [1]} '))).toBe('json');
     expect(detectView(new TextEncoder().encode('{not json'))).toBe('text');
     expect(detectView(Uint8Array.from([0xff, 0xfe, 0x00]))).toBe('hex');
+  });
+
+  it('keeps text views only for bytes they give back unchanged', () => {
+    const encoder = new TextEncoder();
+    expect(textUnsafeReason(encoder.encode('plain ✓ text\n'))).toBeNull();
+    expect(textUnsafeReason(Uint8Array.from([0x61, 0xc3]))).toMatch(/not valid UTF-8/);
+    expect(textUnsafeReason(encoder.encode('a\r\nb'))).toMatch(/carriage returns/);
+    expect(detectView(encoder.encode('a\r\nb'))).toBe('hex');
+    // A byte-order mark stays in the text, so saving the text writes it back.
+    const withMark = Uint8Array.from([0xef, 0xbb, 0xbf, 0x68, 0x69]);
+    const parsed = parseView(renderView(withMark, 'text'), 'text');
+    expect(parsed.ok && parsed.bytes).toEqual(withMark);
   });
 
   it('explains invalid JSON and YAML and accepts anything as text', () => {

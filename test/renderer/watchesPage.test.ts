@@ -4,7 +4,8 @@ import type { VueWrapper } from '@vue/test-utils';
 import type { WatchEvent } from '../../renderer/contract';
 import WatchesPage from '../../renderer/components/watches/WatchesPage.vue';
 import { useConnectionsStore } from '../../renderer/stores/connections';
-import { useWatchesStore } from '../../renderer/stores/watches';
+import { eventsKeptMax, useWatchesStore } from '../../renderer/stores/watches';
+import { watch } from 'vue';
 import { FakeAdminApi } from './fakeAdminApi';
 import { mountWithProviders, settle } from './mountWithProviders';
 
@@ -80,5 +81,25 @@ describe('Watches page', () => {
     fake.emit({ kind: 'watchEnded', watchId: 'w1', reason: 'required revision has been compacted' });
     await settle();
     expect(page.get('[data-test=watch-tag]').text()).toContain('failed');
+  });
+
+  it('takes a burst of messages into the table in one update and says how many events the cap dropped', async () => {
+    const fake = new FakeAdminApi();
+    const page = await startWatch(fake);
+    const store = useWatchesStore();
+    let updates = 0;
+    const stop = watch(() => store.events, () => updates++, { flush: 'sync' });
+    const perMessage = 530;
+    const messages = 10;
+    for (let message = 0; message < messages; message++) {
+      const events = Array.from({ length: perMessage }, (_, index) => event('put', `/app/k${index}`, 10 + message * perMessage + index));
+      fake.emit({ kind: 'watch', watchId: 'w1', events, compactRevision: null });
+    }
+    await settle();
+    stop();
+    expect(updates).toBe(1);
+    expect(store.events).toHaveLength(eventsKeptMax);
+    expect(store.events.at(-1)?.modRevision).toBe(10 + messages * perMessage - 1);
+    expect(page.get('[data-test=events-cap]').text()).toContain(`${(messages * perMessage - eventsKeptMax).toLocaleString('en-US')} older ones were dropped`);
   });
 });

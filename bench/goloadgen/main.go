@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/clientv3"
+	"go.uber.org/zap"
 )
 
 type options struct {
@@ -97,11 +98,15 @@ func cpuSeconds() float64 {
 }
 
 func connect(o options) ([]*clientv3.Client, error) {
+	// Errors are counted and the first one reported; the client's own retry warnings would only
+	// flood stderr.
+	logConfig := zap.NewProductionConfig()
+	logConfig.Level = zap.NewAtomicLevelAt(zap.ErrorLevel)
 	clients := make([]*clientv3.Client, 0, o.conns)
 	for i := 0; i < o.conns; i++ {
 		// One endpoint per client: the connections spread over the members as etcd's benchmark does.
 		endpoint := o.endpoints[i%len(o.endpoints)]
-		client, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second})
+		client, err := clientv3.New(clientv3.Config{Endpoints: []string{endpoint}, DialTimeout: 5 * time.Second, LogConfig: &logConfig})
 		if err != nil {
 			return nil, fmt.Errorf("connect %s: %w", endpoint, err)
 		}

@@ -22,6 +22,7 @@ import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
 import { grpcReceiveBytesCeiling, oversizeInterceptor, withRequestLimit } from './messageSize.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
 import { serviceDefinition, type EtcdServiceName } from './proto/load.js';
+import { withWatchEncoding } from './watchEncoding.js';
 import { watchHandler } from './watchService.js';
 
 /** What the HTTP side serves besides the gateway. */
@@ -80,7 +81,8 @@ export class ClientServer {
         implementation[method] = unary(handler);
         unaryMap.set(`${name}/${method}`, handler);
       }
-      this.grpc.addService(withRequestLimit(serviceDefinition(name), requestBytesMax), implementation);
+      const definition = withRequestLimit(serviceDefinition(name), requestBytesMax);
+      this.grpc.addService(name === 'etcdserverpb.Watch' ? withWatchEncoding(definition) : definition, implementation);
     };
     const watch = watchHandler(backend);
     const keepAlive = leaseKeepAliveHandler(backend);

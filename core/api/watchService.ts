@@ -7,6 +7,7 @@ import { eventToWire, header, toNumber } from './convert.js';
 import { toGrpcFailure } from './grpcStatus.js';
 import { StoreError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
+import { storeEvents, type WatchResponseWithEvents } from './watchEncoding.js';
 
 /** Watches one stream may hold; more are refused with a canceled response. */
 export const watchesPerStreamMax = 10_000;
@@ -32,9 +33,11 @@ export function watchHandler(backend: EtcdBackend) {
     const active = new Set<string>();
     let nextId = 0;
     let closed = false;
-    const send = (response: Partial<pb.WatchResponse> & { watch_id: string }): boolean => {
+    const send = (response: Partial<WatchResponseWithEvents> & { watch_id: string }): boolean => {
       if (closed || call.cancelled) return true;
+      const events = response[storeEvents];
       return call.write({
+        ...(events === undefined ? {} : { [storeEvents]: events }),
         header: response.header ?? header(backend.header()),
         watch_id: response.watch_id,
         created: response.created ?? false,
@@ -87,7 +90,7 @@ export function watchHandler(backend: EtcdBackend) {
             events: (revision, events) => {
               announce();
               active.add(id);
-              return send({ header: header(backend.header(), revision), watch_id: id, events: events.map(eventToWire) });
+              return send({ header: header(backend.header(), revision), watch_id: id, events: events.map(eventToWire), [storeEvents]: events });
             },
             compacted: (compactRevision) => {
               announce();

@@ -390,12 +390,9 @@ export class Member implements EtcdBackend {
   private async persist(ready: Ready): Promise<void> {
     if (ready.hardState !== null || ready.entries.length > 0) {
       const started = performance.now();
-      // As etcd's raft.MustSync: a new commit index alone is written but not waited for on disk.
-      const previous = this.storage.hardState();
-      const hard = ready.hardState;
-      const sync = ready.entries.length > 0 || (hard !== null && (hard.term !== previous.term || hard.vote !== previous.vote));
-      await this.wal.save(hard, ready.entries, { sync });
-      if (sync) this.metrics.walFsync.observe((performance.now() - started) / 1000);
+      // A new commit index alone (no entries, same term and vote) is written, not waited for on disk.
+      await this.wal.save(ready.hardState, ready.entries, { sync: ready.mustSync });
+      if (ready.mustSync) this.metrics.walFsync.observe((performance.now() - started) / 1000);
     }
     if (ready.entries.length > 0) this.storage.append(ready.entries);
     if (ready.hardState !== null) this.storage.setHardState(ready.hardState);

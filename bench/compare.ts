@@ -1,98 +1,254 @@
-// `npm run bench`: a Rafter cluster and a real etcd cluster (Debian's etcd 3.4) side by side on
-// loopback, data on disk with fsync on, driven by the same load generator (bench/loadgen.ts, a
-// separate process). Prints ops/s, p50 and p99 for each workload and the Rafter/etcd ratio, and
-// the load generator's own ceiling (measured against a server that does no work).
+// `npm run bench`: a Rafter cluster and a real etcd 3.4 cluster (Debian's etcd) running side by
+// side on loopback, data on disk with fsync on, driven by the same load generator in its own
+// process. Runs alternate between the two (A/B pairs, the order swapped every pair, medians
+// reported) so that noise from other work on the machine hits both. For each side it reads the
+// members' CPU time from /proc/<pid>/stat around every run and prints server CPU per operation.
 //
-//   npm run bench -- [--members 3] [--seconds 10]
-import { execFile, spawn } from 'node:child_process';
+// The load generator is bench/goloadgen (etcd's Go client, built with Debian's golang-go and
+// golang-etcd-server-dev); without them it falls back to bench/loadgen.ts, which tops out
+// lower and runs only the put and single-key range workloads. Its ceiling against a server that
+// does no work is printed first: a figure near it measures the generator, not the server.
+//
+//   npm run bench -- [--quick] [--members 3|1] [--pairs 3] [--seconds 10] [--puts 40000] [--node]
+import { spawn } from 'node:child_process';
+import fs from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { RafterCluster } from '../test/support/rafterCluster.js';
 import { EtcdTestCluster } from '../test/support/etcd.js';
+import { buildGoLoadgen, runLoad, type LoadResult } from './goLoadgen.js';
+import { residentBytes, totalCpuSeconds } from './procStat.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-interface LoadResult {
-  opsPerSecond: number;
-  p50Ms: number;
-  p99Ms: number;
-  errors: number;
-  firstError: string;
+interface Options {
+  readonly quick: boolean;
+  readonly members: 'both' | '3' | '1';
+  readonly pairs: number;
+  readonly seconds: number;
+  readonly warmupSeconds: number;
+  readonly puts: number;
+  readonly forceNode: boolean;
 }
 
 interface Workload {
   readonly name: string;
   readonly args: readonly string[];
+  /** Needs the Go load generator (bench/loadgen.ts has only put and single-key ranges). */
+  readonly goOnly?: boolean;
 }
 
-const workloads: Workload[] = [
+const threeMemberWorkloads: readonly Workload[] = [
   { name: 'put, 1 client (sequential)', args: ['--op', 'put', '--clients', '1', '--conns', '1'] },
   { name: 'put, 100 clients', args: ['--op', 'put', '--clients', '100', '--conns', '10'] },
+  { name: 'put, 1,000 clients', args: ['--op', 'put', '--clients', '1000', '--conns', '100'] },
+  { name: 'txn compare+put, 100 clients', args: ['--op', 'txn', '--clients', '100', '--conns', '10'], goOnly: true },
   { name: 'linearizable range, 100 clients', args: ['--op', 'range-linearizable', '--clients', '100', '--conns', '10'] },
   { name: 'serializable range, 100 clients', args: ['--op', 'range-serializable', '--clients', '100', '--conns', '10'] },
+  { name: '1,000-key range, 100 clients', args: ['--op', 'range-prefix', '--range-keys', '1000', '--clients', '100', '--conns', '10'], goOnly: true },
+  { name: 'watch, 1,000 watchers, 1,000 writes/s †', args: ['--op', 'watch', '--watchers', '1000', '--rate', '1000', '--conns', '10'], goOnly: true },
 ];
 
-function option(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? (process.argv[i + 1] ?? fallback) : fallback;
+const oneMemberWorkloads: readonly Workload[] = [
+  { name: 'put, 100 clients', args: ['--op', 'put', '--clients', '100', '--conns', '10'] },
+];
+
+function parseOptions(argv: readonly string[]): Options {
+  const get = (name: string): string | undefined => {
+    const i = argv.indexOf(`--${name}`);
+    return i >= 0 ? argv[i + 1] : undefined;
+  };
+  const quick = argv.includes('--quick');
+  const members = get('members') ?? 'both';
+  if (members !== 'both' && members !== '3' && members !== '1') throw new Error(`--members must be 3 or 1, not ${members}`);
+  return {
+    quick,
+    members,
+    pairs: Number(get('pairs') ?? (quick ? 1 : 3)),
+    seconds: Number(get('seconds') ?? (quick ? 3 : 10)),
+    warmupSeconds: quick ? 0.5 : 1,
+    puts: Number(get('puts') ?? (quick ? 10_000 : 40_000)),
+    forceNode: argv.includes('--node'),
+  };
 }
 
-function load(endpoints: readonly string[], args: readonly string[], seconds: number): Promise<LoadResult> {
-  return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', path.join(root, 'bench/loadgen.ts'), '--endpoints', endpoints.join(','), '--seconds', String(seconds), ...args],
-      { cwd: root, timeout: (seconds + 120) * 1000 }, (error, stdout, stderr) => {
-        if (error) reject(new Error(`load generator failed: ${stderr || error.message}`));
-        else resolve(JSON.parse(stdout) as LoadResult);
+/** One side of a comparison: a running cluster's endpoints and its member processes. */
+interface Side {
+  readonly name: 'Rafter' | 'etcd';
+  readonly endpoints: readonly string[];
+  readonly pids: readonly number[];
+}
+
+interface Run {
+  readonly load: LoadResult;
+  readonly serverCpuSeconds: number;
+  readonly wallSeconds: number;
+}
+
+interface Bench {
+  readonly options: Options;
+  /** The Go binary, or undefined to use bench/loadgen.ts. */
+  readonly binary: string | undefined;
+}
+
+async function measure(bench: Bench, side: Side, args: readonly string[]): Promise<Run> {
+  const { seconds, warmupSeconds } = bench.options;
+  const before = await totalCpuSeconds(side.pids);
+  const started = performance.now();
+  const load = await runLoad(bench.binary, side.endpoints, [...args, '--seconds', String(seconds), '--warmup', String(warmupSeconds)], (seconds + warmupSeconds + 180) * 1000);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const serverCpuSeconds = (await totalCpuSeconds(side.pids)) - before;
+  if (load.errors > 0) process.stdout.write(`  ${side.name}: ${load.errors} errors, first: ${load.firstError}\n`);
+  return { load, serverCpuSeconds, wallSeconds };
+}
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return Number.NaN;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
+}
+
+/** Server CPU per request in µs: the members' CPU over the whole run over every request sent. */
+function cpuMicrosPerOp(run: Run): number {
+  const ops = run.load.opsAll ?? run.load.ops;
+  return ops > 0 ? (run.serverCpuSeconds / ops) * 1e6 : Number.NaN;
+}
+
+interface Summary {
+  readonly opsPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly cpuMicrosPerOp: number;
+  readonly cpuCores: number;
+}
+
+function summarise(runs: readonly Run[]): Summary {
+  return {
+    opsPerSecond: median(runs.map((r) => r.load.opsPerSecond)),
+    p50Ms: median(runs.map((r) => r.load.p50Ms)),
+    p99Ms: median(runs.map((r) => r.load.p99Ms)),
+    cpuMicrosPerOp: median(runs.map(cpuMicrosPerOp)),
+    cpuCores: median(runs.map((r) => r.serverCpuSeconds / r.wallSeconds)),
+  };
+}
+
+const cell = (n: number, digits = 0): string => (Number.isFinite(n) ? n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits }) : '–');
+
+const tableHeader = '| workload | Rafter ops/s | p50 ms | p99 ms | etcd ops/s | p50 ms | p99 ms | ops/s ratio | p99 ratio | Rafter CPU µs/op | etcd CPU µs/op |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|';
+
+function row(name: string, rafter: Summary, etcd: Summary): string {
+  return `| ${name} | ${cell(rafter.opsPerSecond)} | ${cell(rafter.p50Ms, 2)} | ${cell(rafter.p99Ms, 2)} | ${cell(etcd.opsPerSecond)} | ${cell(etcd.p50Ms, 2)} | ${cell(etcd.p99Ms, 2)} | ${cell(rafter.opsPerSecond / etcd.opsPerSecond, 2)} | ${cell(rafter.p99Ms / etcd.p99Ms, 2)} | ${cell(rafter.cpuMicrosPerOp)} | ${cell(etcd.cpuMicrosPerOp)} |`;
+}
+
+/** Runs each workload in A/B pairs on the two sides and returns the table's rows. */
+async function compareWorkloads(bench: Bench, sides: readonly [Side, Side], workloads: readonly Workload[]): Promise<string[]> {
+  const rows: string[] = [];
+  for (const workload of workloads) {
+    if (workload.goOnly === true && bench.binary === undefined) {
+      rows.push(`| ${workload.name} | skipped: needs the Go load generator | | | | | | | | | |`);
+      process.stdout.write(`${rows.at(-1)!}\n`);
+      continue;
+    }
+    const runs = new Map<string, Run[]>([['Rafter', []], ['etcd', []]]);
+    for (let pair = 0; pair < bench.options.pairs; pair++) {
+      const order = pair % 2 === 0 ? sides : ([sides[1], sides[0]] as const);
+      for (const side of order) runs.get(side.name)!.push(await measure(bench, side, workload.args));
+    }
+    rows.push(row(workload.name, summarise(runs.get('Rafter')!), summarise(runs.get('etcd')!)));
+    process.stdout.write(`${rows.at(-1)!}\n`);
+  }
+  return rows;
+}
+
+async function withClusters<T>(members: 1 | 3, body: (sides: readonly [Side, Side]) => Promise<T>): Promise<T> {
+  const rafter = await RafterCluster.start({ members, extraArgs: ['--log-level=warn'] });
+  try {
+    const etcd = await EtcdTestCluster.start({ members });
+    try {
+      const pidsOf = (processes: readonly ({ pid?: number | undefined } | undefined)[]): number[] => processes.map((p) => {
+        if (p?.pid === undefined) throw new Error('a member has no process');
+        return p.pid;
       });
-  });
+      return await body([
+        { name: 'Rafter', endpoints: rafter.endpoints, pids: pidsOf(rafter.members.map((m) => m.process)) },
+        { name: 'etcd', endpoints: etcd.endpoints.map((url) => url.replace(/^https?:\/\//, '')), pids: pidsOf(etcd.members.map((m) => m.process)) },
+      ]);
+    } finally {
+      await etcd.stop();
+    }
+  } finally {
+    await rafter.stop();
+  }
 }
 
-async function ceiling(seconds: number): Promise<LoadResult> {
-  const stub = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/stubServer.ts'), '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+/** `puts` puts at 100 clients on a fresh member: CPU per put and resident memory afterwards. */
+async function putsThenMemory(bench: Bench, side: Side, puts: number): Promise<string> {
+  const before = await totalCpuSeconds(side.pids);
+  const load = await runLoad(bench.binary, side.endpoints, ['--op', 'put', '--clients', '100', '--conns', '10', '--total', String(puts)], 600_000);
+  const cpu = (await totalCpuSeconds(side.pids)) - before;
+  const rss = await residentBytes(side.pids[0]!);
+  return `| ${side.name} | ${cell(puts)} | ${cell(load.opsPerSecond)} | ${cell((cpu / puts) * 1e6)} | ${cell(rss / 2 ** 20)} |`;
+}
+
+/** The load generator against a gRPC server that does no work. */
+async function ceiling(bench: Bench): Promise<string> {
+  const stub = bench.binary === undefined
+    ? spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/stubServer.ts'), '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
+    : spawn(bench.binary, ['--stub', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
   const port = await new Promise<string>((resolve) => stub.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
   try {
-    return await load([`127.0.0.1:${port}`], ['--op', 'put', '--clients', '100', '--conns', '10'], seconds);
+    const before = await totalCpuSeconds([stub.pid!]);
+    const load = await runLoad(bench.binary, [`127.0.0.1:${port}`], ['--op', 'put', '--clients', '100', '--conns', '10', '--seconds', String(bench.options.seconds), '--warmup', String(bench.options.warmupSeconds)], (bench.options.seconds + 120) * 1000);
+    const stubCpu = (await totalCpuSeconds([stub.pid!])) - before;
+    const own = load.cpuSeconds !== undefined && load.opsAll !== undefined ? `; the generator's own CPU ${cell((load.cpuSeconds / load.opsAll) * 1e6)} µs/op, the no-op server's ${cell((stubCpu / load.opsAll) * 1e6)} µs/op` : '';
+    return `load generator ceiling (put, 100 clients, no-op server): ${cell(load.opsPerSecond)} ops/s, p50 ${cell(load.p50Ms, 2)} ms, p99 ${cell(load.p99Ms, 2)} ms${own}`;
   } finally {
     stub.kill('SIGTERM');
   }
 }
 
-const fmt = (n: number, digits = 0): string => n.toFixed(digits).padStart(8);
-
 async function main(): Promise<void> {
-  const members = Number(option('members', '3'));
-  const seconds = Number(option('seconds', '10'));
-  const rows: string[] = [];
-  const limit = await ceiling(seconds);
-  process.stdout.write(`load generator ceiling (100 clients, no-op server): ${limit.opsPerSecond.toFixed(0)} ops/s\n`);
-  const results: { rafter: LoadResult; etcd: LoadResult }[] = [];
-  for (const workload of workloads) {
-    const rafter = await RafterCluster.start({ members, extraArgs: ['--log-level=warn'] });
-    let rafterResult: LoadResult;
-    try {
-      rafterResult = await load(rafter.endpoints, workload.args, seconds);
-    } finally {
-      await rafter.stop();
+  const options = parseOptions(process.argv.slice(2));
+  let binary: string | undefined;
+  const buildDir = await fs.mkdtemp(path.join(os.tmpdir(), 'rafter-bench-'));
+  try {
+    if (options.forceNode) process.stdout.write('load generator: bench/loadgen.ts (--node)\n');
+    else {
+      const build = await buildGoLoadgen(buildDir);
+      if (build.ok) {
+        binary = build.binary;
+        process.stdout.write('load generator: bench/goloadgen (etcd clientv3)\n');
+      } else process.stdout.write(`load generator: bench/loadgen.ts — the Go load generator is unavailable: ${build.reason}\n`);
     }
-    const etcd = await EtcdTestCluster.start({ members: members === 1 ? 1 : 3 });
-    let etcdResult: LoadResult;
-    try {
-      etcdResult = await load(etcd.endpoints.map((url) => url.replace(/^https?:\/\//, '')), workload.args, seconds);
-    } finally {
-      await etcd.stop();
+    const bench: Bench = { options, binary };
+    const loadAverage = (): string => os.loadavg().map((n) => n.toFixed(1)).join(' ');
+    const notes = [`${new Date().toISOString().slice(0, 10)}, ${options.pairs} A/B pair(s) of ${options.seconds} s (after ${options.warmupSeconds} s warm-up) per workload, medians; load average at start ${loadAverage()}`];
+    notes.push(await ceiling(bench));
+    process.stdout.write(`${notes.at(-1)!}\n`);
+    const out: string[] = [];
+    if (options.members !== '1') {
+      process.stdout.write(`\n3 members\n${tableHeader}\n`);
+      const rows = await withClusters(3, (sides) => compareWorkloads(bench, sides, threeMemberWorkloads));
+      out.push('### 3 members', '', tableHeader, ...rows, '',
+        '† watch: ops/s is the write rate the server took; p50/p99 are the delay from a put being sent to its event reaching a watcher; CPU per write.', '');
     }
-    results.push({ rafter: rafterResult, etcd: etcdResult });
-    const row = `| ${workload.name.padEnd(34)} | ${fmt(rafterResult.opsPerSecond)} | ${fmt(rafterResult.p50Ms, 2)} | ${fmt(rafterResult.p99Ms, 2)} | ${fmt(etcdResult.opsPerSecond)} | ${fmt(etcdResult.p50Ms, 2)} | ${fmt(etcdResult.p99Ms, 2)} | ${fmt(rafterResult.opsPerSecond / etcdResult.opsPerSecond, 2)} |`;
-    rows.push(row);
-    process.stdout.write(`${row}\n`);
-    for (const [name, r] of [['rafter', rafterResult], ['etcd', etcdResult]] as const) {
-      if (r.errors > 0) process.stdout.write(`  ${name}: ${r.errors} errors, first: ${r.firstError}\n`);
+    if (options.members !== '3') {
+      process.stdout.write(`\n1 member\n${tableHeader}\n`);
+      const { rows, memory } = await withClusters(1, async (sides) => {
+        const memory: string[] = [];
+        if (binary !== undefined) for (const side of sides) memory.push(await putsThenMemory(bench, side, options.puts));
+        return { rows: await compareWorkloads(bench, sides, oneMemberWorkloads), memory };
+      });
+      out.push('### 1 member', '', tableHeader, ...rows, '');
+      if (memory.length > 0) out.push(`Fresh member, ${cell(options.puts)} puts at 100 clients:`, '', '| server | puts | puts/s | CPU µs/put | RSS MB after |', '|---|---:|---:|---:|---:|', ...memory, '');
     }
+    notes.push(`load average at end ${loadAverage()}`);
+    process.stdout.write(`\n${out.join('\n')}\n${notes.join('\n')}\n`);
+  } finally {
+    await fs.rm(buildDir, { recursive: true, force: true });
   }
-  process.stdout.write(`\n${members}-member clusters, ${seconds} s per workload, ${new Date().toISOString().slice(0, 10)}\n`);
-  process.stdout.write('| workload | Rafter ops/s | p50 ms | p99 ms | etcd ops/s | p50 ms | p99 ms | Rafter/etcd |\n|---|---:|---:|---:|---:|---:|---:|---:|\n');
-  process.stdout.write(`${rows.join('\n')}\n`);
-  process.stdout.write(`load generator ceiling: ${limit.opsPerSecond.toFixed(0)} puts/s (p50 ${limit.p50Ms.toFixed(2)} ms)\n`);
 }
 
 main().catch((error: unknown) => {

@@ -17,11 +17,13 @@ import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandle
 import { serverStream, unary, type CallContext } from './handlers.js';
 import { authHandlers } from './authService.js';
 import { AuthorityRewriter } from './authorityRewriter.js';
+import { PrefaceProbe, serverPrefaceSettings } from './prefaceProbe.js';
 import { kvHandlers } from './kvService.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
 import { grpcReceiveBytesCeiling, oversizeInterceptor, withRequestLimit } from './messageSize.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
 import { serviceDefinition, type EtcdServiceName } from './proto/load.js';
+import { withWatchEncoding } from './watchEncoding.js';
 import { watchHandler } from './watchService.js';
 
 /** What the HTTP side serves besides the gateway. */
@@ -42,6 +44,10 @@ const http2Preface = Buffer.from('PRI * HTTP/2.0');
 const rafterBodyBytesMax = 64 * 1024;
 /** What a --listen-metrics-urls listener serves. */
 const metricsPaths = new Set(['/metrics', '/health', '/livez', '/readyz']);
+/** Client bytes held while looking for a plaintext gRPC connection's first header block. */
+const probeBytesMax = 512 * 1024;
+/** How long a plaintext gRPC connection may stay silent before it is served without the probe's verdict. */
+const probeTimeoutMs = 1_000;
 /** How long a connection may take to finish its TLS handshake. */
 const tlsHandshakeTimeoutMs = 10_000;
 
@@ -79,7 +85,8 @@ export class ClientServer {
         implementation[method] = unary(handler);
         unaryMap.set(`${name}/${method}`, handler);
       }
-      this.grpc.addService(withRequestLimit(serviceDefinition(name), requestBytesMax), implementation);
+      const definition = withRequestLimit(serviceDefinition(name), requestBytesMax);
+      this.grpc.addService(name === 'etcdserverpb.Watch' ? withWatchEncoding(definition) : definition, implementation);
     };
     const watch = watchHandler(backend);
     const keepAlive = leaseKeepAliveHandler(backend);
@@ -204,15 +211,70 @@ export class ClientServer {
       socket.pause();
       const probe = chunk.subarray(0, http2Preface.length);
       if (http2Preface.subarray(0, probe.length).equals(probe)) {
-        // Node's HTTP/2 reads from the native handle and would miss bytes already read here, so
-        // gRPC connections get a stream that replays the first chunk.
-        this.injector?.injectConnection(replaying(socket, chunk));
+        this.routeHttp2(socket, chunk);
       } else {
         socket.unshift(chunk);
         this.http.emit('connection', socket);
+        socket.resume();
       }
-      socket.resume();
     });
+  }
+
+  /**
+   * A plaintext HTTP/2 connection: answers its preface and holds its bytes until its first header
+   * block (prefaceProbe.ts). A valid authority hands the socket itself to grpc-js, with the held
+   * bytes put back (Node's HTTP/2 reads them first, then the native handle); anything else, or a
+   * client still silent after probeTimeoutMs, goes through a stream that repairs what it sends.
+   */
+  private routeHttp2(socket: net.Socket, first: Buffer): void {
+    const probe = new PrefaceProbe();
+    const held: Buffer[] = [];
+    let heldBytes = 0;
+    let settled = false;
+    const settle = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('close', onClose);
+      socket.pause();
+      const bytes = Buffer.concat(held);
+      const rewriter = new AuthorityRewriter();
+      let parts: Buffer[];
+      try {
+        parts = rewriter.transform(bytes);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      if (probe.done && rewriter.passingThrough) {
+        socket.unshift(bytes);
+        this.injector?.injectConnection(socket);
+      } else {
+        this.injector?.injectConnection(replayingThrough(socket, probe, rewriter, parts));
+        socket.resume();
+      }
+    };
+    const onData = (chunk: Buffer): void => {
+      try {
+        for (const part of probe.filter(chunk)) {
+          held.push(part);
+          heldBytes += part.length;
+        }
+      } catch {
+        settled = true;
+        clearTimeout(timer);
+        socket.destroy();
+        return;
+      }
+      if (probe.done || heldBytes > probeBytesMax) settle();
+    };
+    const onClose = (): void => clearTimeout(timer);
+    const timer = setTimeout(settle, probeTimeoutMs);
+    socket.on('close', onClose);
+    socket.write(serverPrefaceSettings);
+    socket.on('data', onData);
+    onData(first);
+    if (!settled) socket.resume();
   }
 
   private serveHttp(request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -257,15 +319,25 @@ export class ClientServer {
 }
 
 /**
- * A duplex over `socket` that first yields `head` (bytes already read from it), passing what the
- * client sends through the AuthorityRewriter.
+ * A duplex over `socket` whose client bytes all pass through an AuthorityRewriter, starting with
+ * `head` (bytes already read from it). For connections routed by their first bytes elsewhere (the
+ * grpc-proxy's listener), where no server preface was sent ahead.
  */
 export function replaying(socket: net.Socket, head: Buffer): Duplex {
   const rewriter = new AuthorityRewriter();
+  return replayingThrough(socket, null, rewriter, rewriter.transform(head));
+}
+
+/**
+ * A duplex over `socket` that first yields `head` (bytes already read from it and rewritten),
+ * passing what the client sends next through the probe, when there is one (it removes the
+ * acknowledgement of the server preface if it has not come yet), and the AuthorityRewriter.
+ */
+function replayingThrough(socket: net.Socket, probe: PrefaceProbe | null, rewriter: AuthorityRewriter, head: readonly Buffer[]): Duplex {
   const feed = (chunk: Buffer): boolean => {
     let flowing = true;
     try {
-      for (const part of rewriter.transform(chunk)) flowing = duplex.push(part);
+      for (const filtered of probe === null ? [chunk] : probe.filter(chunk)) for (const part of rewriter.transform(filtered)) flowing = duplex.push(part);
     } catch {
       socket.destroy();
     }
@@ -292,7 +364,7 @@ export function replaying(socket: net.Socket, head: Buffer): Duplex {
       callback(error);
     },
   });
-  feed(head);
+  for (const part of head) duplex.push(part);
   socket.on('data', (chunk: Buffer) => {
     if (!feed(chunk)) socket.pause();
   });

@@ -9,6 +9,7 @@ import { callCredentials } from './handlers.js';
 import { AuthError } from '../auth/errors.js';
 import { StoreError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
+import { storeEvents, type WatchResponseWithEvents } from './watchEncoding.js';
 
 /** Watches one stream may hold; more are refused with a canceled response. */
 export const watchesPerStreamMax = 10_000;
@@ -51,9 +52,11 @@ export function watchHandler(backend: EtcdBackend) {
     const credentials = callCredentials(call);
     /** Requests are handled one after another: a create may wait for its permission check. */
     let queue: Promise<void> = Promise.resolve();
-    const send = (response: Partial<pb.WatchResponse> & { watch_id: string }): boolean => {
+    const send = (response: Partial<WatchResponseWithEvents> & { watch_id: string }): boolean => {
       if (closed || call.cancelled) return true;
+      const events = response[storeEvents];
       return call.write({
+        ...(events === undefined ? {} : { [storeEvents]: events }),
         header: response.header ?? header(backend.header()),
         watch_id: response.watch_id,
         created: response.created ?? false,
@@ -113,7 +116,7 @@ export function watchHandler(backend: EtcdBackend) {
             events: (revision, events) => {
               announce();
               active.add(id);
-              return send({ header: header(backend.header(), revision), watch_id: id, events: events.map(eventToWire) });
+              return send({ header: header(backend.header(), revision), watch_id: id, events: events.map(eventToWire), [storeEvents]: events });
             },
             compacted: (compactRevision) => {
               announce();

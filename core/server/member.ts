@@ -422,8 +422,9 @@ export class Member implements EtcdBackend {
   private async persist(ready: Ready): Promise<void> {
     if (ready.hardState !== null || ready.entries.length > 0) {
       const started = performance.now();
-      await this.wal.save(ready.hardState, ready.entries);
-      this.metrics.walFsync.observe((performance.now() - started) / 1000);
+      // A new commit index alone (no entries, same term and vote) is written, not waited for on disk.
+      await this.wal.save(ready.hardState, ready.entries, { sync: ready.mustSync });
+      if (ready.mustSync) this.metrics.walFsync.observe((performance.now() - started) / 1000);
     }
     if (ready.entries.length > 0) this.storage.append(ready.entries);
     if (ready.hardState !== null) this.storage.setHardState(ready.hardState);

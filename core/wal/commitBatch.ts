@@ -32,6 +32,8 @@ export class CommitBatch {
   lastIndexAfter: Index | null = null;
   hardStateAfter: HardState | null = null;
   markers: WalSnapshotMarker[] = [];
+  /** True once a save in this batch needs it fdatasynced before it resolves. */
+  syncNeeded = false;
   readonly done: Promise<void>;
   private settle!: (error: Error | null) => void;
 

@@ -1,6 +1,6 @@
 // The public surface of core/wal: the write-ahead log, its inspector, its errors and limits.
 export { Wal, batchBytesMax, segmentBytesDefault } from './wal.js';
-export type { WalEvent, WalLogger, WalOpenOptions, WalOpenResult, WalOptions } from './wal.js';
+export type { SaveOptions, WalEvent, WalLogger, WalOpenOptions, WalOpenResult, WalOptions } from './wal.js';
 export { inspectWal, inspectRecordsMaxDefault } from './inspectWal.js';
 export { walSnapshotMarkers } from './walSnapshotMarkers.js';
 export type { EntryDecoder, InspectOptions, InspectedRecord, InspectedSegment, WalInspection } from './inspectWal.js';

@@ -91,9 +91,21 @@ interface WrittenState {
 const initialHardState: HardState = { term: toTerm(0), vote: null, commit: toIndex(0) };
 const initialMarker: WalSnapshotMarker = { index: toIndex(0), term: toTerm(0) };
 
+/** How a save is made durable (Wal.save). */
+export interface SaveOptions {
+  /**
+   * false: resolve once written, without an fdatasync of its own; the save becomes durable with
+   * the next synced save, a segment rotation or close. For a hard state whose term and vote are
+   * unchanged and no entries (etcd's raft.MustSync): losing a commit index costs nothing, since
+   * Raft learns it again. Default true.
+   */
+  readonly sync?: boolean;
+}
+
 /**
  * A write-ahead log in one directory. Saves are durable (fdatasynced) when their promise resolves
- * and become durable in the order they were called. A lock file keeps a second writer out.
+ * (unless saved with `sync: false`) and become durable in the order they were called. A lock file
+ * keeps a second writer out.
  */
 export class Wal {
   private readonly pool = new ChunkPool();
@@ -105,6 +117,8 @@ export class Wal {
   private closing = false;
   /** True while the current segment holds only its prologue. */
   private segmentFresh: boolean;
+  /** True while the current segment holds bytes written without an fdatasync since. */
+  private unsynced = false;
   /** Log state as saves have requested it (durable or still queued). */
   private savedLastIndex: Index;
   private savedMarkerIndex: Index;
@@ -239,7 +253,7 @@ export class Wal {
    * the caller may reuse its buffers. Rejects with WalRecordTooLargeError (nothing saved) or
    * WalClosedError.
    */
-  save(hardState: HardState | null, entries: readonly Entry[]): Promise<void> {
+  save(hardState: HardState | null, entries: readonly Entry[], options: SaveOptions = {}): Promise<void> {
     const refusal = this.refusal();
     if (refusal !== null) return Promise.reject(refusal);
     let expected = entries[0]?.index;
@@ -263,6 +277,7 @@ export class Wal {
     }
     if (first === undefined && hardState === null) return this.lastBatch?.done ?? Promise.resolve();
     const batch = this.openBatch();
+    if (options.sync !== false) batch.syncNeeded = true;
     for (const entry of entries) {
       const size = entryRecordBytes(entry.data.length);
       const { chunk, at } = batch.reserve(size);
@@ -288,6 +303,7 @@ export class Wal {
     if (refusal !== null) return Promise.reject(refusal);
     assert(Number.isSafeInteger(marker.index) && marker.index >= 0, `snapshot index ${marker.index}`);
     const batch = this.openBatch();
+    batch.syncNeeded = true;
     this.append(batch, encodeControl({ kind: 'snapshotMarker', marker }));
     batch.markers.push(marker);
     if (marker.index > this.savedMarkerIndex) this.savedMarkerIndex = marker.index;
@@ -322,6 +338,7 @@ export class Wal {
     this.closing = true;
     await this.flushed;
     try {
+      if (this.failure === null) await this.syncWritten();
       await this.handle.close();
     } finally {
       await this.lock.release();
@@ -372,16 +389,14 @@ export class Wal {
     }
   }
 
-  /** One group commit: rotate if needed, one vectored write, one fdatasync. */
+  /** One group commit: rotate if needed, one vectored write, one fdatasync (unless no save asked for one). */
   private async commit(batch: CommitBatch): Promise<void> {
     if (!this.segmentFresh && this.position + batch.bytes > this.segmentBytes) await this.rotate();
     await writeFully(this.handle, batch.views(), this.position);
     this.position += batch.bytes;
     this.segmentFresh = false;
-    if (!this.policy.unsafeNoFsync) {
-      await this.handle.datasync();
-      this.policy.onFsync?.('file');
-    }
+    this.unsynced = true;
+    if (batch.syncNeeded) await this.syncWritten();
     if (batch.lastIndexAfter !== null) this.written.lastIndex = batch.lastIndexAfter;
     if (batch.hardStateAfter !== null) this.written.hardState = batch.hardStateAfter;
     for (const marker of batch.markers) {
@@ -390,8 +405,19 @@ export class Wal {
     batch.finish(null);
   }
 
-  /** Closes the current segment (already fsynced) and starts the next with a full prologue. */
+  /** fdatasyncs the current segment if it holds bytes written since its last fdatasync. */
+  private async syncWritten(): Promise<void> {
+    if (!this.unsynced) return;
+    if (!this.policy.unsafeNoFsync) {
+      await this.handle.datasync();
+      this.policy.onFsync?.('file');
+    }
+    this.unsynced = false;
+  }
+
+  /** Syncs and closes the current segment and starts the next with a full prologue. */
   private async rotate(): Promise<void> {
+    await this.syncWritten();
     const current = this.segments[this.segments.length - 1]!;
     const seq = current.seq + 1;
     const firstIndex = toIndex(this.written.lastIndex + 1);

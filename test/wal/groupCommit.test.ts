@@ -118,3 +118,48 @@ describe('group commit', () => {
     await opened.wal.close();
   });
 });
+
+describe('saves without their own fsync', () => {
+  it('are written without an fdatasync and become durable with the next synced save', async () => {
+    const dir = tempDir();
+    const rec = recorder();
+    const wal = await Wal.create(dir, metadata, rec.options);
+    await wal.save(null, [makeEntry(1, 1)]);
+    const before = rec.fileSyncs();
+    await wal.save(hardState(1, 1), [], { sync: false });
+    expect(rec.fileSyncs() - before).toBe(0);
+    await wal.save(null, [makeEntry(2, 1)]);
+    expect(rec.fileSyncs() - before).toBe(1);
+    await wal.close();
+    expect(rec.fileSyncs() - before).toBe(1);
+    const opened = await Wal.open(dir);
+    expect({ entries: plain(opened.entries), hardState: opened.hardState }).toEqual({ entries: plain(makeEntries(1, 2, 1)), hardState: hardState(1, 1) });
+    await opened.wal.close();
+  });
+
+  it('are made durable by close', async () => {
+    const dir = tempDir();
+    const rec = recorder();
+    const wal = await Wal.create(dir, metadata, rec.options);
+    await wal.save(hardState(1, 0), [makeEntry(1, 1)]);
+    const before = rec.fileSyncs();
+    await wal.save(hardState(1, 1), [], { sync: false });
+    await wal.close();
+    expect(rec.fileSyncs() - before).toBe(1);
+  });
+
+  it('are synced before their segment is rotated away from, as a synced save would have been', async () => {
+    const syncsAround = async (sync: boolean): Promise<number> => {
+      const rec = recorder();
+      const wal = await Wal.create(tempDir(), metadata, { ...rec.options, segmentBytes: 512 });
+      await wal.save(null, [makeEntry(1, 1)]);
+      const before = rec.fileSyncs();
+      await wal.save(hardState(1, 1), [], { sync });
+      await wal.save(null, [makeEntry(2, 1, 600)]);
+      const syncs = rec.fileSyncs() - before;
+      await wal.close();
+      return syncs;
+    };
+    expect(await syncsAround(false)).toBe(await syncsAround(true));
+  });
+});

@@ -1,0 +1,54 @@
+import { describe, expect, it } from 'vitest';
+import { eventToWire } from '../../core/api/convert.js';
+import { serviceDefinition } from '../../core/api/proto/load.js';
+import { storeEvents, watchResponseSerializer } from '../../core/api/watchEncoding.js';
+import type { Event, KeyValue } from '../../core/mvcc/types.js';
+
+const watch = serviceDefinition('etcdserverpb.Watch')['Watch']!;
+const serialize = watch.responseSerialize;
+
+function kv(key: string, value: string, modRevision: number): KeyValue {
+  return { key: Buffer.from(key), value: Buffer.from(value), createRevision: 2, modRevision, version: modRevision - 1, lease: 7n };
+}
+
+const put: Event = { type: 'PUT', kv: kv('/a/1', 'one', 5), prevKv: kv('/a/1', 'zero', 4) };
+const deleted: Event = { type: 'DELETE', kv: { ...kv('/a/2', '', 6), value: Buffer.alloc(0), version: 0 } };
+const header = { cluster_id: '14841639068965178418', member_id: '10276657743932975437', revision: '6', raft_term: '3' };
+
+function response(events: readonly Event[], extra: object = {}): object {
+  return { header, watch_id: '12', created: false, canceled: false, compact_revision: '0', cancel_reason: '', fragment: false, events: events.map(eventToWire), ...extra };
+}
+
+describe('watch response encoding', () => {
+  it('writes the bytes the plain serializer writes, for events with and without a previous value', () => {
+    const fast = watchResponseSerializer(serialize);
+    const withoutPrev: Event = { type: put.type, kv: put.kv };
+    for (const events of [[put], [deleted], [put, deleted], [withoutPrev, deleted]]) {
+      const message = response(events);
+      expect(fast({ ...message, [storeEvents]: events })).toEqual(serialize(message));
+    }
+  });
+
+  it('encodes a response without store events as before', () => {
+    const fast = watchResponseSerializer(serialize);
+    const message = response([], { created: true, watch_id: '-1', canceled: true, cancel_reason: 'etcdserver: duplicate watch id' });
+    expect(fast(message)).toEqual(serialize(message));
+  });
+
+  it('encodes an event once for every watcher it reaches, with or without its previous value', () => {
+    let calls = 0;
+    const counting = (message: object): Buffer => {
+      calls++;
+      return serialize(message);
+    };
+    const fast = watchResponseSerializer(counting);
+    const stripped = (): Event => ({ type: put.type, kv: put.kv });
+    for (let watcher = 0; watcher < 100; watcher++) {
+      fast({ ...response([put]), [storeEvents]: [put] });
+      const copy = stripped();
+      fast({ ...response([copy]), [storeEvents]: [copy] });
+    }
+    // One call per response for the rest of it, plus one per distinct encoding of the event.
+    expect(calls).toBe(200 + 2);
+  });
+});

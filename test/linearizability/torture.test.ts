@@ -25,7 +25,9 @@ function summary(report: TortureReport): string {
 
 async function tortureRunPasses(seed: number, options: Partial<TortureOptions> = {}): Promise<TortureReport> {
   console.log(`torture seed ${seed} (replay: TORTURE_SEED=${seed} npx vitest run test/linearizability/torture.test.ts)`);
-  const report = await runTorture({ seed, faultMs, holdMsMin, holdMsMax, ...options });
+  // A run that stops making progress fails before the test's timeout, with its progress lines.
+  const log = process.env['TORTURE_LOG'] === undefined ? undefined : (line: string): void => console.log(line);
+  const report = await runTorture({ seed, faultMs, holdMsMin, holdMsMax, deadlineMs: runTimeoutMs - 20_000, ...(log === undefined ? {} : { log }), ...options });
   console.log(summary(report));
   const failures = describeFailures(report);
   if (failures.length > 0) console.log(`seed ${seed}:\n${failures.join('\n\n')}\n${report.memberLogs}`);

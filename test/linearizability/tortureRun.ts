@@ -45,6 +45,11 @@ export interface TortureOptions {
   readonly bigValues?: boolean;
   /** Progress lines (fault injected, phase reached); default silent. */
   readonly log?: (line: string) => void;
+  /**
+   * Give up after this long with an error that carries the run's progress lines and the members'
+   * logs, so a run that stops making progress says where (default: no deadline).
+   */
+  readonly deadlineMs?: number;
 }
 
 export interface TortureReport {
@@ -241,8 +246,12 @@ function mergeChecks(all: readonly RecordChecks[]): RecordChecks {
  * own, which keeps every history small enough to check exactly.
  */
 export async function runTorture(options: TortureOptions): Promise<TortureReport> {
-  const log = options.log ?? ((): void => undefined);
   const startedMs = performance.now();
+  const progress: string[] = [];
+  const log = (line: string): void => {
+    progress.push(`${((performance.now() - startedMs) / 1_000).toFixed(1)} s ${line}`);
+    options.log?.(line);
+  };
   const cluster = await RafterCluster.start({
     members: 3,
     snapshotCount: options.snapshotCount ?? 200,
@@ -250,34 +259,47 @@ export async function runTorture(options: TortureOptions): Promise<TortureReport
     snapshotCatchupEntries: options.snapshotCount ?? 200,
     extraArgs: ['--heartbeat-interval=100', '--election-timeout=1000'],
   });
-  try {
-    const segmentMs = options.segmentMs ?? options.faultMs;
-    const segments: SegmentResult[] = [];
-    for (let done = 0, segment = 0; done < options.faultMs; done += segmentMs, segment++) {
-      segments.push(await runSegment(cluster, options, segment, Math.min(segmentMs, options.faultMs - done), log));
+  let deadline: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    if (options.deadlineMs !== undefined) {
+      const deadlineMs = options.deadlineMs;
+      deadline = setTimeout(() => reject(new Error(`no result within ${deadlineMs} ms`)), deadlineMs - (performance.now() - startedMs));
     }
-    const hashes = await hashesConverge(cluster);
-    const sum = (pick: (s: SegmentResult) => number): number => segments.reduce((n, s) => n + pick(s), 0);
-    return {
-      ...mergeChecks(segments.map((s) => s.checks)),
-      seed: options.seed,
-      wallMs: performance.now() - startedMs,
-      segments: segments.length,
-      operations: sum((s) => s.operations),
-      knownOperations: sum((s) => s.known),
-      unknownOperations: sum((s) => s.unknown),
-      serializableReads: sum((s) => s.serializableReads),
-      watchEvents: sum((s) => s.watchEvents),
-      faults: segments.flatMap((s) => s.faults),
-      hashesEqual: hashes.equal,
-      hashes: hashes.hashes,
-      finalRecoveryMs: segments.at(-1)?.recoveryMs ?? 0,
-      memberLogs: memberLogs(cluster, 30),
-    };
+  });
+  try {
+    return await Promise.race([expired, runSegments(cluster, options, startedMs, log)]);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new Error(`torture run with seed ${options.seed} failed: ${message}\nmember logs:\n${memberLogs(cluster, 60)}`, { cause: error });
+    throw new Error(`torture run with seed ${options.seed} failed: ${message}\nprogress:\n${progress.join('\n')}\nmember logs:\n${memberLogs(cluster, 60)}`, { cause: error });
   } finally {
+    clearTimeout(deadline);
     await cluster.stop();
   }
+}
+
+async function runSegments(cluster: RafterCluster, options: TortureOptions, startedMs: number, log: (line: string) => void): Promise<TortureReport> {
+  const segmentMs = options.segmentMs ?? options.faultMs;
+  const segments: SegmentResult[] = [];
+  for (let done = 0, segment = 0; done < options.faultMs; done += segmentMs, segment++) {
+    segments.push(await runSegment(cluster, options, segment, Math.min(segmentMs, options.faultMs - done), log));
+  }
+  log('all segments checked; waiting for every member to reach the same applied index and hash');
+  const hashes = await hashesConverge(cluster);
+  const sum = (pick: (s: SegmentResult) => number): number => segments.reduce((n, s) => n + pick(s), 0);
+  return {
+    ...mergeChecks(segments.map((s) => s.checks)),
+    seed: options.seed,
+    wallMs: performance.now() - startedMs,
+    segments: segments.length,
+    operations: sum((s) => s.operations),
+    knownOperations: sum((s) => s.known),
+    unknownOperations: sum((s) => s.unknown),
+    serializableReads: sum((s) => s.serializableReads),
+    watchEvents: sum((s) => s.watchEvents),
+    faults: segments.flatMap((s) => s.faults),
+    hashesEqual: hashes.equal,
+    hashes: hashes.hashes,
+    finalRecoveryMs: segments.at(-1)?.recoveryMs ?? 0,
+    memberLogs: memberLogs(cluster, 30),
+  };
 }

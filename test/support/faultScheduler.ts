@@ -382,8 +382,12 @@ export class FaultScheduler {
     if (rejoin !== undefined) {
       if (rejoin.member.process !== undefined) await this.cluster.kill(rejoin.member, 'SIGKILL');
       await wipe(rejoin.member);
-      if (rejoin.staleIdHex !== null) await removeMember(this.cluster, rejoin.member, rejoin.staleIdHex);
-      await addBack(this.cluster, rejoin.member, { learner: rejoin.learner });
+      if (rejoin.staleIdHex !== null) {
+        this.log(`removing ${rejoin.member.name}'s old member id ${rejoin.staleIdHex}`);
+        await removeMember(this.cluster, rejoin.member, rejoin.staleIdHex);
+      }
+      this.log(`adding ${rejoin.member.name} back${rejoin.learner ? ' as a learner' : ''}`);
+      await addBack(this.cluster, rejoin.member, { learner: rejoin.learner, log: (line) => this.log(line) });
       this.pendingRejoin = undefined;
       this.options.onMemberReplaced?.(rejoin.member.name, 'end');
     }

@@ -83,7 +83,8 @@ export async function wipe(member: RafterMember): Promise<void> {
  * it has caught up. A MemberAdd of unknown outcome is settled by listing the members, so the
  * member is never added twice.
  */
-export async function addBack(cluster: RafterCluster, member: RafterMember, options: { learner: boolean }): Promise<void> {
+export async function addBack(cluster: RafterCluster, member: RafterMember, options: { learner: boolean; log?: (line: string) => void }): Promise<void> {
+  const log = options.log ?? ((): void => undefined);
   const client = clientOfOthers(cluster, member);
   try {
     const added = await retried(`adding ${member.name} back`, async (): Promise<Member> => {
@@ -97,7 +98,9 @@ export async function addBack(cluster: RafterCluster, member: RafterMember, opti
       .map((m) => `${m.idHex === added.idHex ? member.name : nameOf(cluster, m)}=${m.peerUrls[0] ?? ''}`)
       .join(',');
     member.initialState = 'existing';
+    log(`${member.name} added as ${added.idHex}; starting it with --initial-cluster ${member.initialCluster}`);
     await cluster.restart(member);
+    log(`${member.name} started`);
     if (options.learner) {
       await retried(`promoting learner ${member.name}`, async () => {
         try {
@@ -109,6 +112,7 @@ export async function addBack(cluster: RafterCluster, member: RafterMember, opti
         }
         return true;
       });
+      log(`learner ${member.name} promoted`);
     }
   } finally {
     client.close();

@@ -56,6 +56,8 @@ export interface ListenAddress {
   readonly host: string;
   readonly port: number;
   readonly tls?: tls.TlsOptions | undefined;
+  /** Why a TLS client whose certificate Node accepted is still refused (see PortTls.refusal). */
+  readonly refusal?: ((socket: tls.TLSSocket) => string | null) | undefined;
 }
 
 export class ClientServer {
@@ -116,7 +118,7 @@ export class ClientServer {
     this.injector ??= this.grpc.createConnectionInjector(ServerCredentials.createInsecure());
     const ports: number[] = [];
     for (const address of addresses) {
-      const listener = address.tls ? this.tlsListener(address.tls) : net.createServer({ noDelay: true }, (socket) => this.route(socket));
+      const listener = address.tls ? this.tlsListener(address.tls, address.refusal ?? ((): null => null)) : net.createServer({ noDelay: true }, (socket) => this.route(socket));
       this.listeners.push(listener);
       ports.push(
         await new Promise<number>((resolve, reject) => {
@@ -165,7 +167,7 @@ export class ClientServer {
    * then routeTls() on the decrypted connection. A connection that does not complete a handshake (a
    * plaintext client, a client certificate missing or signed by another CA) is closed at once.
    */
-  private tlsListener(options: tls.TlsOptions): tls.Server {
+  private tlsListener(options: tls.TlsOptions, refusal: (socket: tls.TLSSocket) => string | null): tls.Server {
     const listener = tls.createServer(
       {
         ...options,
@@ -174,7 +176,10 @@ export class ClientServer {
         ALPNProtocols: ['http/1.1', 'h2'],
         handshakeTimeout: tlsHandshakeTimeoutMs,
       },
-      (socket) => this.routeTls(socket),
+      (socket) => {
+        if (refusal(socket) === null) this.routeTls(socket);
+        else socket.destroy();
+      },
     );
     listener.on('connection', (socket: net.Socket) => this.track(socket));
     listener.on('tlsClientError', (_error, socket) => socket.destroy());

@@ -41,7 +41,6 @@ export interface EtcdFlag {
 
 const noBbolt = 'Rafter keeps its store in LMDB, not bbolt';
 const noV2 = 'Rafter serves only the v3 API';
-const noTls = 'Rafter does not implement this TLS option; refusing to serve without it';
 const noTracing = 'Rafter has no distributed tracing';
 const noProxy = 'Rafter has no v2 proxy mode';
 
@@ -109,23 +108,23 @@ export const etcdFlags: readonly EtcdFlag[] = [
   implemented('Security', 'cert-file', ''),
   implemented('Security', 'key-file', ''),
   implemented('Security', 'client-cert-auth', 'false'),
-  refused('Security', 'client-cert-file', '', noTls),
-  refused('Security', 'client-key-file', '', noTls),
-  refused('Security', 'client-crl-file', '', noTls),
-  refused('Security', 'client-cert-allowed-hostname', '', noTls),
+  ignored('Security', 'client-cert-file', '', 'a Rafter member opens no client connections of its own to present it on'),
+  ignored('Security', 'client-key-file', '', 'a Rafter member opens no client connections of its own to present it on'),
+  implemented('Security', 'client-crl-file', ''),
+  implemented('Security', 'client-cert-allowed-hostname', ''),
   implemented('Security', 'trusted-ca-file', ''),
   implemented('Security', 'auto-tls', 'false'),
   implemented('Security', 'peer-cert-file', ''),
   implemented('Security', 'peer-key-file', ''),
   implemented('Security', 'peer-client-cert-auth', 'false'),
   implemented('Security', 'peer-trusted-ca-file', ''),
-  refused('Security', 'peer-cert-allowed-cn', '', noTls),
-  refused('Security', 'peer-cert-allowed-hostname', '', noTls),
+  implemented('Security', 'peer-cert-allowed-cn', ''),
+  implemented('Security', 'peer-cert-allowed-hostname', ''),
   implemented('Security', 'peer-auto-tls', 'false'),
-  refused('Security', 'peer-client-cert-file', '', noTls),
-  refused('Security', 'peer-client-key-file', '', noTls),
+  implemented('Security', 'peer-client-cert-file', ''),
+  implemented('Security', 'peer-client-key-file', ''),
   ignored('Security', 'self-signed-cert-validity', '1', "Rafter's auto TLS certificates have a fixed validity"),
-  refused('Security', 'peer-crl-file', '', noTls),
+  implemented('Security', 'peer-crl-file', ''),
   implemented('Security', 'cipher-suites', ''),
   ignored('Security', 'cors', '*', 'Rafter sends no CORS headers, so browsers allow no other origin'),
   refused('Security', 'host-whitelist', '*', 'Rafter does not check the Host header of client requests'),

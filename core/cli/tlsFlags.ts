@@ -26,6 +26,13 @@ export const tlsFlagSpecs: Readonly<Record<string, Spec>> = {
   'peer-client-cert-auth': { kind: 'boolean', help: 'Enable peer client cert authentication.' },
   'peer-trusted-ca-file': { kind: 'string', help: 'Path to the peer server TLS trusted CA file.' },
   'peer-auto-tls': { kind: 'boolean', help: 'Peer TLS using self-generated certificates if --peer-key-file and --peer-cert-file are not provided.' },
+  'client-crl-file': { kind: 'string', help: 'Path to the client certificate revocation list file.' },
+  'client-cert-allowed-hostname': { kind: 'string', help: 'Allowed TLS hostname for client cert authentication.' },
+  'peer-crl-file': { kind: 'string', help: 'Path to the peer certificate revocation list file.' },
+  'peer-cert-allowed-cn': { kind: 'string', help: 'Required CN for client certs connecting to the peer endpoint.' },
+  'peer-cert-allowed-hostname': { kind: 'string', help: 'Allowed TLS hostname for inter peer authentication.' },
+  'peer-client-cert-file': { kind: 'string', help: 'Path to an explicit peer client TLS cert file, presented when dialling peers (otherwise the peer cert file).' },
+  'peer-client-key-file': { kind: 'string', help: 'Path to an explicit peer client TLS key file, used when dialling peers (otherwise the peer key file).' },
   'cipher-suites': { kind: 'string', help: 'Comma-separated list of supported TLS 1.2 cipher suites between client/server and peers, by Go name (empty: Node decides).' },
   'tls-min-version': { kind: 'string', help: 'Minimum TLS version supported. Possible values: TLS1.2, TLS1.3.' },
   'tls-max-version': { kind: 'string', help: 'Maximum TLS version supported. Possible values: TLS1.2, TLS1.3 (empty: the highest Node supports).' },
@@ -52,6 +59,12 @@ export function parseTlsFlags(get: (name: string) => string | undefined): TlsFla
     trustedCaFile: get(`${prefix}trusted-ca-file`) ?? '',
     clientCertAuth: flag(get, `${prefix}client-cert-auth`),
     autoTls: flag(get, `${prefix}auto-tls`),
+    crlFile: get(prefix === 'peer-' ? 'peer-crl-file' : 'client-crl-file') ?? '',
+    // etcd has --peer-cert-allowed-cn only; the client port's allowed host name is --client-cert-allowed-hostname.
+    allowedCn: prefix === 'peer-' ? get('peer-cert-allowed-cn') ?? '' : '',
+    allowedHostname: get(prefix === 'peer-' ? 'peer-cert-allowed-hostname' : 'client-cert-allowed-hostname') ?? '',
+    dialCertFile: prefix === 'peer-' ? get('peer-client-cert-file') ?? '' : '',
+    dialKeyFile: prefix === 'peer-' ? get('peer-client-key-file') ?? '' : '',
   });
   const minVersion = version(get('tls-min-version') ?? 'TLS1.2') || 'TLS1.2';
   const maxVersion = version(get('tls-max-version') ?? '');

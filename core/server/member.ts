@@ -312,7 +312,7 @@ export class Member implements EtcdBackend {
   private async listen(): Promise<void> {
     const peerUrl = this.config.listenPeerUrls[0]!;
     const peerTls = peerUrl.protocol === 'https:' ? this.tls.peer?.server : undefined;
-    this.peerPort = await this.transport.listen(peerUrl.hostname.replace(/^\[|\]$/g, ''), Number(peerUrl.port), peerTls);
+    this.peerPort = await this.transport.listen(peerUrl.hostname.replace(/^\[|\]$/g, ''), Number(peerUrl.port), peerTls, this.tls.peer?.refusal);
     this.clusterMembers.syncTransportPeers();
     const endpoints = inspectionRoutes(this);
     this.clientServer = new ClientServer(this, endpoints);
@@ -321,6 +321,7 @@ export class Member implements EtcdBackend {
         host: url.hostname.replace(/^\[|\]$/g, ''),
         port: Number(url.port),
         tls: url.protocol === 'https:' ? this.tls.client?.server : undefined,
+        refusal: this.tls.client?.refusal,
       })),
     );
     this.clientUrls = this.config.advertiseClientUrls.map((url, i) => (url.port === '0' ? `${url.protocol}//${url.hostname}:${ports[i] ?? ports[0]}` : url.origin));

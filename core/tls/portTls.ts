@@ -4,6 +4,7 @@
 // and cipher suites. It yields Node's server options (and, for the peer port, the options this
 // member dials its peers with). Which listeners use TLS is decided by their URL scheme, by the
 // caller; the flags themselves are parsed in core/cli/tlsFlags.ts.
+import fs from 'node:fs';
 import tls from 'node:tls';
 import path from 'node:path';
 import { opensslCiphers, CipherSuiteError } from './cipherSuites.js';
@@ -19,6 +20,15 @@ export interface PortTlsFlags {
   readonly trustedCaFile: string;
   readonly clientCertAuth: boolean;
   readonly autoTls: boolean;
+  /** A PEM certificate revocation list: a client certificate it revokes is refused (--client-crl-file, --peer-crl-file). */
+  readonly crlFile: string;
+  /** A client certificate must carry this common name (--peer-cert-allowed-cn); '' for any. */
+  readonly allowedCn: string;
+  /** A client certificate must be valid for this host name (--client-cert-allowed-hostname, --peer-cert-allowed-hostname); '' for any. */
+  readonly allowedHostname: string;
+  /** The certificate this member presents when it dials (--peer-client-cert-file / --peer-client-key-file); '' for its server certificate. */
+  readonly dialCertFile: string;
+  readonly dialKeyFile: string;
 }
 
 /** Every TLS flag of a member. */
@@ -42,11 +52,18 @@ export interface PortTls {
   readonly selfSigned: boolean;
   /** Whether a client must present a certificate signed by the trusted CA. */
   readonly requiresClientCertificate: boolean;
+  /**
+   * Why a connection whose handshake Node accepted is still refused (a common name or host name
+   * the flags do not allow), or null to accept it. The listener calls it before reading anything.
+   */
+  readonly refusal: (socket: tls.TLSSocket) => string | null;
   /** One line for the log. */
   readonly summary: string;
 }
 
-export const noPortTls: PortTlsFlags = { certFile: '', keyFile: '', trustedCaFile: '', clientCertAuth: false, autoTls: false };
+export const noPortTls: PortTlsFlags = {
+  certFile: '', keyFile: '', trustedCaFile: '', clientCertAuth: false, autoTls: false, crlFile: '', allowedCn: '', allowedHostname: '', dialCertFile: '', dialKeyFile: '',
+};
 
 const nodeVersion: Record<TlsVersion, tls.SecureVersion> = { 'TLS1.2': 'TLSv1.2', 'TLS1.3': 'TLSv1.3' };
 
@@ -104,19 +121,28 @@ export function resolvePortTls(options: ResolveOptions): PortTls | null {
   // etcd 3.4 asks for client certificates as soon as a trusted CA is given, not only with
   // --client-cert-auth (pkg/transport TLSInfo.ServerConfig).
   const requiresClientCertificate = trustedCaFile !== '' || clientCertAuth;
+  const crlFlag = port === 'peer' ? 'peer-crl-file' : 'client-crl-file';
+  const crl = own.crlFile === '' ? undefined : loadCrlFile({ flag: crlFlag, file: own.crlFile });
+  if ((own.dialCertFile === '') !== (own.dialKeyFile === '')) {
+    throw new TlsConfigError(`--${prefix}client-cert-file and --${prefix}client-key-file must be given together`);
+  }
+  const dialPair = own.dialCertFile === ''
+    ? pair
+    : loadKeyPair({ flag: `${prefix}client-cert-file`, file: own.dialCertFile }, { flag: `${prefix}client-key-file`, file: own.dialKeyFile }, now);
   const common = commonOptions(flags);
   const server: tls.TlsOptions = {
     ...common,
     cert: pair.cert,
     key: pair.key,
     ...(ca ? { ca } : {}),
+    ...(crl ? { crl } : {}),
     requestCert: requiresClientCertificate,
     rejectUnauthorized: requiresClientCertificate,
   };
   const client: tls.ConnectionOptions = {
     ...common,
-    cert: pair.cert,
-    key: pair.key,
+    cert: dialPair.cert,
+    key: dialPair.key,
     ...(ca ? { ca } : {}),
     // etcd's peers do not verify a self-signed peer certificate: there is no CA to check it by.
     rejectUnauthorized: !selfSigned,
@@ -124,10 +150,50 @@ export function resolvePortTls(options: ResolveOptions): PortTls | null {
   try {
     tls.createSecureContext(server);
   } catch (error) {
-    throw new TlsConfigError(`cannot use --${prefix}cert-file ${certFile} with --${prefix}key-file ${keyFile}: ${error instanceof Error ? error.message : String(error)}`);
+    const reason = error instanceof Error ? error.message : String(error);
+    if (crl) throw new TlsConfigError(`cannot use --${crlFlag} ${own.crlFile} with --${prefix}cert-file ${certFile}: ${reason}`);
+    throw new TlsConfigError(`cannot use --${prefix}cert-file ${certFile} with --${prefix}key-file ${keyFile}: ${reason}`);
   }
-  const summary = `${port} TLS: cert ${certFile}${selfSigned ? ' (self-signed)' : ''}${trustedCaFile !== '' ? `, trusted CA ${trustedCaFile}` : ''}, client certificates ${requiresClientCertificate ? 'required' : 'not asked for'}`;
-  return { server, client, selfSigned, requiresClientCertificate, summary };
+  if ((own.allowedCn !== '' || own.allowedHostname !== '') && !requiresClientCertificate) {
+    log('warn', `--${port === 'peer' ? 'peer' : 'client'}-cert-allowed-${own.allowedCn !== '' ? 'cn' : 'hostname'} has no effect without --${prefix}trusted-ca-file or --${prefix}client-cert-auth`);
+  }
+  const summary = `${port} TLS: cert ${certFile}${selfSigned ? ' (self-signed)' : ''}${trustedCaFile !== '' ? `, trusted CA ${trustedCaFile}` : ''}, client certificates ${requiresClientCertificate ? 'required' : 'not asked for'}`
+    + `${crl ? `, revocations from ${own.crlFile}` : ''}${own.allowedCn !== '' ? `, common name ${own.allowedCn} only` : ''}${own.allowedHostname !== '' ? `, host name ${own.allowedHostname} only` : ''}`;
+  const refusal = requiresClientCertificate ? identityCheck(own.allowedCn, own.allowedHostname) : (): null => null;
+  return { server, client, selfSigned, requiresClientCertificate, refusal, summary };
+}
+
+/** Reads a certificate revocation list (PEM); throws TlsConfigError naming the flag and file. */
+function loadCrlFile(named: { flag: string; file: string }): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = fs.readFileSync(named.file);
+  } catch (error) {
+    throw new TlsConfigError(`cannot read --${named.flag} ${named.file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!bytes.toString('latin1').includes('-----BEGIN X509 CRL-----')) throw new TlsConfigError(`--${named.flag} ${named.file} holds no PEM certificate revocation list`);
+  return bytes;
+}
+
+/**
+ * etcd's checks of a client certificate's identity (pkg/transport TLSInfo): the leaf's common
+ * name must equal `allowedCn`, and the leaf must be valid for `allowedHostname` (its DNS or IP
+ * names, as a server certificate is checked).
+ */
+function identityCheck(allowedCn: string, allowedHostname: string): (socket: tls.TLSSocket) => string | null {
+  if (allowedCn === '' && allowedHostname === '') return () => null;
+  return (socket) => {
+    const certificate = socket.getPeerCertificate();
+    if (allowedCn !== '') {
+      const cn = certificate.subject?.CN;
+      const names = Array.isArray(cn) ? cn : cn === undefined ? [] : [cn];
+      if (!names.includes(allowedCn)) return `CommonName authentication failed (got ${names.join(', ') || 'none'}, want ${allowedCn})`;
+    }
+    if (allowedHostname !== '' && tls.checkServerIdentity(allowedHostname, certificate) !== undefined) {
+      return `hostname authentication failed (the certificate is not valid for ${allowedHostname})`;
+    }
+    return null;
+  };
 }
 
 /** Versions and cipher suites shared by both ports; throws TlsConfigError with etcd's messages. */

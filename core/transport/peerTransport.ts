@@ -256,10 +256,11 @@ export class PeerTransport {
 
   /**
    * Starts accepting peer connections, over TLS when `secure` is given (an https:// listen URL);
-   * resolves with the bound port.
+   * resolves with the bound port. `refusal` says why a verified peer is still refused (a common or
+   * host name the flags do not allow).
    */
-  listen(host: string, port: number, secure?: tls.TlsOptions): Promise<number> {
-    const server = secure ? this.tlsServer(secure) : net.createServer((socket) => this.accept(socket));
+  listen(host: string, port: number, secure?: tls.TlsOptions, refusal: (socket: tls.TLSSocket) => string | null = () => null): Promise<number> {
+    const server = secure ? this.tlsServer(secure, refusal) : net.createServer((socket) => this.accept(socket));
     this.server = server;
     return new Promise((resolve, reject) => {
       server.once('error', reject);
@@ -276,7 +277,7 @@ export class PeerTransport {
    * certificate from another CA without a word: each refusal is logged (at most every 10 s, a
    * stranger may try many), and nothing from a refused connection is read.
    */
-  private tlsServer(options: tls.TlsOptions): tls.Server {
+  private tlsServer(options: tls.TlsOptions, refusal: (socket: tls.TLSSocket) => string | null): tls.Server {
     const verifyClients = options.requestCert === true && options.rejectUnauthorized !== false;
     let warnedAtMs = 0;
     const refuse = (socket: net.Socket, reason: string): void => {
@@ -288,7 +289,12 @@ export class PeerTransport {
       socket.destroy();
     };
     const server = tls.createServer({ ...options, rejectUnauthorized: false, handshakeTimeout: tlsHandshakeTimeoutMs }, (socket) => {
-      if (verifyClients && !socket.authorized) refuse(socket, `client certificate not accepted: ${String(socket.authorizationError ?? 'none presented')}`);
+      if (verifyClients && !socket.authorized) {
+        refuse(socket, `client certificate not accepted: ${String(socket.authorizationError ?? 'none presented')}`);
+        return;
+      }
+      const refused = verifyClients ? refusal(socket) : null;
+      if (refused !== null) refuse(socket, refused);
       else this.accept(socket);
     });
     server.on('connection', (socket: net.Socket) => {

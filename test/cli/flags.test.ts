@@ -142,16 +142,16 @@ describe("etcd's config file", () => {
     expect(parseMemberConfig([], { ETCD_CONFIG_FILE: file }).name).toBe('infra0');
   });
 
-  it('reads the TLS sections as the TLS flags, reports keys that are no etcd flag, and refuses TLS options it cannot serve', async () => {
+  it('reads the TLS sections as the TLS flags (the peer section\'s client certificate too) and reports keys that are no etcd flag', async () => {
     const file = path.join(dir, 'tls.yml');
     await writeFile(file, 'name: a\nno-such-key: 1\nclient-transport-security:\n  cert-file: /etc/etcd/server.pem\n  key-file: /etc/etcd/server-key.pem\npeer-transport-security:\n  auto-tls: true\n');
     const { values, ignoredConfigKeys } = collectFlagValues(['--config-file', file], {});
     expect(ignoredConfigKeys).toEqual(['no-such-key']);
     expect([values.get('cert-file'), values.get('key-file'), values.get('peer-auto-tls')]).toEqual(['/etc/etcd/server.pem', '/etc/etcd/server-key.pem', 'true']);
     expect(parseMemberConfig(['--config-file', file]).tls.client.certFile).toBe('/etc/etcd/server.pem');
-    const unsupported = path.join(dir, 'peer-client-cert.yml');
-    await writeFile(unsupported, 'name: a\npeer-transport-security:\n  client-cert-file: /etc/etcd/peer-client.pem\n');
-    expect(() => parseMemberConfig(['--config-file', unsupported])).toThrow('--peer-client-cert-file=/etc/etcd/peer-client.pem is not supported');
+    const dialling = path.join(dir, 'peer-client-cert.yml');
+    await writeFile(dialling, 'name: a\npeer-transport-security:\n  client-cert-file: /etc/etcd/peer-client.pem\n  client-key-file: /etc/etcd/peer-client-key.pem\n');
+    expect(parseMemberConfig(['--config-file', dialling]).tls.peer).toMatchObject({ dialCertFile: '/etc/etcd/peer-client.pem', dialKeyFile: '/etc/etcd/peer-client-key.pem' });
   });
 
   it('names the file when it cannot be read or parsed', async () => {

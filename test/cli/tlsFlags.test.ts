@@ -21,12 +21,20 @@ describe('TLS flags', () => {
         '--cert-file=/c.crt', '--key-file=/c.key', '--trusted-ca-file=/ca.crt', '--client-cert-auth',
         '--peer-auto-tls', '--peer-client-cert-auth=false', '--tls-max-version=TLS1.2',
         '--cipher-suites', 'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256, TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
+        '--client-crl-file=/c.crl', '--client-cert-allowed-hostname=client.example', '--peer-crl-file=/p.crl',
+        '--peer-cert-allowed-cn=member', '--peer-cert-allowed-hostname=peer.example', '--peer-client-cert-file=/pc.crt', '--peer-client-key-file=/pc.key',
       ],
       { ETCD_PEER_TRUSTED_CA_FILE: '/peer-ca.crt' },
     );
     expect(config.tls).toEqual({
-      client: { certFile: '/c.crt', keyFile: '/c.key', trustedCaFile: '/ca.crt', clientCertAuth: true, autoTls: false },
-      peer: { certFile: '', keyFile: '', trustedCaFile: '/peer-ca.crt', clientCertAuth: false, autoTls: true },
+      client: {
+        certFile: '/c.crt', keyFile: '/c.key', trustedCaFile: '/ca.crt', clientCertAuth: true, autoTls: false,
+        crlFile: '/c.crl', allowedCn: '', allowedHostname: 'client.example', dialCertFile: '', dialKeyFile: '',
+      },
+      peer: {
+        certFile: '', keyFile: '', trustedCaFile: '/peer-ca.crt', clientCertAuth: false, autoTls: true,
+        crlFile: '/p.crl', allowedCn: 'member', allowedHostname: 'peer.example', dialCertFile: '/pc.crt', dialKeyFile: '/pc.key',
+      },
       minVersion: 'TLS1.2',
       maxVersion: 'TLS1.2',
       cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'],

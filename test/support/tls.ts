@@ -126,3 +126,30 @@ export async function generateJwtKeys(): Promise<JwtKeys> {
     cleanup: () => fs.rm(dir, { recursive: true, force: true }),
   };
 }
+
+const clientUse = 'keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth\n';
+
+/**
+ * One more client certificate signed by the certificates' CA, with `subject` and any extra
+ * extension lines (a subjectAltName, for host-name checks); returns its cert and key files.
+ */
+export async function signClientCertificate(certificates: TestCertificates, name: string, subject: string, extraExtensions = ''): Promise<{ certFile: string; keyFile: string }> {
+  await makeSigned(certificates.dir, name, subject, `${clientUse}${extraExtensions}`);
+  return { certFile: path.join(certificates.dir, `${name}.crt`), keyFile: path.join(certificates.dir, `${name}.key`) };
+}
+
+/** A certificate revocation list from the certificates' CA revoking the given certificate files; returns its PEM file. */
+export async function revocationList(certificates: TestCertificates, revokedCertFiles: readonly string[]): Promise<string> {
+  const dir = path.join(certificates.dir, `crl-${Date.now()}`);
+  await fs.mkdir(dir);
+  await fs.writeFile(path.join(dir, 'index.txt'), '');
+  await fs.writeFile(path.join(dir, 'crlnumber'), '01\n');
+  await fs.writeFile(
+    path.join(dir, 'ca.cnf'),
+    `[ca]\ndefault_ca = own\n[own]\ndatabase = ${path.join(dir, 'index.txt')}\ncrlnumber = ${path.join(dir, 'crlnumber')}\ndefault_md = sha256\ndefault_crl_days = 2\n`,
+  );
+  const caArgs = ['-config', 'ca.cnf', '-keyfile', path.join(certificates.dir, 'ca.key'), '-cert', path.join(certificates.dir, 'ca.crt')];
+  for (const file of revokedCertFiles) await openssl(['ca', ...caArgs, '-revoke', file], dir);
+  await openssl(['ca', ...caArgs, '-gencrl', '-out', 'crl.pem'], dir);
+  return path.join(dir, 'crl.pem');
+}

@@ -2,13 +2,13 @@
 // etcd 3.4 side by side: what etcdctl cannot show (a root user without the root role, tokens made
 // invalid by a password change or a user's deletion, a user without password, the gateway's
 // Authorization header) must come back with the same gRPC code and message, or HTTP status.
-import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceDefinition, type EtcdServiceName } from '../../core/api/proto/load.js';
+import type { EtcdServiceName } from '../../core/api/proto/load.js';
+import { rawUnaryCall, type RawAnswer } from '../support/rawGrpc.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { RafterCluster } from '../support/rafterCluster.js';
 
-const callDeadlineMs = 10_000;
 
 interface Side {
   readonly name: string;
@@ -36,19 +36,11 @@ afterAll(async () => {
   await etcd?.stop();
 });
 
-type Answer = { ok: true; value: Record<string, unknown> } | { ok: false; code: number; message: string };
+type Answer = RawAnswer;
 
 /** One unary call; `token` goes in the `token` metadata as etcdctl sends it. */
 function call(side: Side, service: EtcdServiceName, method: string, request: object, token?: string): Promise<Answer> {
-  const definition = serviceDefinition(service)[method]!;
-  const metadata = new Metadata();
-  if (token !== undefined) metadata.set('token', token);
-  return new Promise((resolve) => {
-    side.raw.makeUnaryRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request, metadata, { deadline: Date.now() + callDeadlineMs }, (error: ServiceError | null, value?: object) => {
-      if (error) resolve({ ok: false, code: error.code, message: error.details });
-      else resolve({ ok: true, value: value as Record<string, unknown> });
-    });
-  });
+  return rawUnaryCall(side.raw, service, method, request, token);
 }
 
 const auth = (side: Side, method: string, request: object, token?: string): Promise<Answer> => call(side, 'etcdserverpb.Auth', method, request, token);

@@ -2,20 +2,20 @@
 // and a 1-member etcd 3.4 side by side: the expired token gets etcd's code and message, a fresh
 // Authenticate works again, and a token kept in use does not expire. Waiting out the TTL is the
 // behaviour under test, so the test waits (twice the TTL plus etcd's one-second expiry sweep).
-import { Client, credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { Client, credentials } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serviceDefinition, type EtcdServiceName } from '../../core/api/proto/load.js';
+import type { EtcdServiceName } from '../../core/api/proto/load.js';
+import { rawUnaryCall, type RawAnswer } from '../support/rawGrpc.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { RafterCluster } from '../support/rafterCluster.js';
 
-const callDeadlineMs = 10_000;
 const ttlSeconds = 2;
 /** Past the TTL and etcd's expiry sweep, which runs once a second. */
 const idleMs = 2 * ttlSeconds * 1_000 + 1_500;
 const ttlFlags = [`--auth-token-ttl=${ttlSeconds}`];
 
 interface Side { readonly name: string; readonly raw: Client }
-type Answer = { ok: true; value: Record<string, unknown> } | { ok: false; code: number; message: string };
+type Answer = RawAnswer;
 
 let etcd: EtcdTestCluster;
 let rafter: RafterCluster;
@@ -24,15 +24,7 @@ let sides: Side[] = [];
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 function call(side: Side, service: EtcdServiceName, method: string, request: object, token?: string): Promise<Answer> {
-  const definition = serviceDefinition(service)[method]!;
-  const metadata = new Metadata();
-  if (token !== undefined) metadata.set('token', token);
-  return new Promise((resolve) => {
-    side.raw.makeUnaryRequest(definition.path, definition.requestSerialize, definition.responseDeserialize, request, metadata, { deadline: Date.now() + callDeadlineMs }, (error: ServiceError | null, value?: object) => {
-      if (error) resolve({ ok: false, code: error.code, message: error.details });
-      else resolve({ ok: true, value: value as Record<string, unknown> });
-    });
-  });
+  return rawUnaryCall(side.raw, service, method, request, token);
 }
 
 async function mustSucceed(side: Side, service: EtcdServiceName, method: string, request: object, token?: string): Promise<Record<string, unknown>> {

@@ -21,6 +21,16 @@ export interface MemberConfig {
   readonly initialCluster: ReadonlyMap<string, readonly URL[]>;
   readonly initialClusterState: ClusterState;
   readonly initialClusterToken: string;
+  /**
+   * etcd's --strict-reconfig-check: refuse a membership change that would leave too few started
+   * or active voters for a quorum (reconfigurationCheck.ts).
+   */
+  readonly strictReconfigCheck: boolean;
+  /**
+   * etcd's --force-new-cluster: start from the existing data as a one-member cluster, removing
+   * every other member durably (forceNewCluster.ts).
+   */
+  readonly forceNewCluster: boolean;
   readonly snapshotCount: number;
   readonly heartbeatIntervalMs: number;
   readonly electionTimeoutMs: number;

@@ -58,7 +58,7 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'config-file': { kind: 'string', help: "Path to etcd's YAML configuration file; other flags and ETCD_* variables are then ignored." },
   'wal-dir': { kind: 'string', help: 'Path to a dedicated WAL directory (default ${data-dir}/member/wal).' },
   'max-snapshots': { kind: 'integer', help: 'Maximum number of snapshot files to retain (0 is unlimited).', defaultText: '5' },
-  'max-wals': { kind: 'integer', help: 'Maximum number of WAL files to retain (0 is unlimited); Rafter removes a WAL file once a snapshot covers it, so it keeps fewer.', defaultText: '5' },
+  'max-wals': { kind: 'integer', help: 'Maximum number of WAL files to retain (0 is unlimited); a file still needed after the last snapshot is never removed.', defaultText: '5' },
   // Monitoring and logging.
   'listen-metrics-urls': { kind: 'string', help: 'URLs to also serve /metrics and /health on (http only).' },
   'enable-pprof': { kind: 'boolean', help: "Open Node's inspector on 127.0.0.1 (CPU and heap profiles with Chrome DevTools); its URL is logged.", defaultText: 'false' },

@@ -490,7 +490,7 @@ export class Member implements EtcdBackend {
     const snapshot = this.storage.createSnapshot(index(applied), conf, data);
     await this.snapshotFiles.save(snapshot.meta, { membership: this.clusterMembers.image() } as never);
     await this.wal.saveSnapshotMarker({ index: snapshot.meta.index, term: snapshot.meta.term });
-    await this.wal.releaseTo(snapshot.meta.index);
+    await this.wal.releaseTo(snapshot.meta.index, this.config.maxWals);
     await this.snapshotFiles.purge();
     const compactTo = applied - this.config.snapshotCatchupEntries;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(index(compactTo));

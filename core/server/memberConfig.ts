@@ -55,7 +55,10 @@ export interface MemberConfig {
   readonly walDir: string;
   /** Snapshot files kept (0: all). */
   readonly maxSnapshots: number;
-  /** WAL files kept at most (0: no limit); Rafter removes each once a snapshot covers it, so it keeps fewer. */
+  /**
+   * etcd's --max-wals: WAL segment files kept (0: all). Only files a snapshot covers are removed,
+   * oldest first, so more remain while the snapshot has not caught up.
+   */
   readonly maxWals: number;
   /** TLS on the client and peer ports (core/cli/tlsFlags.ts). */
   readonly tls: TlsFlags;

@@ -103,4 +103,11 @@ describe('--force-new-cluster, as etcd 3.4 does it', () => {
     );
     expect(members(await etcdctl([r1.clientUrl], ['member', 'list'])).split('\n')).toHaveLength(2);
   });
+
+  it('has no effect on an empty data directory, where etcd ignores it too, and says so', async () => {
+    [etcd, rafter] = await Promise.all([EtcdTestCluster.start({ members: 1, extraArgs: ['--force-new-cluster'] }), RafterCluster.start({ members: 1, extraArgs: ['--force-new-cluster'] })]);
+    const listed = members(await etcdctl([etcd.members[0]!.clientUrl], ['member', 'list']));
+    expect(members(await etcdctl([rafter.members[0]!.clientUrl], ['member', 'list']))).toBe(listed);
+    expect(rafter.members[0]!.log.join('\n')).toContain('--force-new-cluster has no effect');
+  });
 });

@@ -27,8 +27,8 @@ const leaderTransferTimeouts = 6;
 /** A removed peer is told of its removal at most once per this many election timeouts. */
 const removedNoticeTimeouts = 4;
 /**
- * A peer counts as active for --strict-reconfig-check when heard from within this many election
- * timeouts (a leader hears from each live follower every heartbeat).
+ * A peer counts as active for --strict-reconfig-check while the connection to it is up and it was
+ * heard from within this many election timeouts (a leader hears from each follower every heartbeat).
  */
 const activePeerTimeouts = 2;
 
@@ -244,7 +244,7 @@ export class ClusterMembers {
     return {
       self,
       voters: this.membership.list().filter((m) => !m.isLearner).map((m) => ({ id: m.id, started: m.name !== '' })),
-      isActive: (id) => id === self || (this.lastHeardMs.get(id) ?? 0) >= since,
+      isActive: (id) => id === self || (this.host.transport.isConnected(id) && (this.lastHeardMs.get(id) ?? 0) >= since),
     };
   }
 

@@ -4,8 +4,7 @@
 // if it is a learner) are appended as committed and saved to the WAL before Raft starts, so they
 // are applied like any other entry and a restart without the flag stays one-member. The cluster
 // id, the keys and the revisions are kept. Opening the data directory is dataDir.ts's job.
-import { applyChange, encodeConfChange, type ConfChange } from '../raft/confChange.js';
-import { decodeConfChange } from '../raft/confChange.js';
+import { applyChange, decodeConfChange, encodeConfChange, type ConfChange } from '../raft/confChange.js';
 import { index, type ConfState, type Entry, type HardState, type NodeId } from '../raft/types.js';
 import { encodeConfChangeContext } from './applier.js';
 import type { RecoveredState } from './dataDir.js';

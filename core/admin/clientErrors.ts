@@ -80,7 +80,13 @@ export function translateClientError(error: unknown): AdminError | null {
     if (error.is('etcdserver: unhealthy cluster')) {
       return {
         code: 'failed_precondition',
-        message: `The cluster refuses membership changes while it is not healthy: a member started or reconnected less than 5 seconds ago, or the change would cost it its quorum. Try again in a few seconds (${error.endpoint}).`,
+        message: `The cluster refuses this membership change while a voting member is down, unreachable or only just reconnected: the change could cost it its quorum. Start the member again (or remove it if it is gone for good), then try again (${error.endpoint}).`,
+      };
+    }
+    if (error.is('etcdserver: re-configuration failed due to not enough started members')) {
+      return {
+        code: 'failed_precondition',
+        message: `Too few members have started for this change to keep a quorum: start the members already added (or remove them) first (${error.endpoint}).`,
       };
     }
     // etcd answers a wrong user or password with INVALID_ARGUMENT; it is an authentication failure.

@@ -59,7 +59,8 @@ const serverCodes: Record<ServerErrorCode, status> = {
   MEMBER_NOT_LEARNER: status.FAILED_PRECONDITION,
   LEARNER_NOT_READY: status.FAILED_PRECONDITION,
   TOO_MANY_LEARNERS: status.FAILED_PRECONDITION,
-  NOT_ENOUGH_STARTED: status.FAILED_PRECONDITION,
+  // etcd 3.4 maps ErrNotEnoughStartedMembers to no gRPC code, so etcdctl sees Unknown.
+  NOT_ENOUGH_STARTED: status.UNKNOWN,
   BAD_LEADER_TRANSFEREE: status.FAILED_PRECONDITION,
   NOT_SUPPORTED_FOR_LEARNER: status.UNAVAILABLE,
   UNHEALTHY: status.UNAVAILABLE,

@@ -93,12 +93,12 @@ export const etcdFlags: readonly EtcdFlag[] = [
   implemented('Clustering', 'initial-cluster-state', 'new'),
   implemented('Clustering', 'initial-cluster-token', 'etcd-cluster'),
   implemented('Clustering', 'advertise-client-urls', 'http://localhost:2379'),
-  refused('Clustering', 'discovery', '', 'Rafter has no discovery service client; list the members in --initial-cluster'),
+  refused('Clustering', 'discovery', '', "Rafter has no client for etcd's discovery protocol, which needs a v2 keys API discovery service (such as discovery.etcd.io); list the members in --initial-cluster"),
   ignored('Clustering', 'discovery-fallback', 'proxy', 'Rafter has no discovery', ['proxy', 'exit']),
   ignored('Clustering', 'discovery-proxy', '', 'Rafter has no discovery'),
   refused('Clustering', 'discovery-srv', '', 'Rafter does not look members up in DNS; list them in --initial-cluster'),
   ignored('Clustering', 'discovery-srv-name', '', 'Rafter has no discovery'),
-  ignored('Clustering', 'strict-reconfig-check', 'true', 'Rafter does not yet refuse a reconfiguration that would lose quorum', ['false']),
+  implemented('Clustering', 'strict-reconfig-check', 'true'),
   ignored('Clustering', 'pre-vote', 'false', 'Rafter always runs the pre-vote phase', ['true']),
   implemented('Clustering', 'auto-compaction-retention', '0'),
   implemented('Clustering', 'auto-compaction-mode', 'periodic'),
@@ -178,7 +178,7 @@ export const etcdFlags: readonly EtcdFlag[] = [
   ignored('Experimental feature', 'experimental-stop-grpc-service-on-defrag', 'false', 'Rafter keeps serving during defragmentation'),
   implemented('Experimental feature', 'experimental-snapshot-catchup-entries', '5000'),
 
-  refused('Unsafe feature', 'force-new-cluster', 'false', 'not supported; `rafter snapshot restore` makes a one-member cluster from a snapshot of this member'),
+  implemented('Unsafe feature', 'force-new-cluster', 'false'),
   implemented('Unsafe feature', 'unsafe-no-fsync', 'false'),
 
   implemented('To be deprecated', 'debug', 'false'),

@@ -15,6 +15,7 @@ import { ServerError } from './errors.js';
 import type { InternalRequest } from './internalRequest.js';
 import { memberIdFor, Membership, normaliseUrls, type Member as MemberRecord, type MembershipImage } from './membership.js';
 import type { RaftDriver } from './raftDriver.js';
+import { checkAddMember, checkPromoteMember, checkRemoveMember, type ReconfigurationView } from './reconfigurationCheck.js';
 import type { RequestIdGenerator, Waiters } from './waiters.js';
 
 /** Share of the leader's commit index a learner must have replicated before it may be promoted (etcd's). */
@@ -25,6 +26,11 @@ const publishAttemptsMax = 20;
 const leaderTransferTimeouts = 6;
 /** A removed peer is told of its removal at most once per this many election timeouts. */
 const removedNoticeTimeouts = 4;
+/**
+ * A peer counts as active for --strict-reconfig-check while the connection to it is up and it was
+ * heard from within this many election timeouts (a leader hears from each follower every heartbeat).
+ */
+const activePeerTimeouts = 2;
 
 /** What cluster membership needs from the member that hosts it. */
 export interface ClusterMembersHost {
@@ -54,6 +60,8 @@ export class ClusterMembers {
   private readonly removedNotices = new Map<string, number>();
   /** Removed peer → the peer URL it had, to tell it. */
   private readonly removedPeerUrls = new Map<string, string>();
+  /** Peer → when a message from it last arrived (ms since the epoch). */
+  private readonly lastHeardMs = new Map<string, number>();
 
   constructor(
     private readonly host: ClusterMembersHost,
@@ -97,7 +105,10 @@ export class ClusterMembers {
    * it is told, at most once per few election timeouts, and then stops.
    */
   dropFromRemoved(peer: string): boolean {
-    if (!this.membership.isRemoved(peer)) return false;
+    if (!this.membership.isRemoved(peer)) {
+      this.lastHeardMs.set(peer, Date.now());
+      return false;
+    }
     const now = Date.now();
     if ((this.removedNotices.get(peer) ?? 0) > now) return true;
     this.removedNotices.set(peer, now + this.host.config.electionTimeoutMs * removedNoticeTimeouts);
@@ -157,7 +168,6 @@ export class ClusterMembers {
     const urls = normaliseUrls(peerUrls);
     if (urls.length === 0) throw new ServerError('MEMBER_BAD_URLS');
     const id = memberIdFor(urls, this.host.config.initialClusterToken, Date.now());
-    this.membership.validateAdd(id, urls, isLearner);
     const member: MemberRecord = { id, name: '', peerUrls: urls, clientUrls: [], isLearner };
     await this.proposeConfChange({ type: isLearner ? 'addLearner' : 'addVoter', nodeId: id }, member);
     return { member, members: this.list() };
@@ -195,6 +205,9 @@ export class ClusterMembers {
       return;
     }
     if (change.type === 'promoteLearner') this.checkLearnerReady(change.nodeId);
+    // etcd's order: the quorum check before the request is checked against the membership.
+    if (this.host.config.strictReconfigCheck) this.checkQuorumKept(change, member);
+    if (member && (change.type === 'addVoter' || change.type === 'addLearner')) this.membership.validateAdd(member.id, member.peerUrls, member.isLearner);
     const requestId = this.host.ids.take();
     const context = encodeConfChangeContext({ requestId: requestId.toString(), member });
     const applied = this.host.waiters.wait<void>(requestId, this.host.requestTimeoutMs);
@@ -204,6 +217,35 @@ export class ClusterMembers {
       this.host.waiters.fail(requestId, confChangeError(error));
     }
     await applied;
+  }
+
+  /**
+   * --strict-reconfig-check: refuses a change that would leave too few started or active voters
+   * for a quorum (reconfigurationCheck.ts), judged by the leader, which hears from every member.
+   */
+  private checkQuorumKept(change: Omit<ConfChange, 'context'>, member: MemberRecord | null): void {
+    const view = this.reconfigurationView();
+    const refusal =
+      change.type === 'removeVoter'
+        ? this.membership.get(change.nodeId)?.isLearner === true
+          ? null
+          : checkRemoveMember(view, change.nodeId)
+        : change.type === 'promoteLearner'
+          ? checkPromoteMember(view)
+          : checkAddMember(view, member?.isLearner ?? change.type === 'addLearner');
+    if (refusal === null) return;
+    this.host.log('warn', `refused a membership change (${change.type} ${change.nodeId}): ${new ServerError(refusal).message}`);
+    throw new ServerError(refusal);
+  }
+
+  private reconfigurationView(): ReconfigurationView {
+    const self = this.host.memberId;
+    const since = Date.now() - this.host.config.electionTimeoutMs * activePeerTimeouts;
+    return {
+      self,
+      voters: this.membership.list().filter((m) => !m.isLearner).map((m) => ({ id: m.id, started: m.name !== '' })),
+      isActive: (id) => id === self || (this.host.transport.isConnected(id) && (this.lastHeardMs.get(id) ?? 0) >= since),
+    };
   }
 
   /**

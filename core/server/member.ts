@@ -491,7 +491,7 @@ export class Member implements EtcdBackend {
     const snapshot = this.storage.createSnapshot(index(applied), conf, data);
     await this.snapshotFiles.save(snapshot.meta, { membership: this.clusterMembers.image() } as never);
     await this.wal.saveSnapshotMarker({ index: snapshot.meta.index, term: snapshot.meta.term });
-    await this.wal.releaseTo(snapshot.meta.index);
+    await this.wal.releaseTo(snapshot.meta.index, this.config.maxWals);
     await this.snapshotFiles.purge();
     const compactTo = applied - this.config.snapshotCatchupEntries;
     if (compactTo > this.storage.firstIndex()) this.storage.compact(index(compactTo));
@@ -664,16 +664,26 @@ export class Member implements EtcdBackend {
 
   // ---- Forwarding to the leader over the peer port ----------------------------------------------
 
+  /**
+   * Sends a call to the leader's peer port. A leader that cannot be reached (it just died) never
+   * saw the call, so it is sent again, a heartbeat apart, until a new leader answers or the request
+   * timeout passes ("no leader"), as etcd waits for a leader.
+   */
   private async forwardToLeader(request: Record<string, unknown>): Promise<unknown> {
-    await this.ensureLeader();
-    const leader = this.driver.leader();
-    const member = leader === null ? undefined : this.clusterMembers.get(leader);
-    if (!member || member.peerUrls.length === 0) throw new ServerError('NO_LEADER');
-    try {
-      return await this.transport.query(member.peerUrls[0]!, member.id, request, requestTimeoutMs);
-    } catch (error) {
-      if (error instanceof QueryError) throw toServerError(error.message);
-      throw error;
+    const deadline = Date.now() + requestTimeoutMs;
+    for (;;) {
+      await this.ensureLeader();
+      const leader = this.driver.leader();
+      const member = leader === null ? undefined : this.clusterMembers.get(leader);
+      if (!member || member.peerUrls.length === 0) throw new ServerError('NO_LEADER');
+      try {
+        return await this.transport.query(member.peerUrls[0]!, member.id, request, Math.max(1, deadline - Date.now()));
+      } catch (error) {
+        if (!(error instanceof QueryError)) throw error;
+        if (!error.unsent) throw toServerError(error.message);
+        if (Date.now() >= deadline || this.stopped) throw new ServerError('NO_LEADER');
+        await new Promise((resolve) => setTimeout(resolve, this.config.heartbeatIntervalMs).unref());
+      }
     }
   }
 

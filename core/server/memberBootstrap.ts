@@ -11,6 +11,7 @@ import type { NodeId } from '../raft/types.js';
 import { PeerTransport } from '../transport/peerTransport.js';
 import { bootstrapJoin, bootstrapNew, dataPaths, hasWal, recover, DataDirError, type RecoveredState } from './dataDir.js';
 import { ServerError } from './errors.js';
+import { forceNewCluster } from './forceNewCluster.js';
 import { clusterIdFor, memberIdFor, Membership, normaliseUrls, type Member as MemberRecord } from './membership.js';
 
 type Log = (level: 'info' | 'warn', message: string) => void;
@@ -27,13 +28,19 @@ export async function openDurableState(config: MemberConfig, unsafeNoFsync: bool
   const storageOptions = { unsafeNoFsync, walSegmentBytes: config.walSegmentBytes, snapshotsKept: config.maxSnapshots, log: (message: string) => log('warn', message) };
   let recovered: RecoveredState;
   const selfPeerUrls = normaliseUrls(config.initialAdvertisePeerUrls.map(String));
-  if (hasWal(paths)) {
+  const existing = hasWal(paths);
+  if (existing) {
     recovered = await recover(paths, storageOptions);
     if (recovered.membership.isRemoved(recovered.memberId)) {
       await recovered.wal.close();
       throw new DataDirError(`member ${recovered.memberId} was removed from cluster ${recovered.clusterId}; start it with a new data directory to join again`);
     }
     log('info', `restarted member ${recovered.memberId} of cluster ${recovered.clusterId} from ${paths.root}`);
+    if (config.forceNewCluster) {
+      const removed = await forceNewCluster(recovered);
+      if (removed.length === 0) log('info', '--force-new-cluster: this member is already the only member of its cluster');
+      else log('warn', `--force-new-cluster: member ${recovered.memberId} is now the only member of cluster ${recovered.clusterId}; removed ${removed.join(', ')}`);
+    }
   } else if (config.initialClusterState === 'new') {
     const members: MemberRecord[] = [...config.initialCluster].map(([name, urls]) => {
       const peerUrls = normaliseUrls(urls.map(String));
@@ -54,12 +61,14 @@ export async function openDurableState(config: MemberConfig, unsafeNoFsync: bool
     // Until the leader's snapshot brings the membership, reach the peers the lookup named.
     for (const peer of lookup.members) recovered.membership.add({ ...peer, id: peer.id as NodeId });
   }
+  // etcd too ignores the flag without a WAL to start from.
+  if (config.forceNewCluster && !existing) log('warn', `--force-new-cluster has no effect: ${paths.root} held no data to start from`);
   return recovered;
 }
 
 /** Rebuilds the typed error a leader answered a forwarded call with, from etcd's message. */
 export function toServerError(message: string): Error {
-  for (const code of ['NO_LEADER', 'NOT_LEADER', 'LEARNER_NOT_READY', 'MEMBER_NOT_LEARNER', 'MEMBER_NOT_FOUND', 'TIMEOUT', 'STOPPED'] as const) {
+  for (const code of ['NO_LEADER', 'NOT_LEADER', 'LEARNER_NOT_READY', 'MEMBER_NOT_LEARNER', 'MEMBER_NOT_FOUND', 'TIMEOUT', 'STOPPED', 'NOT_ENOUGH_STARTED', 'UNHEALTHY', 'MEMBER_EXISTS', 'PEER_URL_EXISTS', 'TOO_MANY_LEARNERS'] as const) {
     const probe = new ServerError(code);
     if (probe.message === message) return probe;
   }

@@ -21,6 +21,16 @@ export interface MemberConfig {
   readonly initialCluster: ReadonlyMap<string, readonly URL[]>;
   readonly initialClusterState: ClusterState;
   readonly initialClusterToken: string;
+  /**
+   * etcd's --strict-reconfig-check: refuse a membership change that would leave too few started
+   * or active voters for a quorum (reconfigurationCheck.ts).
+   */
+  readonly strictReconfigCheck: boolean;
+  /**
+   * etcd's --force-new-cluster: start from the existing data as a one-member cluster, removing
+   * every other member durably (forceNewCluster.ts).
+   */
+  readonly forceNewCluster: boolean;
   readonly snapshotCount: number;
   readonly heartbeatIntervalMs: number;
   readonly electionTimeoutMs: number;
@@ -45,7 +55,10 @@ export interface MemberConfig {
   readonly walDir: string;
   /** Snapshot files kept (0: all). */
   readonly maxSnapshots: number;
-  /** WAL files kept at most (0: no limit); Rafter removes each once a snapshot covers it, so it keeps fewer. */
+  /**
+   * etcd's --max-wals: WAL segment files kept (0: all). Only files a snapshot covers are removed,
+   * oldest first, so more remain while the snapshot has not caught up.
+   */
   readonly maxWals: number;
   /** TLS on the client and peer ports (core/cli/tlsFlags.ts). */
   readonly tls: TlsFlags;

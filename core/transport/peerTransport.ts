@@ -91,6 +91,13 @@ interface Reply {
 /** A peer answered a query with an error, or could not be asked. */
 export class QueryError extends Error {
   override readonly name = 'QueryError';
+  constructor(
+    message: string,
+    /** The connection failed before the query was sent, so the peer cannot have acted on it. */
+    readonly unsent = false,
+  ) {
+    super(message);
+  }
 }
 
 const queryTimeoutMsDefault = 5_000;
@@ -128,6 +135,10 @@ class PeerSender {
     readonly peerId: string,
     public urls: readonly string[],
   ) {}
+
+  isConnected(): boolean {
+    return this.connected;
+  }
 
   send(payload: Uint8Array): void {
     if (this.closed) return;
@@ -330,6 +341,11 @@ export class PeerTransport {
     return [...this.senders.keys()];
   }
 
+  /** Whether the outgoing connection to a peer is up (it is dialled when there is something to send). */
+  isConnected(peerId: string): boolean {
+    return this.senders.get(peerId)?.isConnected() ?? false;
+  }
+
   /** Queues a message for a peer. Never blocks; a message that cannot be sent is dropped. */
   send(to: string, payload: Uint8Array): void {
     const sender = this.senders.get(to);
@@ -448,7 +464,9 @@ export class PeerTransport {
         if (error) reject(error);
         else resolve(value);
       };
+      let sent = false;
       socket.on(readyEvent(socket), () => {
+        sent = true;
         const hello: Hello = { v: protocolVersion, clusterId: this.clusterId, from: this.memberId, to, kind: 'query' };
         for (const frame of [encodeJson(hello), encodeJson(request)]) {
           socket.write(frameHeader(frame.length));
@@ -467,7 +485,7 @@ export class PeerTransport {
           finish(error instanceof Error ? error : new Error(String(error)));
         }
       });
-      socket.on('error', (error) => finish(new QueryError(`cannot reach peer at ${url}: ${error.message}`)));
+      socket.on('error', (error) => finish(new QueryError(`cannot reach peer at ${url}: ${error.message}`, !sent)));
       socket.on('close', () => finish(new QueryError(`peer at ${url} closed the connection`)));
     });
   }

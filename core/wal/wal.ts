@@ -318,8 +318,10 @@ export class Wal {
    * segment before the last one started at or below `snapshotIndex + 1`. The newest segment is
    * always kept. Call after the snapshot's marker was saved: every segment begins with the newest
    * marker, hard state and metadata at its creation, so what is kept still replays from there.
+   * With `filesMax` (etcd's --max-wals), only the oldest of those segments go, and only while more
+   * than `filesMax` segment files remain; 0 keeps them all.
    */
-  async releaseTo(snapshotIndex: Index): Promise<void> {
+  async releaseTo(snapshotIndex: Index, filesMax?: number): Promise<void> {
     const refusal = this.refusal();
     if (refusal !== null) throw refusal;
     let keepFrom = 0;
@@ -327,6 +329,7 @@ export class Wal {
       if (segment.firstIndex <= snapshotIndex + 1) keepFrom = i;
     });
     keepFrom = Math.min(keepFrom, this.segments.length - 1);
+    if (filesMax !== undefined) keepFrom = filesMax === 0 ? 0 : Math.min(keepFrom, Math.max(0, this.segments.length - filesMax));
     const doomed = this.segments.splice(0, keepFrom);
     for (const segment of doomed) await fs.unlink(segment.path);
     if (doomed.length > 0) await syncDirectory(this.dir, this.policy);

@@ -1,7 +1,9 @@
 // Connection failures in words: the client's transport messages (as grpc-js and OpenSSL word them)
 // become a sentence naming the endpoint and the cause, without gRPC's internals.
 import { describe, expect, it } from 'vitest';
-import { describeConnectionFailure, explainMissingCertificate } from '../../core/admin/clientErrors.js';
+import { status } from '@grpc/grpc-js';
+import { describeConnectionFailure, explainMissingCertificate, translateClientError } from '../../core/admin/clientErrors.js';
+import { EtcdError } from '../../core/client/etcdError.js';
 
 describe('describeConnectionFailure', () => {
   it('says nothing listens where a stopped member was, without ECONNREFUSED or the resolution note', () => {
@@ -39,5 +41,14 @@ describe('explainMissingCertificate', () => {
 
   it('keeps the refusal when a certificate was given', () => {
     expect(explainMissingCertificate(refused, true)).toEqual(refused);
+  });
+});
+
+describe('translateClientError for refused membership changes', () => {
+  it('says what to do when a change would cost the quorum (--strict-reconfig-check)', () => {
+    const unhealthy = translateClientError(new EtcdError(status.UNAVAILABLE, 'etcdserver: unhealthy cluster', 'MemberAdd', 'h:1'));
+    expect(unhealthy).toEqual({ code: 'failed_precondition', message: expect.stringMatching(/a voting member is down, unreachable or only just reconnected.*\(h:1\)\.$/) as unknown });
+    const notStarted = translateClientError(new EtcdError(status.UNKNOWN, 'etcdserver: re-configuration failed due to not enough started members', 'MemberAdd', 'h:1'));
+    expect(notStarted).toEqual({ code: 'failed_precondition', message: expect.stringMatching(/^Too few members have started/) as unknown });
   });
 });

@@ -122,4 +122,22 @@ describe('rafter data directory flags', () => {
     expect((await fs.readdir(walDir)).some((name) => name.endsWith('.wal'))).toBe(true);
     expect(existsSync(path.join(cluster.members[0]!.dataDir, 'member', 'wal'))).toBe(false);
   });
+
+  it('keeps every WAL file with --max-wals=0, and removes covered ones down to --max-wals=2', async () => {
+    const value = 'v'.repeat(300);
+    const cluster = await RafterCluster.start({
+      members: 2, snapshotCount: 5, snapshotCatchupEntries: 5,
+      extraArgs: ['--unsafe-wal-segment-bytes=4096'], memberArgs: { m1: ['--max-wals=0'], m2: ['--max-wals=2'] },
+    });
+    cleanups.push(() => cluster.stop());
+    const walFiles = async (member: number): Promise<string[]> =>
+      (await fs.readdir(path.join(cluster.members[member]!.dataDir, 'member', 'wal'))).filter((name) => name.endsWith('.wal')).sort();
+    for (let i = 0; i < 80; i++) expect((await cluster.etcdctl(['put', `/wal/${i % 10}`, value])).code).toBe(0);
+    // Snapshots and releases come after the writes are answered: wait (bounded) for m2 to release.
+    await pollUntil(async () => (await walFiles(1)).length <= 2, { pollsMax: 200, pauseMs: 50, failure: () => new Error('m2 kept more than 2 WAL files') });
+    expect((await walFiles(1))[0]).not.toMatch(/^0000000000000000-/);
+    const kept = await walFiles(0);
+    expect(kept.length).toBeGreaterThan(4);
+    expect(kept.map((name) => Number.parseInt(name.split('-')[0]!, 16))).toEqual(kept.map((_, seq) => seq));
+  });
 });

@@ -94,7 +94,7 @@ describe("etcd's other flags", () => {
   it.each([
     [['--proxy', 'on'], '--proxy=on is not supported: Rafter has no v2 proxy mode'],
     [['--discovery', 'https://discovery.etcd.io/x'], 'list the members in --initial-cluster'],
-    [['--force-new-cluster'], '--force-new-cluster=true is not supported'],
+    [['--discovery-srv', 'example.com'], 'list them in --initial-cluster'],
   ])('refuses %j where ignoring it would betray the operator', (argv, message) => {
     expect(() => parseMemberConfig(argv)).toThrow(FlagError);
     expect(() => parseMemberConfig(argv)).toThrow(message);
@@ -104,6 +104,10 @@ describe("etcd's other flags", () => {
     const config = parseMemberConfig(['--max-snapshots=0', '--max-wals', '3', '--wal-dir=/tmp/wal', '--listen-metrics-urls=http://127.0.0.1:20100', '--debug']);
     expect(config.maxSnapshots).toBe(0);
     expect(config.maxWals).toBe(3);
+    expect(config.strictReconfigCheck).toBe(true);
+    expect(config.forceNewCluster).toBe(false);
+    expect(parseMemberConfig(['--strict-reconfig-check=false']).strictReconfigCheck).toBe(false);
+    expect(parseMemberConfig(['--force-new-cluster']).forceNewCluster).toBe(true);
     expect(config.walDir).toBe('/tmp/wal');
     expect(config.listenMetricsUrls.map(String)).toEqual(['http://127.0.0.1:20100/']);
     expect(config.logLevel).toBe('debug');
@@ -127,7 +131,6 @@ describe("etcd's config file", () => {
     const { values, ignoredConfigKeys } = collectFlagValues(['--config-file', file, '--name', 'ignored'], { ETCD_SNAPSHOT_COUNT: '7' });
     expect(ignoredConfigKeys).toEqual([]);
     expect(unimplementedFlagWarnings(values)).toEqual([
-      '--strict-reconfig-check=true is ignored: Rafter does not yet refuse a reconfiguration that would lose quorum',
       '--enable-v2=true is ignored: Rafter serves only the v3 API',
     ]);
     const config = parseMemberConfig(['--config-file', file, '--name', 'ignored'], { ETCD_SNAPSHOT_COUNT: '7' });

@@ -136,9 +136,9 @@ export class EtcdTestCluster {
     await stopProcess(child, 'SIGTERM', stopTimeoutMs);
   }
 
-  /** Starts a stopped member again on its data directory and waits until it is healthy. */
-  async startMember(member: EtcdMember): Promise<void> {
-    this.spawn(member);
+  /** Starts a stopped member again on its data directory (with `extraArgs` for this start only) and waits until it is healthy. */
+  async startMember(member: EtcdMember, extraArgs: readonly string[] = []): Promise<void> {
+    this.spawn(member, extraArgs);
     await this.waitHealthy(member);
   }
 
@@ -179,7 +179,7 @@ export class EtcdTestCluster {
     await fs.rm(this.baseDir, { recursive: true, force: true });
   }
 
-  private args(member: EtcdMember): string[] {
+  private args(member: EtcdMember, extraArgs: readonly string[]): string[] {
     const args = [
       `--name=${member.name}`,
       `--data-dir=${member.dataDir}`,
@@ -202,14 +202,14 @@ export class EtcdTestCluster {
       // etcd 3.4 requires client certificates as soon as it is given a trusted CA file.
       if (tls.clientCertAuth) args.push(`--trusted-ca-file=${tls.certificates.caFile}`, '--client-cert-auth');
     }
-    return [...args, ...(this.options.extraArgs ?? [])];
+    return [...args, ...(this.options.extraArgs ?? []), ...extraArgs];
   }
 
-  private spawn(member: EtcdMember): void {
+  private spawn(member: EtcdMember, extraArgs: readonly string[] = []): void {
     this.spawnErrors.delete(member);
     member.process = spawnMember({
       command: 'etcd',
-      args: this.args(member),
+      args: this.args(member, extraArgs),
       log: member.log,
       logLinesMax,
       onClose: (_code, _signal, error) => {

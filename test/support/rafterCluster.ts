@@ -165,7 +165,7 @@ export class RafterCluster {
     return etcdctl(endpoints, args, input);
   }
 
-  private args(member: RafterMember): string[] {
+  private args(member: RafterMember, extraArgs: readonly string[]): string[] {
     return [
       `--name=${member.name}`,
       `--data-dir=${member.dataDir}`,
@@ -182,15 +182,16 @@ export class RafterCluster {
       '--log-level=info',
       ...(this.options.extraArgs ?? []),
       ...(this.options.memberArgs?.[member.name] ?? []),
+      ...extraArgs,
     ];
   }
 
-  private spawn(member: RafterMember): void {
+  private spawn(member: RafterMember, extraArgs: readonly string[] = []): void {
     if (!existsSync(rafterCli)) throw new Error(`${rafterCli} is missing: run \`npm run build\` first`);
     member.exitCode = null;
     const child = spawnMember({
       command: process.execPath,
-      args: [rafterCli, ...this.args(member)],
+      args: [rafterCli, ...this.args(member, extraArgs)],
       cwd: root,
       log: member.log,
       logLinesMax,
@@ -277,8 +278,9 @@ export class RafterCluster {
     member.process = undefined;
   }
 
-  async restart(member: RafterMember): Promise<void> {
-    this.spawn(member);
+  /** Starts a stopped member again, with `extraArgs` after its usual flags for this start only. */
+  async restart(member: RafterMember, extraArgs: readonly string[] = []): Promise<void> {
+    this.spawn(member, extraArgs);
     await this.waitHealthy(member);
   }
 

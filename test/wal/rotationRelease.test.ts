@@ -77,6 +77,35 @@ describe('releaseTo', () => {
     await expect(Wal.open(dir)).rejects.toBeInstanceOf(WalGapError);
   });
 
+  it('with a file limit (--max-wals), deletes only the oldest covered segments beyond it, and none for 0', async () => {
+    const limited = tempDir();
+    const wal = await walWith(limited, 200, 1024);
+    const before = wal.segmentNames();
+    expect(before.length).toBeGreaterThan(6);
+    await wal.saveSnapshotMarker(marker(120, 1));
+    await wal.releaseTo(index(120), 3);
+    const after = wal.segmentNames();
+    // Covered segments go down to the limit; with the limit at 3 every newer one is needed.
+    const needed = before.length - before.filter((name) => Number.parseInt(name.split('-')[1]!, 16) <= 121).length + 1;
+    expect(after).toEqual(before.slice(before.length - Math.max(3, needed)));
+    expect(fs.readdirSync(limited).filter((n) => n.endsWith('.wal')).sort()).toEqual(after);
+    await wal.close();
+    const opened = await Wal.open(limited, { snapshot: marker(120, 1) });
+    expect(plain(opened.entries)).toEqual(plain(makeEntries(121, 200, 1)));
+    await opened.wal.close();
+
+    const unlimited = tempDir();
+    const all = await walWith(unlimited, 200, 1024);
+    const names = all.segmentNames();
+    await all.saveSnapshotMarker(marker(120, 1));
+    await all.releaseTo(index(120), 0);
+    expect(all.segmentNames()).toEqual(names);
+    await all.close();
+    const replayed = await Wal.open(unlimited);
+    expect(plain(replayed.entries)).toEqual(plain(makeEntries(1, 200, 1)));
+    await replayed.wal.close();
+  });
+
   it('always keeps the newest segment', async () => {
     const dir = tempDir();
     const wal = await walWith(dir, 50, 1 << 20);

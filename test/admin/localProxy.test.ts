@@ -2,7 +2,8 @@
 // `rafter grpc-proxy` process launched with the cluster; its figures (health, cache, coalesced
 // watchers) come from its own /health and /metrics, on the Cluster page's status ticks too; keys,
 // watches and leases work through a connection to it (inside its namespace); it comes back when
-// the service is closed and opened again on the same data folder, and goes when removed.
+// the service is closed and opened again on the same data folder, follows a member added, and
+// goes when removed.
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -150,6 +151,14 @@ describe('a local cluster with a grpc-proxy', () => {
       (result) => result.ok,
     );
     expect(read.ok && Buffer.from(read.value.value, 'base64').toString()).toBe('through');
+    await until(proxyStatus, (candidate) => candidate.healthy);
+  });
+
+  it('is started again on the new member list when a member is added', async () => {
+    const added = value(await service.addLocalMember({ clusterId: cluster.id, asLearner: true }));
+    const [listed] = value(await service.listLocalClusters({}));
+    expect(listed?.proxy).toMatchObject({ state: 'running', endpoints: [cluster.members[0]!.clientUrl, added.clientUrl] });
+    cluster = listed!;
     await until(proxyStatus, (candidate) => candidate.healthy);
   });
 

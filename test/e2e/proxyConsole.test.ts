@@ -79,6 +79,8 @@ describe('a local cluster launched with a grpc-proxy', () => {
     expect(hitRate).toMatch(/^Cache hit rate \d+\.\d %/);
     expect(hitRate).toMatch(/[1-9]\d* hits?, [1-9]\d* miss(es)?/);
     await page.locator('[data-test=through-proxy-note]').waitFor();
+    // Through the proxy the member list is the proxy itself: no leader transfer is offered on it.
+    expect(await page.locator('[data-test=member-table]').getByText('Make leader').count()).toBe(0);
     await screenshot(page, 'proxy-cluster');
 
     // The key browser through the proxy sees the keys without the namespace the proxy adds.

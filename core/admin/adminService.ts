@@ -84,10 +84,14 @@ export class AdminService implements AdminApi {
 
   constructor(private readonly options: AdminServiceOptions = {}) {
     this.connections = new ConnectionRegistry(options.connectionsFile ?? null, options.secrets ? new SecretFile(options.secrets.file, options.secrets.cipher) : null);
-    this.cluster = new ClusterService(this.hub, (connectionId) => this.connections.client(connectionId));
-    this.preferences = new PreferencesFile(options.preferencesFile ?? null);
     const settings = options.localClusters ?? null;
     this.local = settings ? new LocalClusters(settings, this.connections, this.hub) : null;
+    this.cluster = new ClusterService(
+      this.hub,
+      (connectionId) => this.connections.client(connectionId),
+      (connectionId) => this.local?.proxyFor(connectionId)?.status() ?? null,
+    );
+    this.preferences = new PreferencesFile(options.preferencesFile ?? null);
   }
 
   /** Runs `work` on the local cluster supervisor, or answers unavailable when there is none. */
@@ -218,7 +222,8 @@ export class AdminService implements AdminApi {
       return null;
     });
   listLocalClusters: AdminApi['listLocalClusters'] = () => this.onLocal((local) => local.list());
-  createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount }) => this.onLocal((local) => local.create(name, memberCount));
+  createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount, proxy }) =>
+    this.onLocal((local) => local.create(name, memberCount, null, proxy?.namespace ?? null));
   destroyLocalCluster: AdminApi['destroyLocalCluster'] = ({ clusterId }) =>
     this.onLocal(async (local) => {
       await local.destroy(clusterId);
@@ -246,6 +251,14 @@ export class AdminService implements AdminApi {
     });
   memberLogs: AdminApi['memberLogs'] = ({ clusterId, memberName, tailLines }) =>
     this.onLocal((local) => local.logs(clusterId, memberName, tailLines));
+  addLocalProxy: AdminApi['addLocalProxy'] = ({ clusterId, namespace }) => this.onLocal((local) => local.addProxy(clusterId, namespace));
+  removeLocalProxy: AdminApi['removeLocalProxy'] = ({ clusterId }) =>
+    this.onLocal(async (local) => {
+      await local.removeProxy(clusterId);
+      return null;
+    });
+  connectThroughProxy: AdminApi['connectThroughProxy'] = ({ clusterId }) => this.onLocal((local) => local.connectThroughProxy(clusterId));
+  localProxyStatus: AdminApi['localProxyStatus'] = ({ clusterId }) => this.onLocal((local) => local.proxyStatus(clusterId));
 
   // ---------------------------------------------------------------- keys
   listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit }) =>

@@ -139,6 +139,48 @@ export interface ClusterStatus {
   members: MemberStatus[];
   /** Milliseconds since the epoch when the status was read. */
   takenAtMs: number;
+  /**
+   * The grpc-proxy the console runs in front of this connection's local cluster (the connection is
+   * the cluster's or the proxy's own), read from the proxy's /health and /metrics on each tick.
+   * Absent when there is none.
+   */
+  proxy?: ProxyStatus;
+}
+
+/** A proxy's counters, from its /metrics (etcd's etcd_grpc_proxy_* names, and Rafter's own). */
+export interface ProxyFigures {
+  cacheHits: number;
+  cacheMisses: number;
+  /** Ranges held by the serializable-range cache. */
+  cacheKeys: number;
+  /** hits / (hits + misses); null before the first cacheable read. */
+  cacheHitRate: number | null;
+  /** Watches clients hold on the proxy. */
+  clientWatchers: number;
+  /** Watches the proxy holds on the cluster for them (coalesced: fewer than the clients'). */
+  upstreamWatchers: number;
+  /** Events delivered to a client watch from an upstream watch it shares. */
+  eventsCoalesced: number;
+  keepAlivesCoalesced: number;
+  keepAlivesForwarded: number;
+  /** The member the proxy forwards to now, as its health gauge names it; null when not said. */
+  currentEndpoint: string | null;
+}
+
+/** A local cluster's proxy as its own endpoints report it. */
+export interface ProxyStatus {
+  clientUrl: string;
+  /** The members' client URLs the proxy was started with. */
+  endpoints: string[];
+  /** The key prefix the proxy adds to every request (`--namespace`); '' for none. */
+  namespace: string;
+  state: LocalMemberState;
+  /** The proxy answered /health with 200: it reached the cluster with a read. */
+  healthy: boolean;
+  /** Why it is not healthy, as a sentence; null when healthy. */
+  error: string | null;
+  /** Null when /metrics could not be read (the proxy is not running or did not answer). */
+  figures: ProxyFigures | null;
 }
 
 /** What the charts need of one status tick; the service keeps the last few hundred per connection. */
@@ -162,6 +204,23 @@ export interface LocalClusterInfo {
   dataDir: string;
   connectionId: string;
   members: LocalMemberInfo[];
+  /** The grpc-proxy in front of the members; null when the cluster runs none. */
+  proxy: LocalProxyInfo | null;
+}
+
+/** A local cluster's grpc-proxy process (`rafter grpc-proxy start`), run like its members. */
+export interface LocalProxyInfo {
+  clientUrl: string;
+  /** The members' client URLs it forwards to (those of its last start). */
+  endpoints: string[];
+  /** The key prefix it adds (`--namespace`); '' for none. */
+  namespace: string;
+  state: LocalMemberState;
+  /** How the process ended when it exited on its own; null otherwise. */
+  exit: string | null;
+  pid: number | null;
+  /** The saved connection whose endpoint is the proxy; null until one is made ("Connect through proxy"). */
+  connectionId: string | null;
 }
 
 /**
@@ -509,7 +568,8 @@ export interface AdminApi {
 
   // local clusters (launched by the console)
   listLocalClusters: Call<Empty, LocalClusterInfo[]>;
-  createLocalCluster: Call<{ name: string; memberCount: 1 | 3 | 5 }, LocalClusterInfo>;
+  /** `proxy`: also run a grpc-proxy in front of the members, with this key namespace ('' for none). */
+  createLocalCluster: Call<{ name: string; memberCount: 1 | 3 | 5; proxy?: { namespace: string } }, LocalClusterInfo>;
   destroyLocalCluster: Call<{ clusterId: string }, null>;
   controlMember: Call<{ clusterId: string; memberName: string; action: LocalMemberAction }, LocalMemberInfo>;
   addLocalMember: Call<{ clusterId: string; asLearner: boolean }, LocalMemberInfo>;
@@ -517,7 +577,16 @@ export interface AdminApi {
   promoteLocalMember: Call<{ clusterId: string; memberName: string }, LocalMemberInfo>;
   partitionMember: Call<{ clusterId: string; memberName: string }, null>;
   healPartitions: Call<{ clusterId: string }, null>;
+  /** A member's log, or the proxy's with `memberName` "proxy". */
   memberLogs: Call<{ clusterId: string; memberName: string; tailLines: number }, string[]>;
+  /** Starts a grpc-proxy in front of the cluster's members; it then starts and stops with the cluster. */
+  addLocalProxy: Call<{ clusterId: string; namespace: string }, LocalProxyInfo>;
+  /** Stops the cluster's proxy and removes the connection through it. */
+  removeLocalProxy: Call<{ clusterId: string }, null>;
+  /** The saved connection whose endpoint is the cluster's proxy, made on first use. */
+  connectThroughProxy: Call<{ clusterId: string }, ConnectionSummary>;
+  /** The proxy's address, upstream, health and counters, read now from its /health and /metrics. */
+  localProxyStatus: Call<{ clusterId: string }, ProxyStatus>;
 
   // keys
   listKeys: Call<OnConnection & { prefix: string; cursor: string | null; limit: number }, KeyPage>;

@@ -3,7 +3,7 @@
 // while it reads status.
 import type { EtcdClient } from '../client/etcdClient.js';
 import type { MemberStatus as ClientMemberStatus } from '../client/maintenanceClient.js';
-import type { ClusterHistory, ClusterStatus, MemberStatus, StatusSample, TermSample } from './api.js';
+import type { ClusterHistory, ClusterStatus, MemberStatus, ProxyStatus, StatusSample, TermSample } from './api.js';
 import type { EventHub } from './eventHub.js';
 import { AdminFailure, attempt } from './result.js';
 import { translateClientError } from './clientErrors.js';
@@ -58,12 +58,15 @@ export class ClusterService {
   constructor(
     private readonly hub: EventHub,
     private readonly clientFor: (connectionId: string) => EtcdClient,
+    /** The status of the local proxy in front of the connection's cluster, read now; null when there is none. */
+    private readonly proxyStatusFor: (connectionId: string) => Promise<ProxyStatus> | null = () => null,
   ) {
     hub.setActivator('clusterStatus', (topic) => (topic.kind === 'clusterStatus' ? this.tick(topic.connectionId) : () => undefined));
   }
 
   async status(connectionId: string): Promise<ClusterStatus> {
     const client = this.clientFor(connectionId);
+    const proxy = this.proxyStatusFor(connectionId);
     const list = await client.cluster.memberList();
     const statuses = await Promise.all(
       list.members.map((member) => {
@@ -83,6 +86,7 @@ export class ClusterService {
     const leaderId = answered.find((status) => status.leader !== '0')?.leader ?? null;
     const revision = Math.max(list.header.revision, ...answered.map((status) => status.header.revision));
     const status: ClusterStatus = { connectionId, clusterId: list.header.clusterId, leaderId, revision, members, takenAtMs: Date.now() };
+    if (proxy) status.proxy = await proxy;
     this.record(status);
     return status;
   }

@@ -1,7 +1,8 @@
 // The saved definitions of local clusters: one JSON file (`clusters.json`) in the directory that
-// holds the clusters' data, naming each cluster, its token, its connection and its members (name,
-// URLs, learner flag, id). It is what lets the console restart the same members, on the same data,
-// after the app restarts. The members' data directories themselves are left to the members.
+// holds the clusters' data, naming each cluster, its token, its connection, its members (name,
+// URLs, learner flag, id) and its grpc-proxy if it runs one. It is what lets the console restart
+// the same members and proxy, on the same data and ports, after the app restarts. The members'
+// data directories themselves are left to the members.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { array, boolean, integer, literal, nullable, object, string } from './validate.js';
@@ -28,6 +29,14 @@ export interface SavedLocalMember {
   stoppedByUser?: boolean;
 }
 
+/** The cluster's grpc-proxy as saved: its address and namespace (it forwards to the members of the day). */
+export interface SavedLocalProxy {
+  clientUrl: string;
+  namespace: string;
+  /** The connection through the proxy; null when none was made. */
+  connectionId: string | null;
+}
+
 /** One cluster as saved. Invariant: its data lives in `<baseDir>/<id>/<member name>`. */
 export interface SavedLocalCluster {
   id: string;
@@ -36,6 +45,8 @@ export interface SavedLocalCluster {
   connectionId: string;
   nextMemberNumber: number;
   members: SavedLocalMember[];
+  /** Absent when the cluster runs no proxy (and in files written before proxies). */
+  proxy?: SavedLocalProxy;
 }
 
 const text = string({ minLength: 1, maxLength: 4096 });
@@ -48,6 +59,11 @@ const savedMember: Validator<SavedLocalMember> = object({
   isLearner: boolean,
   memberId: nullable(string({ minLength: 1, maxLength: 20, pattern: /^[0-9]+$/ })),
 }, { stoppedByUser: boolean });
+const savedProxy: Validator<SavedLocalProxy> = object({
+  clientUrl: text,
+  namespace: string({ maxLength: 4096 }),
+  connectionId: nullable(string({ minLength: 1, maxLength: 64 })),
+});
 const savedCluster: Validator<SavedLocalCluster> = object({
   id: string({ minLength: 1, maxLength: 255, pattern: /^[A-Za-z0-9_-]+$/, patternText: 'a directory name' }),
   name: text,
@@ -55,7 +71,7 @@ const savedCluster: Validator<SavedLocalCluster> = object({
   connectionId: string({ maxLength: 64 }),
   nextMemberNumber: integer(1, 1_000_000),
   members: array(savedMember, savedMembersMax),
-});
+}, { proxy: savedProxy });
 const savedFile = object({ format: literal(localClusterFileFormat), clusters: array(savedCluster, savedClustersMax) });
 
 /** The path of the definitions file for clusters under `baseDir`. */

@@ -1,7 +1,10 @@
 // Local clusters the console launches on this machine: 1, 3 or 5 `rafter` member processes on
 // loopback ports with data under one directory, each saved as a connection. Members can be
 // started, stopped, restarted, killed, added (voter or learner), promoted, removed, partitioned
-// through the member's fault hooks and healed; their logs are kept and streamed as events.
+// through the member's fault hooks and healed; their logs are kept and streamed as events. A
+// cluster may also run a grpc-proxy in front of its members (localProxy.ts): a process started
+// with the cluster, stopped with it, restarted with the members of the day when they change, and
+// reachable through a connection of its own.
 // The clusters' definitions are saved beside their data (localClusterFile.ts), so after a restart
 // of the app `restoreSaved` starts the same members on the same data again; closing the service
 // stops the members and keeps their data, and only `destroy` removes a cluster for good.
@@ -11,14 +14,15 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { EtcdClient } from '../client/etcdClient.js';
-import type { LocalClusterInfo, LocalMemberAction, LocalMemberInfo, SnapshotContents } from './api.js';
+import type { ConnectionSummary, LocalClusterInfo, LocalMemberAction, LocalMemberInfo, LocalProxyInfo, ProxyStatus, SnapshotContents } from './api.js';
 import { consoleCallTimeoutMs } from './connectionRegistry.js';
 import type { ConnectionRegistry } from './connectionRegistry.js';
 import type { EventHub } from './eventHub.js';
 import { readLocalClusters, writeLocalClusters } from './localClusterFile.js';
-import type { SavedLocalCluster, SavedLocalMember } from './localClusterFile.js';
+import type { SavedLocalCluster, SavedLocalMember, SavedLocalProxy } from './localClusterFile.js';
 import { LocalMember, runMemberCommand } from './localMember.js';
 import type { MemberCommand } from './localMember.js';
+import { LocalProxy, proxyLogName } from './localProxy.js';
 import { localPorts, loopbackPorts } from './localPorts.js';
 import { AdminFailure } from './result.js';
 
@@ -51,6 +55,7 @@ interface LocalCluster {
   connectionId: string;
   members: LocalMember[];
   nextMemberNumber: number;
+  proxy: LocalProxy | null;
 }
 
 export class LocalClusters {
@@ -69,8 +74,11 @@ export class LocalClusters {
     return [...this.clusters.values()].map((cluster) => this.info(cluster));
   }
 
-  /** Launches `memberCount` members (from a snapshot file when `restoreFrom` is given). */
-  async create(name: string, memberCount: number, restoreFrom: string | null = null): Promise<LocalClusterInfo> {
+  /**
+   * Launches `memberCount` members (from a snapshot file when `restoreFrom` is given), and a
+   * grpc-proxy in front of them with key namespace `proxyNamespace` unless it is null.
+   */
+  async create(name: string, memberCount: number, restoreFrom: string | null = null, proxyNamespace: string | null = null): Promise<LocalClusterInfo> {
     if (this.clusters.size >= localClustersMax) throw new AdminFailure('resource_exhausted', `At most ${localClustersMax} local clusters at once.`);
     if ([...this.clusters.values()].some((cluster) => cluster.name === name)) {
       throw new AdminFailure('already_exists', `A local cluster named "${name}" is already running.`);
@@ -85,6 +93,7 @@ export class LocalClusters {
       connectionId: '',
       members: [],
       nextMemberNumber: memberCount + 1,
+      proxy: null,
     };
     try {
       const urls = await this.memberUrls(memberCount);
@@ -97,6 +106,7 @@ export class LocalClusters {
       const summary = await this.connections.add({ name: `local: ${name}`, endpoints: cluster.members.map((member) => member.spec.clientUrl) });
       cluster.connectionId = summary.id;
       await this.learnMemberIds(cluster);
+      if (proxyNamespace !== null) await this.startNewProxy(cluster, proxyNamespace);
       await this.persist();
     } catch (error) {
       await this.destroyCluster(cluster);
@@ -117,19 +127,23 @@ export class LocalClusters {
     for (const definition of saved) {
       const dataDir = path.join(this.settings.baseDir, definition.id);
       if (!existsSync(dataDir) || this.clusters.has(definition.id) || this.clusters.size >= localClustersMax) continue;
-      const cluster: LocalCluster = { ...definition, dataDir, members: [] };
+      const { proxy: savedProxy, ...rest } = definition;
+      const cluster: LocalCluster = { ...rest, dataDir, members: [], proxy: null };
       cluster.members = definition.members.map((member) => this.savedMember(cluster, member));
       cluster.connectionId = await this.connections.ensure(definition.connectionId, {
         name: `local: ${definition.name}`,
         endpoints: cluster.members.map((member) => member.spec.clientUrl),
       });
+      if (savedProxy) cluster.proxy = await this.savedProxy(cluster, savedProxy);
       this.clusters.set(cluster.id, cluster);
     }
     await this.persist();
     // Members the user stopped stay stopped; killed or crashed ones come back.
     const members = [...this.clusters.values()].flatMap((cluster) => cluster.members).filter((member) => !member.stoppedByUser);
-    // In parallel: a member waits for its peers to elect a leader before it reports healthy.
-    await Promise.all(members.map((member) => member.start().catch(() => undefined)));
+    const proxies = [...this.clusters.values()].flatMap((cluster) => (cluster.proxy ? [cluster.proxy] : []));
+    // In parallel: a member waits for its peers to elect a leader before it reports healthy; a
+    // proxy is ready once it listens, whether or not the cluster answers yet.
+    await Promise.all([...members, ...proxies].map((process) => process.start().catch(() => undefined)));
     this.changed();
     return true;
   }
@@ -181,6 +195,7 @@ export class LocalClusters {
     await this.connections.setEndpoints(cluster.connectionId, cluster.members.map((candidate) => candidate.spec.clientUrl));
     try {
       await member.start();
+      await this.restartProxy(cluster);
     } finally {
       this.changed();
     }
@@ -198,7 +213,11 @@ export class LocalClusters {
     cluster.members = others;
     await this.persist();
     await this.connections.setEndpoints(cluster.connectionId, others.map((candidate) => candidate.spec.clientUrl));
-    this.changed();
+    try {
+      await this.restartProxy(cluster);
+    } finally {
+      this.changed();
+    }
     await rm(member.spec.dataDir, { recursive: true, force: true });
   }
 
@@ -271,7 +290,111 @@ export class LocalClusters {
   }
 
   logs(clusterId: string, memberName: string, tailLines: number): string[] {
-    return this.memberOf(this.cluster(clusterId), memberName).log.slice(-tailLines);
+    const cluster = this.cluster(clusterId);
+    if (memberName === proxyLogName && cluster.proxy) return cluster.proxy.log.slice(-tailLines);
+    return this.memberOf(cluster, memberName).log.slice(-tailLines);
+  }
+
+  /** Starts a grpc-proxy in front of the cluster's members, at a port of its own. */
+  async addProxy(clusterId: string, namespace: string): Promise<LocalProxyInfo> {
+    const cluster = this.cluster(clusterId);
+    if (cluster.proxy) throw new AdminFailure('already_exists', `${cluster.name} already runs a proxy at ${cluster.proxy.spec.clientUrl}.`);
+    try {
+      await this.startNewProxy(cluster, namespace);
+      await this.persist();
+    } finally {
+      this.changed();
+    }
+    return cluster.proxy!.info();
+  }
+
+  /** Stops the cluster's proxy and removes the connection through it. */
+  async removeProxy(clusterId: string): Promise<void> {
+    const cluster = this.cluster(clusterId);
+    const proxy = this.proxyOf(cluster);
+    await this.dropProxy(cluster, proxy);
+    await this.persist();
+    this.changed();
+  }
+
+  /** The connection whose endpoint is the cluster's proxy, added the first time it is asked for. */
+  async connectThroughProxy(clusterId: string): Promise<ConnectionSummary> {
+    const cluster = this.cluster(clusterId);
+    const proxy = this.proxyOf(cluster);
+    const config = { name: `local: ${cluster.name} via proxy`, endpoints: [proxy.spec.clientUrl] };
+    proxy.connectionId = await this.connections.ensure(proxy.connectionId ?? '', config);
+    await this.persist();
+    this.changed();
+    const summary = this.connections.list().find((connection) => connection.id === proxy.connectionId);
+    if (!summary) throw new AdminFailure('internal', 'The connection through the proxy vanished as it was made.');
+    return summary;
+  }
+
+  async proxyStatus(clusterId: string): Promise<ProxyStatus> {
+    return this.proxyOf(this.cluster(clusterId)).status();
+  }
+
+  /** The proxy of the local cluster whose connection, or whose proxy's connection, is `connectionId`. */
+  proxyFor(connectionId: string): LocalProxy | null {
+    for (const cluster of this.clusters.values()) {
+      if (cluster.proxy && (cluster.connectionId === connectionId || cluster.proxy.connectionId === connectionId)) return cluster.proxy;
+    }
+    return null;
+  }
+
+  private proxyOf(cluster: LocalCluster): LocalProxy {
+    if (!cluster.proxy) throw new AdminFailure('failed_precondition', `${cluster.name} runs no proxy; add one first.`);
+    return cluster.proxy;
+  }
+
+  private async startNewProxy(cluster: LocalCluster, namespace: string): Promise<void> {
+    const port = (await localPorts(1, this.takenPorts()))[0]!;
+    const proxy = this.proxy(cluster, { clientUrl: `http://127.0.0.1:${port}`, namespace, connectionId: null });
+    cluster.proxy = proxy;
+    try {
+      await proxy.start();
+    } catch (error) {
+      cluster.proxy = null;
+      await proxy.kill();
+      throw error;
+    }
+  }
+
+  /** Starts the proxy again on the members of now (they changed), if it runs. */
+  private async restartProxy(cluster: LocalCluster): Promise<void> {
+    const proxy = cluster.proxy;
+    if (!proxy) return;
+    const running = proxy.process !== null;
+    await proxy.stop();
+    proxy.spec.endpoints = cluster.members.map((member) => member.spec.clientUrl);
+    if (running) await proxy.start();
+  }
+
+  private async dropProxy(cluster: LocalCluster, proxy: LocalProxy): Promise<void> {
+    await proxy.stop();
+    cluster.proxy = null;
+    if (proxy.connectionId !== null) await this.connections.remove(proxy.connectionId).catch(() => undefined);
+  }
+
+  private async savedProxy(cluster: LocalCluster, saved: SavedLocalProxy): Promise<LocalProxy> {
+    const proxy = this.proxy(cluster, saved);
+    if (saved.connectionId !== null) {
+      proxy.connectionId = await this.connections.ensure(saved.connectionId, { name: `local: ${cluster.name} via proxy`, endpoints: [saved.clientUrl] });
+    }
+    return proxy;
+  }
+
+  private proxy(cluster: LocalCluster, saved: SavedLocalProxy): LocalProxy {
+    const spec = { clientUrl: saved.clientUrl, namespace: saved.namespace, endpoints: cluster.members.map((member) => member.spec.clientUrl) };
+    const proxy = new LocalProxy(
+      spec,
+      this.settings.memberCommand,
+      this.settings.memberEnv ?? {},
+      (lines) => this.hub.publish({ kind: 'memberLog', clusterId: cluster.id, memberName: proxyLogName, lines }),
+      () => this.changed(),
+    );
+    proxy.connectionId = saved.connectionId;
+    return proxy;
   }
 
   /**
@@ -282,13 +405,16 @@ export class LocalClusters {
     if (this.closed) return;
     this.closed = true;
     await this.saving.catch(() => undefined);
-    await Promise.all([...this.clusters.values()].flatMap((cluster) => cluster.members.map((member) => member.stop())));
+    await Promise.all([...this.clusters.values()].flatMap((cluster) => [...cluster.members, ...(cluster.proxy ? [cluster.proxy] : [])].map((process) => process.stop())));
     this.clusters.clear();
   }
 
   /** Kills every member at once without waiting (a process exiting in a hurry); data is kept. */
   killNow(): void {
-    for (const cluster of this.clusters.values()) for (const member of cluster.members) member.killNow();
+    for (const cluster of this.clusters.values()) {
+      for (const member of cluster.members) member.killNow();
+      cluster.proxy?.killNow();
+    }
   }
 
   /**
@@ -296,12 +422,18 @@ export class LocalClusters {
    * connection names on this machine (a cluster the user runs by hand may be down just now).
    */
   private async memberUrls(count: number): Promise<{ clientUrl: string; peerUrl: string }[]> {
+    const ports = await localPorts(count * 2, this.takenPorts());
+    return Array.from({ length: count }, (_, i) => ({ clientUrl: `http://127.0.0.1:${ports[i * 2]!}`, peerUrl: `http://127.0.0.1:${ports[i * 2 + 1]!}` }));
+  }
+
+  /** Ports of local members and proxies, and of saved connections to this machine. */
+  private takenPorts(): Set<number> {
     const taken = new Set<number>(loopbackPorts(this.connections.list().flatMap((connection) => connection.endpoints)));
     for (const cluster of this.clusters.values()) {
       for (const member of cluster.members) for (const url of [member.spec.clientUrl, member.spec.peerUrl]) taken.add(Number(new URL(url).port));
+      if (cluster.proxy) taken.add(Number(new URL(cluster.proxy.spec.clientUrl).port));
     }
-    const ports = await localPorts(count * 2, taken);
-    return Array.from({ length: count }, (_, i) => ({ clientUrl: `http://127.0.0.1:${ports[i * 2]!}`, peerUrl: `http://127.0.0.1:${ports[i * 2 + 1]!}` }));
+    return taken;
   }
 
   /** Writes the definitions of the clusters now held; one write at a time, in call order. */
@@ -381,6 +513,7 @@ export class LocalClusters {
   }
 
   private async destroyCluster(cluster: LocalCluster): Promise<void> {
+    if (cluster.proxy) await this.dropProxy(cluster, cluster.proxy);
     await Promise.all(cluster.members.map((member) => member.kill()));
     if (cluster.connectionId !== '') await this.connections.remove(cluster.connectionId).catch(() => undefined);
     this.clusters.delete(cluster.id);
@@ -401,7 +534,14 @@ export class LocalClusters {
   }
 
   private info(cluster: LocalCluster): LocalClusterInfo {
-    return { id: cluster.id, name: cluster.name, dataDir: cluster.dataDir, connectionId: cluster.connectionId, members: cluster.members.map((member) => member.info()) };
+    return {
+      id: cluster.id,
+      name: cluster.name,
+      dataDir: cluster.dataDir,
+      connectionId: cluster.connectionId,
+      members: cluster.members.map((member) => member.info()),
+      proxy: cluster.proxy?.info() ?? null,
+    };
   }
 }
 
@@ -422,5 +562,6 @@ function definitionOf(cluster: LocalCluster): SavedLocalCluster {
       memberId,
       stoppedByUser,
     })),
+    ...(cluster.proxy ? { proxy: { clientUrl: cluster.proxy.spec.clientUrl, namespace: cluster.proxy.spec.namespace, connectionId: cluster.proxy.connectionId } } : {}),
   };
 }

@@ -48,6 +48,8 @@ const peerUrl = string({ minLength: 1, maxLength: 512, pattern: /^https?:\/\/[A-
 const connectionId = id;
 const onConnection = { connectionId };
 const memberCount = literal(1, 3, 5);
+/** A proxy's key namespace: any prefix, '' for none. */
+const proxyNamespace = string({ maxLength: 1024 });
 const tls = object(
   { skipVerify: boolean },
   { caPem: string({ maxLength: 64 * 1024 }), certPem: string({ maxLength: 64 * 1024 }), keyPem: string({ maxLength: 64 * 1024 }) },
@@ -84,7 +86,7 @@ export const requestValidators: RequestValidators = {
   promoteMember: object({ connectionId, memberId: decimalId }),
 
   listLocalClusters: empty,
-  createLocalCluster: object({ name, memberCount }),
+  createLocalCluster: object({ name, memberCount }, { proxy: object({ namespace: proxyNamespace }) }),
   destroyLocalCluster: object({ clusterId: id }),
   controlMember: object({ clusterId: id, memberName: name, action: literal('start', 'stop', 'restart', 'kill') }),
   addLocalMember: object({ clusterId: id, asLearner: boolean }),
@@ -93,6 +95,10 @@ export const requestValidators: RequestValidators = {
   partitionMember: object({ clusterId: id, memberName: name }),
   healPartitions: object({ clusterId: id }),
   memberLogs: object({ clusterId: id, memberName: name, tailLines: integer(1, memberLogLinesMax) }),
+  addLocalProxy: object({ clusterId: id, namespace: proxyNamespace }),
+  removeLocalProxy: object({ clusterId: id }),
+  connectThroughProxy: object({ clusterId: id }),
+  localProxyStatus: object({ clusterId: id }),
 
   listKeys: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, keyPageLimitMax) }),
   listFolder: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, folderEntriesMax) }),

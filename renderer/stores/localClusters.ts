@@ -10,6 +10,8 @@ import { useRequestState } from './requestState';
 
 /** Lines of a member's log shown, and fetched when the log opens. */
 export const memberLogLinesShown = 500;
+/** The name under which the service keeps a cluster's proxy log (core/admin/localProxy.ts). */
+export const proxyLogName = 'proxy';
 
 const actionVerbs: Record<LocalMemberAction | 'remove' | 'promote' | 'partition', string> = {
   start: 'Starting',
@@ -70,9 +72,12 @@ export const useLocalClustersStore = defineStore('localClusters', () => {
     return result;
   }
 
-  async function create(name: string, memberCount: 1 | 3 | 5): Promise<boolean> {
-    const result = await act(`Launching ${name} failed`, `Launched ${name} with ${memberCount} member(s).`, () =>
-      adminApi().createLocalCluster({ name, memberCount }),
+  /** `proxyNamespace`: also run a grpc-proxy in front, with that key namespace ('' for none); null for no proxy. */
+  async function create(name: string, memberCount: 1 | 3 | 5, proxyNamespace: string | null = null): Promise<boolean> {
+    const proxy = proxyNamespace === null ? {} : { proxy: { namespace: proxyNamespace } };
+    const withProxy = proxyNamespace === null ? '' : ' and a proxy';
+    const result = await act(`Launching ${name} failed`, `Launched ${name} with ${memberCount} member(s)${withProxy}.`, () =>
+      adminApi().createLocalCluster({ name, memberCount, ...proxy }),
     );
     if (!result.ok) return false;
     const connections = useConnectionsStore();
@@ -122,6 +127,30 @@ export const useLocalClustersStore = defineStore('localClusters', () => {
       adminApi().healPartitions({ clusterId }),
     );
     return result.ok;
+  }
+
+  async function addProxy(clusterId: string, namespace: string): Promise<boolean> {
+    const result = await act('Adding the proxy failed', '', () => adminApi().addLocalProxy({ clusterId, namespace }));
+    if (result.ok) actionNotice.value = `Proxy started at ${result.value.clientUrl}.`;
+    return result.ok;
+  }
+
+  async function removeProxy(clusterId: string): Promise<boolean> {
+    if (logTarget.value?.clusterId === clusterId && logTarget.value.memberName === proxyLogName) await closeLog();
+    const result = await act('Removing the proxy failed', 'Proxy stopped and removed, with its connection.', () => adminApi().removeLocalProxy({ clusterId }));
+    if (result.ok) await useConnectionsStore().load();
+    return result.ok;
+  }
+
+  /** Makes (or reuses) the connection through the cluster's proxy and switches to it. */
+  async function connectThroughProxy(clusterId: string): Promise<boolean> {
+    const result = await act('Connecting through the proxy failed', '', () => adminApi().connectThroughProxy({ clusterId }));
+    if (!result.ok) return false;
+    actionNotice.value = `Now using ${result.value.name}.`;
+    const connections = useConnectionsStore();
+    await connections.load();
+    connections.select(result.value.id);
+    return true;
   }
 
   /** Opens a member's log: its recent lines, then new lines as they are written. */
@@ -174,6 +203,9 @@ export const useLocalClustersStore = defineStore('localClusters', () => {
     memberAction,
     addMember,
     healPartitions,
+    addProxy,
+    removeProxy,
+    connectThroughProxy,
     openLog,
     closeLog,
     dismiss,

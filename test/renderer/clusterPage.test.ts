@@ -1,5 +1,5 @@
-// The Cluster page: live status from subscriptions, leader transfer, and the honest "not yet"
-// for local clusters.
+// The Cluster page: live status from subscriptions, leader transfer, the proxy card, and the
+// honest "not yet" for local clusters.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { VueWrapper } from '@vue/test-utils';
 import type { ClusterStatus, MemberStatus } from '../../renderer/contract';
@@ -64,6 +64,33 @@ describe('Cluster page', () => {
     fake.emit({ kind: 'clusterStatus', connectionId: 'c1', status: { ok: true, value: status('102', 4) } });
     await settle();
     expect(page.get('[data-test=member-m2]').text()).toContain('leader');
+  });
+
+  it('shows the proxy in front of the cluster with its figures, and its state when it stops', async () => {
+    const fake = new FakeAdminApi();
+    const figures = {
+      cacheHits: 3, cacheMisses: 1, cacheKeys: 2, cacheHitRate: 0.75, clientWatchers: 5, upstreamWatchers: 2,
+      eventsCoalesced: 40, keepAlivesCoalesced: 1, keepAlivesForwarded: 6, currentEndpoint: '127.0.0.1:2102',
+    };
+    const proxy = { clientUrl: 'http://127.0.0.1:23790', endpoints: ['http://127.0.0.1:2101', 'http://127.0.0.1:2102'], namespace: 'ns/', state: 'running' as const, healthy: true, error: null, figures };
+    fake.status = { ...status('101'), proxy };
+    const page = await open(fake);
+    const card = page.get('[data-test=proxy-card]');
+    expect(card.get('[data-test=proxy-address]').text()).toBe('http://127.0.0.1:23790');
+    expect(card.get('[data-test=proxy-namespace]').text()).toBe('ns/');
+    expect(card.get('[data-test=proxy-health]').text()).toBe('healthy');
+    expect(card.get('[data-test=proxy-hit-rate]').text()).toContain('75.0 %');
+    expect(card.get('[data-test=proxy-hit-rate]').text()).toContain('3 hits, 1 miss');
+    expect(card.get('[data-test=proxy-watchers]').text()).toContain('5 / 2');
+    expect(card.get('[data-test=proxy-upstream]').text()).toContain('http://127.0.0.1:2101');
+    const stopped = { ...proxy, state: 'exited' as const, healthy: false, error: 'The proxy is exited.', figures: null };
+    fake.emit({ kind: 'clusterStatus', connectionId: 'c1', status: { ok: true, value: { ...status('101'), proxy: stopped } } });
+    await settle();
+    expect(page.get('[data-test=proxy-health]').text()).toBe('exited');
+    expect(page.get('[data-test=proxy-error]').text()).toBe('The proxy is exited.');
+    fake.emit({ kind: 'clusterStatus', connectionId: 'c1', status: { ok: true, value: status('101') } });
+    await settle();
+    expect(page.find('[data-test=proxy-card]').exists()).toBe(false);
   });
 
   it('does not call an unreachable member a follower, and offers it no leader transfer', async () => {

@@ -87,7 +87,8 @@ export function useCodeEditor(options: CodeEditorOptions) {
         placeholder(options.placeholder),
         EditorView.contentAttributes.of({ 'aria-label': options.placeholder }),
         language.of(languageExtension(options.language.value)),
-        readOnly.of([EditorState.readOnly.of(options.readOnly.value), EditorView.editable.of(!options.readOnly.value)]),
+        // Read-only refuses edits but keeps the text focusable: the cursor, selection, copy and search work.
+        readOnly.of(EditorState.readOnly.of(options.readOnly.value)),
         wrap.of(options.wrap.value ? EditorView.lineWrapping : []),
         theme.of(themeExtension(options.dark.value)),
         EditorView.updateListener.of((update) => {
@@ -111,7 +112,7 @@ export function useCodeEditor(options: CodeEditorOptions) {
     current.dispatch({ changes: { from: 0, to: current.state.doc.length, insert: text }, annotations: Transaction.addToHistory.of(false) });
   });
   watch(options.language, (next) => view.value?.dispatch({ effects: language.reconfigure(languageExtension(next)) }));
-  watch(options.readOnly, (next) => view.value?.dispatch({ effects: readOnly.reconfigure([EditorState.readOnly.of(next), EditorView.editable.of(!next)]) }));
+  watch(options.readOnly, (next) => view.value?.dispatch({ effects: readOnly.reconfigure(EditorState.readOnly.of(next)) }));
   watch(options.wrap, (next) => view.value?.dispatch({ effects: wrap.reconfigure(next ? EditorView.lineWrapping : []) }));
   watch(options.dark, (next) => view.value?.dispatch({ effects: theme.reconfigure(themeExtension(next)) }));
 

@@ -48,10 +48,22 @@ describe('the key editor', () => {
     expect(text).toContain('apiVersion: v1');
     expect(text).toContain('metadata:\n  name: x\n  namespace: default');
     expect(text).toContain('data:\n  app.properties: |\n    color=blue\n    size=3\n  mode: prod');
-    expect(await page.locator('[data-test=value-input] .cm-content').getAttribute('contenteditable')).toBe('false');
+    expect(await page.locator('[data-test=value-input] .cm-content').getAttribute('aria-readonly')).toBe('true');
+    // Typing changes nothing, but the text can still be searched.
+    await page.locator('[data-test=value-input] .cm-content').click();
+    await page.keyboard.type('zzz');
+    expect(await editorText(page)).not.toContain('zzz');
+    await page.keyboard.press('Control+f');
+    await page.locator('[data-test=value-input] .cm-search input[name=search]').fill('namespace');
+    await page.locator('[data-test=value-input] .cm-search input[name=search]').press('Enter');
+    await page.locator('[data-test=value-input] .cm-searchMatch').first().waitFor();
+    await page.locator('[data-test=value-input] .cm-search input[name=search]').press('Escape');
     expect(await page.locator('[data-test=save-key]').isDisabled()).toBe(true);
     await page.locator('[data-test=value-input] .cm-foldGutter').waitFor();
     await screenshot(page, 'kubernetes');
+    await page.locator('[data-test=theme-toggle]').click();
+    await screenshot(page, 'kubernetes-dark');
+    await page.locator('[data-test=theme-toggle]').click();
     await page.locator('[data-test=kubernetes-json]').click();
     await expect.poll(() => editorText(page), { timeout: uiTimeoutMs }).toContain('"kind": "ConfigMap"');
   });

@@ -263,6 +263,22 @@ describe('Key editor', () => {
     expect(editorReadOnly(page)).toBe(true);
   });
 
+  it('compares versions of a Kubernetes object as decoded YAML and loads one back into the Kubernetes view', async () => {
+    const fake = new FakeAdminApi();
+    fake.putBase64('/registry/configmaps/default/x', bytesToBase64(storedConfigMap('default', 'x', { color: 'blue' })));
+    fake.putBase64('/registry/configmaps/default/x', bytesToBase64(storedConfigMap('default', 'x', { color: 'green' })));
+    const page = await selectKey(fake, '/registry/configmaps/default/x');
+    await page.get('[data-test=toggle-history]').trigger('click');
+    await settle();
+    const diff = page.get('[data-test=history-diff]').text();
+    expect(diff).toContain('-   color: blue');
+    expect(diff).toContain('+   color: green');
+    await page.get('[data-test=key-history] button:last-of-type').trigger('click');
+    await settle();
+    expect(page.get('[data-test=view-kubernetes]').classes().join(' ')).toContain('checked');
+    expect(editorText(page)).toContain('color: green');
+  });
+
   it('opens a very large value read-only with a warning, and edits it when asked', async () => {
     const fake = new FakeAdminApi();
     fake.put('/big', 'x'.repeat(editableTextCharsMax + 1));

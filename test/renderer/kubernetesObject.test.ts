@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { load } from 'js-yaml';
 import { decodeKubernetesValue, isKubernetesValue, kubernetesToJson, kubernetesToYaml } from '../../renderer/kubernetesObject';
 import type { KubernetesObject } from '../../renderer/kubernetesObject';
+import { kubernetesKinds } from '../../renderer/kubernetesSchema';
 import { dumpMessage } from '../../renderer/protobufWire';
 import { encodeStoredObject, kubernetesType, storedConfigMap, wrapStored } from '../support/kubernetesFixtures';
 
@@ -136,6 +137,45 @@ describe('Kubernetes stored objects', () => {
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: '25%' } },
     });
     expect(deployment.status).toEqual({ replicas: 3, readyReplicas: 2 });
+  });
+
+  it('decodes every kind in the table by name, with its metadata', () => {
+    expect(Object.keys(kubernetesKinds)).toEqual(
+      expect.arrayContaining(['v1/Namespace', 'v1/ConfigMap', 'v1/Secret', 'v1/Service', 'v1/Pod', 'v1/Endpoints', 'v1/ServiceAccount', 'v1/Node', 'v1/Event', 'coordination.k8s.io/v1/Lease', 'apps/v1/Deployment', 'apps/v1/ReplicaSet']),
+    );
+    for (const key of Object.keys(kubernetesKinds)) {
+      const slash = key.lastIndexOf('/');
+      const [apiVersion, kind] = [key.slice(0, slash), key.slice(slash + 1)];
+      const object = decoded(encodeStoredObject(apiVersion, kind, { metadata: { name: `a-${kind.toLowerCase()}`, namespace: 'ns', labels: { k: 'v' } } }));
+      expect(object).toMatchObject({ apiVersion, kind, known: true });
+      expect(object.object).toEqual({ apiVersion, kind, metadata: { name: `a-${kind.toLowerCase()}`, namespace: 'ns', labels: { k: 'v' } } });
+    }
+  });
+
+  it('decodes an Event and a Node with their kind-specific fields', () => {
+    const event = decoded(
+      encodeStoredObject('v1', 'Event', {
+        metadata: { name: 'web-0.1' },
+        involvedObject: { kind: 'Pod', name: 'web-0', namespace: 'shop' },
+        reason: 'Pulled',
+        message: 'Container image pulled',
+        count: 2,
+        type: 'Normal',
+        eventTime: { seconds: 1767225600, nanos: 5000 },
+      }),
+    ).object;
+    expect(event).toMatchObject({ involvedObject: { kind: 'Pod', name: 'web-0', namespace: 'shop' }, reason: 'Pulled', count: 2, type: 'Normal', eventTime: '2026-01-01T00:00:00.000005Z' });
+    const node = decoded(
+      encodeStoredObject('v1', 'Node', {
+        metadata: { name: 'node-1' },
+        spec: { podCIDR: '10.244.0.0/24', taints: [{ key: 'role', value: 'db', effect: 'NoSchedule' }] },
+        status: { capacity: { cpu: { string: '4' } }, addresses: [{ type: 'InternalIP', address: '192.168.1.10' }], nodeInfo: { kubeletVersion: 'v1.34.0', osImage: 'Debian' } },
+      }),
+    ).object;
+    expect(node).toMatchObject({
+      spec: { podCIDR: '10.244.0.0/24', taints: [{ key: 'role', value: 'db', effect: 'NoSchedule' }] },
+      status: { capacity: { cpu: '4' }, addresses: [{ type: 'InternalIP', address: '192.168.1.10' }], nodeInfo: { kubeletVersion: 'v1.34.0', osImage: 'Debian' } },
+    });
   });
 
   it('falls back to a generic dump for kinds without a schema', () => {

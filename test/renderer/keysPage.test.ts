@@ -281,14 +281,17 @@ describe('Key editor', () => {
 
   it('opens a very large value read-only with a warning, and edits it when asked', async () => {
     const fake = new FakeAdminApi();
-    fake.put('/big', 'x'.repeat(editableTextCharsMax + 1));
+    fake.put('/big', JSON.stringify(new Array<number>(editableTextCharsMax / 2 + 1).fill(1)));
     const page = await selectKey(fake, '/big');
+    expect(page.get('[data-test=view-json]').classes().join(' ')).toContain('checked');
     expect(page.get('[data-test=large-value]').text()).toContain('opened read-only');
     expect(editorReadOnly(page)).toBe(true);
+    expect(page.get('[data-test=format-value]').attributes('disabled')).toBeDefined();
     await page.get('[data-test=edit-anyway]').trigger('click');
     await settle();
     expect(editorReadOnly(page)).toBe(false);
-    await setEditorText(page, 'small');
+    expect(page.get('[data-test=format-value]').attributes('disabled')).toBeUndefined();
+    await setEditorText(page, '[1]');
     expect(page.get('[data-test=save-key]').attributes('disabled')).toBeUndefined();
   });
 

@@ -21,35 +21,54 @@ export interface ValueEditorOptions {
   source: Ref<string | null>;
 }
 
+/** The decoded Kubernetes object shown in `text`, and whether it is shown as YAML or JSON. */
+function useKubernetesView(text: Ref<string>) {
+  /** The object and its stored bytes while the Kubernetes view is shown, else null. */
+  const kubernetes = shallowRef<{ object: KubernetesObject; bytes: Uint8Array } | null>(null);
+  const kubernetesFormat = ref<'yaml' | 'json'>('yaml');
+
+  function render(): void {
+    if (kubernetes.value === null) return;
+    const { object } = kubernetes.value;
+    text.value = kubernetesFormat.value === 'yaml' ? kubernetesToYaml(object) : kubernetesToJson(object);
+  }
+
+  /** Shows `bytes` decoded; returns why it cannot when they are not a stored Kubernetes object. */
+  function show(bytes: Uint8Array): string | null {
+    const decoded = decodeKubernetesValue(bytes);
+    if (!decoded.ok) return decoded.message;
+    kubernetes.value = { object: decoded.value, bytes };
+    render();
+    return null;
+  }
+
+  function setFormat(format: 'yaml' | 'json'): void {
+    kubernetesFormat.value = format;
+    render();
+  }
+
+  return { kubernetes, kubernetesFormat, show, setFormat, hide: () => (kubernetes.value = null) };
+}
+
 export function useValueEditor(options: ValueEditorOptions) {
   const view = ref<EditorView>('text');
   const text = ref('');
   const switchError = ref<string | null>(null);
   /** Why the loaded value opened in HEX and text views are refused; null when text views keep its bytes. */
   const hexOnly = ref<string | null>(null);
-  /** The decoded object while the Kubernetes view is shown. Invariant: non-null exactly when view is 'kubernetes'. */
-  const kubernetes = shallowRef<{ object: KubernetesObject; bytes: Uint8Array } | null>(null);
-  const kubernetesFormat = ref<'yaml' | 'json'>('yaml');
+  /** Invariant: `kubernetes` is non-null exactly when view is 'kubernetes'. */
+  const { kubernetes, kubernetesFormat, show, setFormat, hide } = useKubernetesView(text);
   /** True while a text over editableTextCharsMax is shown read-only; `editAnyway` lifts it. */
   const large = ref(false);
-
-  function renderKubernetes(): void {
-    if (kubernetes.value === null) return;
-    const { object } = kubernetes.value;
-    text.value = kubernetesFormat.value === 'yaml' ? kubernetesToYaml(object) : kubernetesToJson(object);
-  }
 
   /** Shows `bytes` in the view they open in: Kubernetes objects decoded, others as detectView says. */
   function open(bytes: Uint8Array): void {
     hexOnly.value = textUnsafeReason(bytes);
     switchError.value = null;
-    const decoded = isKubernetesValue(bytes) ? decodeKubernetesValue(bytes) : null;
-    if (decoded?.ok) {
-      kubernetes.value = { object: decoded.value, bytes };
+    if (isKubernetesValue(bytes) && show(bytes) === null) {
       view.value = 'kubernetes';
-      renderKubernetes();
     } else {
-      kubernetes.value = null;
+      hide();
       view.value = detectView(bytes);
       text.value = renderView(bytes, view.value);
     }
@@ -84,15 +103,8 @@ export function useValueEditor(options: ValueEditorOptions) {
       return;
     }
     if (next === 'kubernetes') {
-      const decoded = decodeKubernetesValue(current.bytes);
-      if (!decoded.ok) {
-        switchError.value = decoded.message;
-        return;
-      }
-      switchError.value = null;
-      kubernetes.value = { object: decoded.value, bytes: current.bytes };
-      view.value = 'kubernetes';
-      renderKubernetes();
+      switchError.value = show(current.bytes);
+      if (switchError.value === null) view.value = 'kubernetes';
       return;
     }
     const unsafe = next === 'hex' ? null : textUnsafeReason(current.bytes);
@@ -101,15 +113,10 @@ export function useValueEditor(options: ValueEditorOptions) {
       return;
     }
     switchError.value = null;
-    kubernetes.value = null;
+    hide();
     view.value = next;
     text.value = renderView(current.bytes, next);
     large.value = large.value && text.value.length > editableTextCharsMax;
-  }
-
-  function setKubernetesFormat(format: 'yaml' | 'json'): void {
-    kubernetesFormat.value = format;
-    renderKubernetes();
   }
 
   /** Pretty-prints the text in its view; false when it does not parse. */
@@ -134,7 +141,7 @@ export function useValueEditor(options: ValueEditorOptions) {
     dirty,
     open,
     switchView,
-    setKubernetesFormat,
+    setKubernetesFormat: setFormat,
     format,
     editAnyway: () => (large.value = false),
     reset: () => load(options.source.value),

@@ -19,6 +19,7 @@ import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
 import { startWebHost } from '../../core/admin/webHost.js';
 import type { WebHost } from '../../core/admin/webHost.js';
 import { EtcdTestCluster } from '../support/etcd.js';
+import { fillEditor } from './consoleHarness.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const screenshots = path.join(root, 'test-results');
@@ -110,7 +111,7 @@ describe('web console', () => {
     await openPage('Keys');
     await page.locator('[data-test=new-key-input] input').fill('/e2e/config');
     await page.locator('[data-test=new-key]').click();
-    await page.locator('[data-test=value-input] textarea').fill('{"replicas": 3}');
+    await fillEditor(page, '{"replicas": 3}');
     await page.locator('[data-test=save-key]').click();
     await page.locator('[data-test=key-row]').filter({ hasText: '/e2e/config' }).waitFor();
     await page.locator('[data-test=key-metadata]').waitFor();

@@ -108,6 +108,20 @@ export async function connectionId(service: AdminService, name: string): Promise
   return found.id;
 }
 
+/**
+ * The text of the key editor (CodeMirror), line by line as drawn: right for the short values tests
+ * write, since CodeMirror draws every line of a document that fits its viewport.
+ */
+export async function editorText(page: Page): Promise<string> {
+  const lines = await page.locator('[data-test=value-input] .cm-line').allTextContents();
+  return lines.join('\n');
+}
+
+/** Replaces the key editor's text as typing would (select all, insert). */
+export async function fillEditor(page: Page, text: string): Promise<void> {
+  await page.locator('[data-test=value-input] .cm-content').fill(text);
+}
+
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -10,7 +10,7 @@ import type { AdminService } from '../../core/admin/adminService.js';
 import type { KeyPage } from '../../core/admin/api.js';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { Op } from '../../core/client/txn.js';
-import { connectionId, openPage, screenshot, selectConnection, startConsole, uiTimeoutMs } from './consoleHarness.js';
+import { connectionId, editorText, openPage, screenshot, selectConnection, startConsole, uiTimeoutMs } from './consoleHarness.js';
 import type { Console } from './consoleHarness.js';
 
 /** Bound on an election after the leader is killed, as the status ticks report it. */
@@ -151,7 +151,7 @@ describe('a snapshot saved and restored from the Snapshots page', () => {
     expect(shown.map((key) => key.trim())).toEqual(seeded.map(([key]) => key).sort());
     const [sampleKey, sampleText] = seeded[7]!;
     await page.locator('[data-test=key-row]').filter({ hasText: sampleKey }).click();
-    await expect.poll(() => page.locator('[data-test=value-input] textarea').inputValue(), { timeout: uiTimeoutMs }).toBe(sampleText);
+    await expect.poll(() => editorText(page), { timeout: uiTimeoutMs }).toBe(sampleText);
     await screenshot(page, 'snapshot-restored-keys');
 
     // Every key and value of the restored cluster, read through the service, equals the source's.
@@ -237,7 +237,7 @@ describe('100,000 keys in the Keys page', () => {
       await page.locator('[data-test=apply-prefix]').click();
       await footer.getByText('10 of 10 key(s) loaded').waitFor();
       await page.locator('[data-test=key-row]').filter({ hasText: bulkKey(target) }).click();
-      await expect.poll(() => page.locator('[data-test=value-input] textarea').inputValue(), { timeout: uiTimeoutMs }).toBe(`value-${target}`);
+      await expect.poll(() => editorText(page), { timeout: uiTimeoutMs }).toBe(`value-${target}`);
       // Everything the page fetched: the pages scrolled through, then the 10 keys of the search.
       await expect.poll(fetchedKeys, { timeout: uiTimeoutMs }).toBe(pagesLoaded * keyPageSize + 10);
       expect(fetched.every((answer) => answer.limit <= keyPageSize)).toBe(true);

@@ -8,7 +8,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { generateCertificates, type TestCertificates } from '../support/tls.js';
-import { screenshotDir, startConsole, uiTimeoutMs, type Console } from './consoleHarness.js';
+import { fillEditor, screenshotDir, startConsole, uiTimeoutMs, type Console } from './consoleHarness.js';
 
 let certificates: TestCertificates;
 let etcd: EtcdTestCluster;
@@ -102,13 +102,13 @@ describe('a TLS, client-certificate and auth-enabled etcd in the console', () =>
   it('writes inside the role and refuses a write outside it with the permission error', async () => {
     await page.locator('[data-test=new-key-input] input').fill('app/from-console');
     await page.locator('[data-test=new-key]').click();
-    await page.locator('[data-test=value-input] textarea').fill('written by alice');
+    await fillEditor(page, 'written by alice');
     await page.locator('[data-test=save-key]').click();
     await page.locator('[data-test=key-row]').filter({ hasText: 'app/from-console' }).waitFor();
 
     await page.locator('[data-test=new-key-input] input').fill('secret/from-console');
     await page.locator('[data-test=new-key]').click();
-    await page.locator('[data-test=value-input] textarea').fill('should not land');
+    await fillEditor(page, 'should not land');
     await page.locator('[data-test=save-key]').click();
     await page.getByText(/permission denied/i).first().waitFor();
     const root = etcd.client();

@@ -13,7 +13,7 @@ import type { AdminService } from '../../core/admin/adminService.js';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { freePorts } from '../support/ports.js';
-import { connectionId, openPage, screenshot, selectConnection, startConsole, uiTimeoutMs } from './consoleHarness.js';
+import { connectionId, editorText, fillEditor, openPage, screenshot, selectConnection, startConsole, uiTimeoutMs } from './consoleHarness.js';
 import type { Console } from './consoleHarness.js';
 
 /** Bound on an election or a membership change as the status ticks report it. */
@@ -217,12 +217,11 @@ describe('no silent damage', () => {
       await page.locator('[data-test=apply-prefix]').click();
       await page.locator('[data-test=key-row]').filter({ hasText: '/binary/blob' }).click();
       await page.locator('[data-test=hex-only]').getByText('not valid UTF-8').waitFor();
-      const textarea = page.locator('[data-test=value-input] textarea');
-      expect(await textarea.inputValue()).toBe('00 ff fe 41 80 81 82 42 c3 28');
+      await expect.poll(() => editorText(page), { timeout: uiTimeoutMs }).toBe('00 ff fe 41 80 81 82 42 c3 28');
       await page.locator('[data-test=view-text]').click();
       await page.locator('[data-test=switch-error]').getByText('would replace its invalid bytes').waitFor();
-      expect(await textarea.inputValue()).toBe('00 ff fe 41 80 81 82 42 c3 28');
-      await textarea.fill('00 ff fe 43 80 81 82 42 c3 28');
+      expect(await editorText(page)).toBe('00 ff fe 41 80 81 82 42 c3 28');
+      await fillEditor(page, '00 ff fe 43 80 81 82 42 c3 28');
       await page.locator('[data-test=save-key]').click();
       await page.locator('[data-test=key-metadata]').getByText('2', { exact: true }).first().waitFor();
       const stored = await client.kv.getOne('/binary/blob');
@@ -329,7 +328,7 @@ describe('a NOSPACE alarm on real etcd', () => {
     await openPage(page, 'Keys');
     await page.locator('[data-test=new-key-input] input').fill('fresh');
     await page.locator('[data-test=new-key]').click();
-    await page.locator('[data-test=value-input] textarea').fill('x');
+    await fillEditor(page, 'x');
     await page.locator('[data-test=save-key]').click();
     await page.locator('[data-test=key-editor] [data-test=error-notice]').getByText(/database space exceeded/i).waitFor();
 

@@ -10,6 +10,7 @@ import type {
   EventListener,
   EventTopic,
   KeyDetail,
+  KeyVersion,
   LeaseInfo,
   Preferences,
   RaftProgress,
@@ -77,8 +78,15 @@ export class FakeAdminApi {
   /** Stores a key whose value is given as base64 (any bytes). */
   putBase64(key: string, value: string): void {
     this.put(key, '');
-    this.keys.get(key)!.value = value;
+    const stored = this.keys.get(key)!;
+    stored.value = value;
+    const versions = this.versions.get(key) ?? [];
+    versions.unshift({ value, modRevision: stored.modRevision, version: stored.version, lease: stored.lease });
+    this.versions.set(key, versions);
   }
+
+  /** Earlier versions written with putBase64, newest first: what keyHistory answers. */
+  readonly versions = new Map<string, KeyVersion[]>();
 
   /** Calls made to `method`, in order. */
   callsTo(method: AdminMethodName | 'subscribe' | 'unsubscribe'): unknown[] {
@@ -156,7 +164,7 @@ export class FakeAdminApi {
         for (const entry of document.keys) this.putBase64(entry.key, entry.value);
         return ok({ written: document.keys.length, skipped: 0, revision: atomic ? this.revision : null, transactions: atomic ? 1 : document.keys.length });
       },
-      keyHistory: ({ key }) => ok({ key, versions: [], truncatedByCompaction: false, truncatedByLimit: false }),
+      keyHistory: ({ key }) => ok({ key, versions: [...(this.versions.get(key) ?? [])], truncatedByCompaction: false, truncatedByLimit: false }),
       clusterStatus: () =>
         this.status ? ok(this.status) : Promise.resolve({ ok: false, error: { code: 'connection_failed', message: 'No cluster.' } }),
       moveLeader: () => ok(null),

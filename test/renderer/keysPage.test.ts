@@ -4,6 +4,10 @@ import type { VueWrapper } from '@vue/test-utils';
 import KeysPage from '../../renderer/components/keys/KeysPage.vue';
 import { useConnectionsStore } from '../../renderer/stores/connections';
 import { keyPageSize, loadedKeysMax, useKeysStore } from '../../renderer/stores/keys';
+import { editorReadOnly, editorText, setEditorText } from './codeEditorText';
+import { bytesToBase64 } from '../../renderer/valueFormat';
+import { editableTextCharsMax } from '../../renderer/composables/useValueEditor';
+import { storedConfigMap } from '../support/kubernetesFixtures';
 import { FakeAdminApi } from './fakeAdminApi';
 import { mountWithProviders, settle } from './mountWithProviders';
 
@@ -160,7 +164,7 @@ describe('Key editor', () => {
     const page = await selectKey(fake, '/config');
     expect(page.get('[data-test=view-json] input').attributes('value')).toBe('json');
     expect(page.get('[data-test=view-json]').classes().join(' ')).toContain('checked');
-    expect(page.get<HTMLTextAreaElement>('[data-test=value-input] textarea').element.value).toBe('{"a":1}');
+    expect(editorText(page)).toBe('{"a":1}');
     expect(page.get('[data-test=key-metadata]').text()).toContain('Version');
   });
 
@@ -168,7 +172,7 @@ describe('Key editor', () => {
     const fake = new FakeAdminApi();
     fake.put('/config', '{"a":1}');
     const page = await selectKey(fake, '/config');
-    await page.get('[data-test=value-input] textarea').setValue('{"a":');
+    await setEditorText(page, '{"a":');
     expect(page.get('[data-test=validation-error]').text()).toContain('Invalid JSON');
     expect(page.get('[data-test=save-key]').attributes('disabled')).toBeDefined();
   });
@@ -178,7 +182,7 @@ describe('Key editor', () => {
     fake.put('/config', '{"a":1}');
     const page = await selectKey(fake, '/config');
     await page.get('[data-test=format-value]').trigger('click');
-    expect(page.get<HTMLTextAreaElement>('[data-test=value-input] textarea').element.value).toBe('{\n  "a": 1\n}');
+    expect(editorText(page)).toBe('{\n  "a": 1\n}');
     await page.get('[data-test=save-key]').trigger('click');
     await settle();
     expect(fake.callsTo('putKey')).toEqual([{ connectionId: 'c1', key: '/config', value: btoa('{\n  "a": 1\n}') }]);
@@ -190,8 +194,8 @@ describe('Key editor', () => {
     const page = await selectKey(fake, '/greeting');
     await page.get('[data-test=view-hex]').trigger('click');
     await settle();
-    expect(page.get<HTMLTextAreaElement>('[data-test=value-input] textarea').element.value).toBe('68 69 21');
-    await page.get('[data-test=value-input] textarea').setValue('68 6');
+    expect(editorText(page)).toBe('68 69 21');
+    await setEditorText(page, '68 6');
     expect(page.get('[data-test=validation-error]').text()).toContain('even number of digits');
   });
 
@@ -200,7 +204,7 @@ describe('Key editor', () => {
     fake.put('/settings', 'a: 1');
     const page = await selectKey(fake, '/settings');
     await page.get('[data-test=view-yaml]').trigger('click');
-    await page.get('[data-test=value-input] textarea').setValue('a: [1, 2');
+    await setEditorText(page, 'a: [1, 2');
     expect(page.get('[data-test=validation-error]').text()).toContain('Invalid YAML');
   });
 
@@ -215,7 +219,7 @@ describe('Key editor', () => {
     await settle();
     expect(page.get('[data-test=switch-error]').text()).toContain('would replace its invalid bytes');
     expect(page.get('[data-test=view-hex]').classes().join(' ')).toContain('checked');
-    await page.get('[data-test=value-input] textarea').setValue('00 ff fe 43 80 81 82 42 c3 28');
+    await setEditorText(page, '00 ff fe 43 80 81 82 42 c3 28');
     await page.get('[data-test=save-key]').trigger('click');
     await settle();
     const changed = [...bytes];
@@ -232,6 +236,63 @@ describe('Key editor', () => {
     await page.get('[data-test=view-text]').trigger('click');
     await settle();
     expect(page.find('[data-test=switch-error]').exists()).toBe(true);
+  });
+
+  it('opens a Kubernetes object decoded and read-only, in YAML or JSON, and shows its raw bytes in HEX', async () => {
+    const fake = new FakeAdminApi();
+    const stored = storedConfigMap('default', 'x', { greeting: 'hello' });
+    fake.putBase64('/registry/configmaps/default/x', bytesToBase64(stored));
+    const page = await selectKey(fake, '/registry/configmaps/default/x');
+    expect(page.get('[data-test=view-kubernetes]').classes().join(' ')).toContain('checked');
+    expect(editorText(page)).toContain('kind: ConfigMap\nmetadata:\n  name: x\n  namespace: default\n');
+    expect(editorText(page)).toContain('data:\n  greeting: hello\n');
+    expect(editorReadOnly(page)).toBe(true);
+    expect(page.get('[data-test=kubernetes-note]').text()).toContain('Editing is disabled for protobuf objects');
+    expect(page.get('[data-test=save-key]').attributes('disabled')).toBeDefined();
+    await page.get('[data-test=kubernetes-json]').trigger('click');
+    await settle();
+    expect(JSON.parse(editorText(page))).toMatchObject({ kind: 'ConfigMap', metadata: { name: 'x' }, data: { greeting: 'hello' } });
+    await page.get('[data-test=view-hex]').trigger('click');
+    await settle();
+    expect(editorText(page).startsWith('6b 38 73 00 0a')).toBe(true);
+    expect(editorReadOnly(page)).toBe(false);
+    expect(page.find('[data-test=kubernetes-note]').exists()).toBe(false);
+    await page.get('[data-test=view-kubernetes]').trigger('click');
+    await settle();
+    expect(editorText(page)).toContain('"kind": "ConfigMap"');
+    expect(editorReadOnly(page)).toBe(true);
+  });
+
+  it('compares versions of a Kubernetes object as decoded YAML and loads one back into the Kubernetes view', async () => {
+    const fake = new FakeAdminApi();
+    fake.putBase64('/registry/configmaps/default/x', bytesToBase64(storedConfigMap('default', 'x', { color: 'blue' })));
+    fake.putBase64('/registry/configmaps/default/x', bytesToBase64(storedConfigMap('default', 'x', { color: 'green' })));
+    const page = await selectKey(fake, '/registry/configmaps/default/x');
+    await page.get('[data-test=toggle-history]').trigger('click');
+    await settle();
+    const diff = page.get('[data-test=history-diff]').text();
+    expect(diff).toContain('-   color: blue');
+    expect(diff).toContain('+   color: green');
+    await page.get('[data-test=key-history] button:last-of-type').trigger('click');
+    await settle();
+    expect(page.get('[data-test=view-kubernetes]').classes().join(' ')).toContain('checked');
+    expect(editorText(page)).toContain('color: green');
+  });
+
+  it('opens a very large value read-only with a warning, and edits it when asked', async () => {
+    const fake = new FakeAdminApi();
+    fake.put('/big', JSON.stringify(new Array<number>(editableTextCharsMax / 2 + 1).fill(1)));
+    const page = await selectKey(fake, '/big');
+    expect(page.get('[data-test=view-json]').classes().join(' ')).toContain('checked');
+    expect(page.get('[data-test=large-value]').text()).toContain('opened read-only');
+    expect(editorReadOnly(page)).toBe(true);
+    expect(page.get('[data-test=format-value]').attributes('disabled')).toBeDefined();
+    await page.get('[data-test=edit-anyway]').trigger('click');
+    await settle();
+    expect(editorReadOnly(page)).toBe(false);
+    expect(page.get('[data-test=format-value]').attributes('disabled')).toBeUndefined();
+    await setEditorText(page, '[1]');
+    expect(page.get('[data-test=save-key]').attributes('disabled')).toBeUndefined();
   });
 
   it('deletes a key only after the deletion is confirmed', async () => {

@@ -218,7 +218,8 @@ export class AdminService implements AdminApi {
       return null;
     });
   listLocalClusters: AdminApi['listLocalClusters'] = () => this.onLocal((local) => local.list());
-  createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount }) => this.onLocal((local) => local.create(name, memberCount));
+  createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount, security }) =>
+    this.onLocal((local) => local.create(name, memberCount, null, security));
   destroyLocalCluster: AdminApi['destroyLocalCluster'] = ({ clusterId }) =>
     this.onLocal(async (local) => {
       await local.destroy(clusterId);

@@ -155,6 +155,32 @@ export interface ClusterHistory {
   terms: TermSample[];
 }
 
+/**
+ * How a local cluster's members talk, to clients and to each other: off (plaintext); auto
+ * (`--auto-tls --peer-auto-tls`: encrypted with self-signed certificates that nobody verifies); ca
+ * (a CA the console made for the cluster signs every member's certificate and the console's client
+ * certificate, and members require client certificates on both ports).
+ */
+export type LocalClusterTls = 'off' | 'auto' | 'ca';
+
+/** A local cluster's security, as chosen when it was created. */
+export interface LocalClusterSecurity {
+  tls: LocalClusterTls;
+  /** Authentication is on, with a root user the console's connection signs in as. */
+  auth: boolean;
+}
+
+/** The security asked for when creating a local cluster. */
+export interface LocalClusterSecurityRequest {
+  tls: LocalClusterTls;
+  /**
+   * Turns authentication on with a root user (and role) of this password; null leaves it off.
+   * The password is kept across restarts only by the host's secret store, like a saved
+   * connection's; an empty one is refused.
+   */
+  rootPassword: string | null;
+}
+
 /** A local cluster that the console launched on this machine. */
 export interface LocalClusterInfo {
   id: string;
@@ -162,6 +188,12 @@ export interface LocalClusterInfo {
   dataDir: string;
   connectionId: string;
   members: LocalMemberInfo[];
+  security: LocalClusterSecurity;
+  /**
+   * What the user should know of the cluster's security, as sentences: that auto TLS is not
+   * verified, where the CA and client certificate are kept, how the console signs in.
+   */
+  securityNotes: string[];
 }
 
 /**
@@ -509,7 +541,8 @@ export interface AdminApi {
 
   // local clusters (launched by the console)
   listLocalClusters: Call<Empty, LocalClusterInfo[]>;
-  createLocalCluster: Call<{ name: string; memberCount: 1 | 3 | 5 }, LocalClusterInfo>;
+  /** Launches a local cluster; without `security`, plaintext and without authentication. */
+  createLocalCluster: Call<{ name: string; memberCount: 1 | 3 | 5; security?: LocalClusterSecurityRequest }, LocalClusterInfo>;
   destroyLocalCluster: Call<{ clusterId: string }, null>;
   controlMember: Call<{ clusterId: string; memberName: string; action: LocalMemberAction }, LocalMemberInfo>;
   addLocalMember: Call<{ clusterId: string; asLearner: boolean }, LocalMemberInfo>;

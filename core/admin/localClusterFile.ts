@@ -4,6 +4,7 @@
 // after the app restarts. The members' data directories themselves are left to the members.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { LocalClusterSecurity } from './api.js';
 import { array, boolean, integer, literal, nullable, object, string } from './validate.js';
 import type { Validator } from './validate.js';
 
@@ -36,6 +37,11 @@ export interface SavedLocalCluster {
   connectionId: string;
   nextMemberNumber: number;
   members: SavedLocalMember[];
+  /**
+   * TLS and authentication as created (absent in older files: plaintext, no authentication). Its
+   * TLS material lives in `<baseDir>/<id>/tls`; the root password only in the connections' secret store.
+   */
+  security?: LocalClusterSecurity;
 }
 
 const text = string({ minLength: 1, maxLength: 4096 });
@@ -55,7 +61,7 @@ const savedCluster: Validator<SavedLocalCluster> = object({
   connectionId: string({ maxLength: 64 }),
   nextMemberNumber: integer(1, 1_000_000),
   members: array(savedMember, savedMembersMax),
-});
+}, { security: object({ tls: literal('off', 'auto', 'ca'), auth: boolean }) });
 const savedFile = object({ format: literal(localClusterFileFormat), clusters: array(savedCluster, savedClustersMax) });
 
 /** The path of the definitions file for clusters under `baseDir`. */

@@ -5,8 +5,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { LocalMemberInfo, LocalMemberState } from './api.js';
+import type { LocalMemberInfo, LocalMemberState, TlsConfig } from './api.js';
 import { canBind } from './localPorts.js';
+import { memberRequest } from './memberHttp.js';
 import { AdminFailure } from './result.js';
 
 /** Lines of a member's log kept in memory. */
@@ -28,6 +29,10 @@ export interface LocalMemberSpec {
   isLearner: boolean;
   /** A file the member appends its log to, besides the pipe the console reads. */
   logFile?: string;
+  /** The member's TLS flags (none for a plaintext cluster). */
+  tlsFlags?: readonly string[];
+  /** How the console reaches the member's client URL over TLS (its /health); absent: plaintext. */
+  httpTls?: TlsConfig;
 }
 
 /** Runs `rafter` with the given arguments: the command prefix plus member or snapshot flags. */
@@ -80,6 +85,7 @@ export class LocalMember {
       `--initial-cluster-token=${spec.clusterToken}`,
       '--unsafe-fault-injection',
       '--log-level=info',
+      ...(spec.tlsFlags ?? []),
       ...(spec.logFile === undefined ? [] : [`--log-outputs=stderr,${spec.logFile}`]),
     ];
   }
@@ -139,8 +145,8 @@ export class LocalMember {
       if (!this.process) {
         throw new AdminFailure('internal', `${this.spec.name} exited while starting:\n${this.log.slice(-20).join('\n')}`);
       }
-      const healthy = await fetch(`${this.spec.clientUrl}/health`, { signal: AbortSignal.timeout(1_000) })
-        .then((response) => response.ok)
+      const healthy = await memberRequest(`${this.spec.clientUrl}/health`, this.spec.httpTls, { method: 'GET', timeoutMs: 1_000 })
+        .then((response) => response.status === 200)
         .catch(() => false);
       if (healthy) return;
       await delay(healthPollPauseMs);

@@ -3,7 +3,7 @@
 // An action's failure is shown with what was tried; the next action clears it.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { LocalClusterInfo, LocalMemberAction, Result } from '../contract';
+import type { LocalClusterInfo, LocalClusterSecurityRequest, LocalMemberAction, Result } from '../contract';
 import { adminApi } from '../api';
 import { useConnectionsStore } from './connections';
 import { useRequestState } from './requestState';
@@ -70,9 +70,9 @@ export const useLocalClustersStore = defineStore('localClusters', () => {
     return result;
   }
 
-  async function create(name: string, memberCount: 1 | 3 | 5): Promise<boolean> {
+  async function create(name: string, memberCount: 1 | 3 | 5, security?: LocalClusterSecurityRequest): Promise<boolean> {
     const result = await act(`Launching ${name} failed`, `Launched ${name} with ${memberCount} member(s).`, () =>
-      adminApi().createLocalCluster({ name, memberCount }),
+      adminApi().createLocalCluster({ name, memberCount, ...(security ? { security } : {}) }),
     );
     if (!result.ok) return false;
     const connections = useConnectionsStore();

@@ -139,8 +139,8 @@ describe('a local cluster with its own CA, client certificates and authenticatio
     const guest = issueCertificate({ certPem: ca, keyPem: await readFile(path.join(tlsFolder, 'ca.key'), 'utf8') }, { commonName: 'guest', hosts: [], serverAuth: false, clientAuth: true });
     const guestClient = new EtcdClient({ endpoints, tls: { caPem: ca, certPem: guest.certPem, keyPem: guest.keyPem }, callTimeoutMs: 3_000 });
     try {
-      expect(await refusal(() => plaintext.kv.put('app/plain', 'x'))).toBeTruthy();
-      expect(await refusal(() => noCertificate.kv.put('app/no-cert', 'x'))).toBeTruthy();
+      expect(await refusal(() => plaintext.kv.put('app/plain', 'x'))).toMatch(/unavailable|Failed to connect/);
+      expect(await refusal(() => noCertificate.kv.put('app/no-cert', 'x'))).toMatch(/certificate required/);
       expect(await refusal(() => guestClient.kv.put('app/guest', 'x'))).toMatch(/permission denied|user name not found|authentication/i);
     } finally {
       plaintext.close();
@@ -149,6 +149,15 @@ describe('a local cluster with its own CA, client certificates and authenticatio
     }
     expect((await service.getKey({ connectionId: cluster.connectionId, key: 'app/guest' })).ok).toBe(false);
   });
+
+  it('gives a member added later its own certificate from the cluster’s CA', async () => {
+    const added = value(await service.addLocalMember({ clusterId: cluster.id, asLearner: false }));
+    expect(added).toMatchObject({ name: 'm4', state: 'running' });
+    expect(added.clientUrl.startsWith('https://')).toBe(true);
+    expect(await readFile(path.join(tlsFolder, 'member-m4.crt'), 'utf8')).toContain('BEGIN CERTIFICATE');
+    value(await service.removeLocalMember({ clusterId: cluster.id, memberName: 'm4' }));
+    expect(value(await service.listLocalClusters({}))[0]!.members.map((member) => member.name)).toEqual(['m1', 'm2', 'm3']);
+  }, 120_000);
 
   it('partitions and heals a member through its fault hooks over TLS', async () => {
     value(await service.partitionMember({ clusterId: cluster.id, memberName: 'm3' }));

@@ -2,7 +2,7 @@
 // CA and client certificates, authentication on with a root password; an empty password and a
 // mismatching confirmation refused in words first), then the Auth page against that Rafter
 // cluster: a role granted a prefix, a user given the role, each permission shown in words, and the
-// key check saying what the user may read and write.
+// key check saying what the user may read and write; the grant revoked, auth disabled and enabled.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openPage, screenshot, startConsole, uiTimeoutMs, type Console } from './consoleHarness.js';
@@ -102,6 +102,21 @@ describe('a secured local cluster launched from the console', () => {
     if (!clusters.ok) throw new Error(clusters.error.message);
     const roles = await console_.service.listRoles({ connectionId: clusters.value[0]!.connectionId });
     expect(roles.ok && roles.value.find((role) => role.name === 'app-rw')?.permissions).toEqual([{ type: 'readwrite', key: 'app/', rangeEnd: 'app0' }]);
+    expect(console_.pageErrors).toEqual([]);
+  });
+
+  it('revokes the grant, and disables and enables authentication again as root', async () => {
+    await page.locator('[data-test=role-app-rw] [data-test=revoke-permission]').click();
+    await page.locator('[data-test=role-app-rw]').getByText('no permissions').waitFor();
+    await page.locator('[data-test=key-check-key] input').fill('app/config');
+    await page.locator('[data-test=key-check-sentence]').getByText('User alice may neither read nor write app/config.').waitFor();
+    const card = page.locator('.n-card').filter({ hasText: 'Authentication is' });
+    await card.locator('[data-test=confirm-ask]').filter({ hasText: 'Disable' }).click();
+    await card.locator('[data-test=confirm-yes]').click();
+    await page.locator('[data-test=auth-state]').getByText('disabled').waitFor();
+    await card.locator('[data-test=confirm-ask]').filter({ hasText: 'Enable' }).click();
+    await card.locator('[data-test=confirm-yes]').click();
+    await page.locator('[data-test=auth-state]').getByText('enabled').waitFor();
     expect(console_.pageErrors).toEqual([]);
   });
 });

@@ -361,7 +361,7 @@ export class LocalClusters {
   private async signInWithoutPassword(cluster: LocalCluster): Promise<void> {
     if (!cluster.security.auth || cluster.security.tls !== 'ca') return;
     const summary = this.connections.list().find((connection) => connection.id === cluster.connectionId);
-    if (!summary || summary.hasPassword || summary.username === null) return;
+    if (!summary || summary.hasPassword || summary.username !== rootUser) return;
     const { username: _username, ...config } = this.connections.editable(cluster.connectionId).config;
     await this.connections.update(cluster.connectionId, config, { password: false, clientKey: true });
   }

@@ -222,8 +222,8 @@ export class AdminService implements AdminApi {
       return null;
     });
   listLocalClusters: AdminApi['listLocalClusters'] = () => this.onLocal((local) => local.list());
-  createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount, proxy }) =>
-    this.onLocal((local) => local.create(name, memberCount, null, proxy?.namespace ?? null));
+  createLocalCluster: AdminApi['createLocalCluster'] = ({ name, memberCount, security, proxy }) =>
+    this.onLocal((local) => local.create(name, memberCount, null, security, proxy?.namespace ?? null));
   destroyLocalCluster: AdminApi['destroyLocalCluster'] = ({ clusterId }) =>
     this.onLocal(async (local) => {
       await local.destroy(clusterId);

@@ -197,6 +197,32 @@ export interface ClusterHistory {
   terms: TermSample[];
 }
 
+/**
+ * How a local cluster's members talk, to clients and to each other: off (plaintext); auto
+ * (`--auto-tls --peer-auto-tls`: encrypted with self-signed certificates that nobody verifies); ca
+ * (a CA the console made for the cluster signs every member's certificate and the console's client
+ * certificate, and members require client certificates on both ports).
+ */
+export type LocalClusterTls = 'off' | 'auto' | 'ca';
+
+/** A local cluster's security, as chosen when it was created. */
+export interface LocalClusterSecurity {
+  tls: LocalClusterTls;
+  /** Authentication is on, with a root user the console's connection signs in as. */
+  auth: boolean;
+}
+
+/** The security asked for when creating a local cluster. */
+export interface LocalClusterSecurityRequest {
+  tls: LocalClusterTls;
+  /**
+   * Turns authentication on with a root user (and role) of this password; null leaves it off.
+   * The password is kept across restarts only by the host's secret store, like a saved
+   * connection's; an empty one is refused.
+   */
+  rootPassword: string | null;
+}
+
 /** A local cluster that the console launched on this machine. */
 export interface LocalClusterInfo {
   id: string;
@@ -206,6 +232,12 @@ export interface LocalClusterInfo {
   members: LocalMemberInfo[];
   /** The grpc-proxy in front of the members; null when the cluster runs none. */
   proxy: LocalProxyInfo | null;
+  security: LocalClusterSecurity;
+  /**
+   * What the user should know of the cluster's security, as sentences: that auto TLS is not
+   * verified, where the CA and client certificate are kept, how the console signs in.
+   */
+  securityNotes: string[];
 }
 
 /** A local cluster's grpc-proxy process (`rafter grpc-proxy start`), run like its members. */
@@ -568,8 +600,11 @@ export interface AdminApi {
 
   // local clusters (launched by the console)
   listLocalClusters: Call<Empty, LocalClusterInfo[]>;
-  /** `proxy`: also run a grpc-proxy in front of the members, with this key namespace ('' for none). */
-  createLocalCluster: Call<{ name: string; memberCount: 1 | 3 | 5; proxy?: { namespace: string } }, LocalClusterInfo>;
+  /**
+   * Launches a local cluster; without `security`, plaintext and without authentication. `proxy`:
+   * also run a grpc-proxy in front of the members, with this key namespace ('' for none).
+   */
+  createLocalCluster: Call<{ name: string; memberCount: 1 | 3 | 5; security?: LocalClusterSecurityRequest; proxy?: { namespace: string } }, LocalClusterInfo>;
   destroyLocalCluster: Call<{ clusterId: string }, null>;
   controlMember: Call<{ clusterId: string; memberName: string; action: LocalMemberAction }, LocalMemberInfo>;
   addLocalMember: Call<{ clusterId: string; asLearner: boolean }, LocalMemberInfo>;

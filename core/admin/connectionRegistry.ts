@@ -195,6 +195,11 @@ export class ConnectionRegistry {
     return entry.client;
   }
 
+  /** A saved connection's whole settings, secrets included: for the service's own clients, never for the renderer. */
+  config(connectionId: string): ConnectionConfig {
+    return this.entry(connectionId).config;
+  }
+
   /** The TLS settings of a saved connection (for calls outside the etcd client). */
   tls(connectionId: string): ConnectionConfig['tls'] {
     return this.entry(connectionId).config.tls;

@@ -5,6 +5,7 @@
 // data directories themselves are left to the members.
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { LocalClusterSecurity } from './api.js';
 import { array, boolean, integer, literal, nullable, object, string } from './validate.js';
 import type { Validator } from './validate.js';
 
@@ -47,6 +48,11 @@ export interface SavedLocalCluster {
   members: SavedLocalMember[];
   /** Absent when the cluster runs no proxy (and in files written before proxies). */
   proxy?: SavedLocalProxy;
+  /**
+   * TLS and authentication as created (absent in older files: plaintext, no authentication). Its
+   * TLS material lives in `<baseDir>/<id>/tls`; the root password only in the connections' secret store.
+   */
+  security?: LocalClusterSecurity;
 }
 
 const text = string({ minLength: 1, maxLength: 4096 });
@@ -71,7 +77,7 @@ const savedCluster: Validator<SavedLocalCluster> = object({
   connectionId: string({ maxLength: 64 }),
   nextMemberNumber: integer(1, 1_000_000),
   members: array(savedMember, savedMembersMax),
-}, { proxy: savedProxy });
+}, { proxy: savedProxy, security: object({ tls: literal('off', 'auto', 'ca'), auth: boolean }) });
 const savedFile = object({ format: literal(localClusterFileFormat), clusters: array(savedCluster, savedClustersMax) });
 
 /** The path of the definitions file for clusters under `baseDir`. */

@@ -14,16 +14,41 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { EtcdClient } from '../client/etcdClient.js';
-import type { ConnectionSummary, LocalClusterInfo, LocalMemberAction, LocalMemberInfo, LocalProxyInfo, ProxyStatus, SnapshotContents } from './api.js';
-import { consoleCallTimeoutMs } from './connectionRegistry.js';
+import type {
+  ConnectionConfig,
+  ConnectionSummary,
+  LocalClusterInfo,
+  LocalClusterSecurity,
+  LocalClusterSecurityRequest,
+  LocalMemberAction,
+  LocalMemberInfo,
+  LocalProxyInfo,
+  ProxyStatus,
+  SnapshotContents,
+  TlsConfig,
+} from './api.js';
+import { clientOptions, consoleCallTimeoutMs } from './connectionRegistry.js';
 import type { ConnectionRegistry } from './connectionRegistry.js';
 import type { EventHub } from './eventHub.js';
 import { readLocalClusters, writeLocalClusters } from './localClusterFile.js';
 import type { SavedLocalCluster, SavedLocalMember, SavedLocalProxy } from './localClusterFile.js';
+import {
+  checkSecurityRequest,
+  consoleTls,
+  enableRootAuth,
+  memberScheme,
+  memberTlsFlags,
+  noSecurity,
+  prepareClusterTls,
+  prepareMemberTls,
+  rootUser,
+  securityNotes,
+} from './localClusterSecurity.js';
 import { LocalMember, runMemberCommand } from './localMember.js';
 import type { MemberCommand } from './localMember.js';
 import { LocalProxy, proxyLogName } from './localProxy.js';
 import { localPorts, loopbackPorts } from './localPorts.js';
+import { memberRequest } from './memberHttp.js';
 import { AdminFailure } from './result.js';
 
 /** Most local clusters at once, and most members in one. */
@@ -56,6 +81,9 @@ interface LocalCluster {
   members: LocalMember[];
   nextMemberNumber: number;
   proxy: LocalProxy | null;
+  security: LocalClusterSecurity;
+  /** How the console reaches the members over TLS (undefined: plaintext). Invariant: matches `security.tls`. */
+  tls: TlsConfig | undefined;
 }
 
 export class LocalClusters {
@@ -75,10 +103,16 @@ export class LocalClusters {
   }
 
   /**
-   * Launches `memberCount` members (from a snapshot file when `restoreFrom` is given), and a
+   * Launches `memberCount` members (from a snapshot file when `restoreFrom` is given), secured as
+   * `securityRequest` asks: TLS made for them, and authentication turned on with a root user the
+   * cluster's connection then signs in as (its password kept as a saved connection's is); and a
    * grpc-proxy in front of them with key namespace `proxyNamespace` unless it is null.
    */
-  async create(name: string, memberCount: number, restoreFrom: string | null = null, proxyNamespace: string | null = null): Promise<LocalClusterInfo> {
+  async create(name: string, memberCount: number, restoreFrom: string | null = null, securityRequest?: LocalClusterSecurityRequest, proxyNamespace: string | null = null): Promise<LocalClusterInfo> {
+    const { security, rootPassword } = checkSecurityRequest(securityRequest);
+    if (proxyNamespace !== null && security.tls !== 'off') {
+      throw new AdminFailure('invalid_argument', 'A grpc-proxy can be put in front of a plaintext local cluster only; choose TLS off to add one.');
+    }
     if (this.clusters.size >= localClustersMax) throw new AdminFailure('resource_exhausted', `At most ${localClustersMax} local clusters at once.`);
     if ([...this.clusters.values()].some((cluster) => cluster.name === name)) {
       throw new AdminFailure('already_exists', `A local cluster named "${name}" is already running.`);
@@ -94,16 +128,24 @@ export class LocalClusters {
       members: [],
       nextMemberNumber: memberCount + 1,
       proxy: null,
+      security,
+      tls: undefined,
     };
     try {
-      const urls = await this.memberUrls(memberCount);
+      await prepareClusterTls(security, dataDir, name);
+      cluster.tls = await consoleTls(security, dataDir);
+      const urls = await this.memberUrls(memberCount, memberScheme(security));
       const names = urls.map((_, index) => `m${index + 1}`);
       const initialCluster = names.map((memberName, index) => `${memberName}=${urls[index]!.peerUrl}`).join(',');
+      for (const memberName of names) await prepareMemberTls(security, dataDir, memberName);
       cluster.members = names.map((memberName, index) => this.member(cluster, memberName, urls[index]!, initialCluster, 'new', false));
       if (restoreFrom !== null) await this.restore(cluster, restoreFrom, initialCluster);
       this.clusters.set(cluster.id, cluster);
       await Promise.all(cluster.members.map((member) => member.start()));
-      const summary = await this.connections.add({ name: `local: ${name}`, endpoints: cluster.members.map((member) => member.spec.clientUrl) });
+      const config = this.connectionConfig(cluster);
+      if (rootPassword !== null) await enableRootAuth(config, rootPassword);
+      const signIn = rootPassword === null ? {} : { username: rootUser, password: rootPassword, rememberPassword: true };
+      const summary = await this.connections.add({ ...config, ...signIn });
       cluster.connectionId = summary.id;
       await this.learnMemberIds(cluster);
       if (proxyNamespace !== null) await this.startNewProxy(cluster, proxyNamespace);
@@ -127,14 +169,17 @@ export class LocalClusters {
     for (const definition of saved) {
       const dataDir = path.join(this.settings.baseDir, definition.id);
       if (!existsSync(dataDir) || this.clusters.has(definition.id) || this.clusters.size >= localClustersMax) continue;
-      const { proxy: savedProxy, ...rest } = definition;
-      const cluster: LocalCluster = { ...rest, dataDir, members: [], proxy: null };
+      const { proxy: savedProxy, security: savedSecurity, ...rest } = definition;
+      const security = savedSecurity ?? noSecurity;
+      const cluster: LocalCluster = { ...rest, dataDir, members: [], proxy: null, security, tls: await consoleTls(security, dataDir).catch(() => undefined) };
+      for (const member of definition.members) await prepareMemberTls(security, dataDir, member.name).catch(() => undefined);
       cluster.members = definition.members.map((member) => this.savedMember(cluster, member));
       cluster.connectionId = await this.connections.ensure(definition.connectionId, {
-        name: `local: ${definition.name}`,
-        endpoints: cluster.members.map((member) => member.spec.clientUrl),
+        ...this.connectionConfig(cluster),
+        ...(security.auth ? { username: rootUser } : {}),
       });
       if (savedProxy) cluster.proxy = await this.savedProxy(cluster, savedProxy);
+      await this.signInWithoutPassword(cluster);
       this.clusters.set(cluster.id, cluster);
     }
     await this.persist();
@@ -184,7 +229,8 @@ export class LocalClusters {
     const cluster = this.cluster(clusterId);
     if (cluster.members.length >= localMembersMax) throw new AdminFailure('resource_exhausted', `At most ${localMembersMax} members per local cluster.`);
     const name = `m${cluster.nextMemberNumber++}`;
-    const urls = (await this.memberUrls(1))[0]!;
+    const urls = (await this.memberUrls(1, memberScheme(cluster.security)))[0]!;
+    await prepareMemberTls(cluster.security, cluster.dataDir, name);
     const client = this.connections.client(cluster.connectionId);
     const added = await client.cluster.memberAdd([urls.peerUrl], { isLearner: asLearner });
     const initialCluster = [...cluster.members.map((member) => `${member.spec.name}=${member.spec.peerUrl}`), `${name}=${urls.peerUrl}`].join(',');
@@ -208,7 +254,7 @@ export class LocalClusters {
     if (cluster.members.length === 1) throw new AdminFailure('failed_precondition', 'The last member cannot be removed; destroy the cluster instead.');
     if (member.memberId === null) throw new AdminFailure('failed_precondition', `${memberName} has no member id yet.`);
     const others = cluster.members.filter((candidate) => candidate !== member);
-    await this.removeThroughOthers(others, member.memberId);
+    await this.removeThroughOthers(cluster, others, member.memberId);
     await member.stop();
     cluster.members = others;
     await this.persist();
@@ -226,8 +272,9 @@ export class LocalClusters {
    * removal) to remove `memberId`. When the answer is lost (leadership moved while the change was
    * committed), reads the member list until it tells whether the removal took effect.
    */
-  private async removeThroughOthers(others: LocalMember[], memberId: string): Promise<void> {
-    const client = new EtcdClient({ endpoints: others.map((candidate) => candidate.spec.clientUrl), callTimeoutMs: consoleCallTimeoutMs });
+  private async removeThroughOthers(cluster: LocalCluster, others: LocalMember[], memberId: string): Promise<void> {
+    const config = { ...this.connections.config(cluster.connectionId), endpoints: others.map((candidate) => candidate.spec.clientUrl) };
+    const client = new EtcdClient(clientOptions(config, consoleCallTimeoutMs));
     try {
       try {
         await client.cluster.memberRemove(memberId);
@@ -299,6 +346,7 @@ export class LocalClusters {
   async addProxy(clusterId: string, namespace: string): Promise<LocalProxyInfo> {
     const cluster = this.cluster(clusterId);
     if (cluster.proxy) throw new AdminFailure('already_exists', `${cluster.name} already runs a proxy at ${cluster.proxy.spec.clientUrl}.`);
+    if (cluster.security.tls !== 'off') throw new AdminFailure('failed_precondition', `${cluster.name} uses TLS; a grpc-proxy can be put in front of a plaintext local cluster only.`);
     try {
       await this.startNewProxy(cluster, namespace);
       await this.persist();
@@ -421,9 +469,9 @@ export class LocalClusters {
    * Client and peer URLs for `count` new members, on ports no local member owns and no saved
    * connection names on this machine (a cluster the user runs by hand may be down just now).
    */
-  private async memberUrls(count: number): Promise<{ clientUrl: string; peerUrl: string }[]> {
+  private async memberUrls(count: number, scheme: 'http' | 'https'): Promise<{ clientUrl: string; peerUrl: string }[]> {
     const ports = await localPorts(count * 2, this.takenPorts());
-    return Array.from({ length: count }, (_, i) => ({ clientUrl: `http://127.0.0.1:${ports[i * 2]!}`, peerUrl: `http://127.0.0.1:${ports[i * 2 + 1]!}` }));
+    return Array.from({ length: count }, (_, i) => ({ clientUrl: `${scheme}://127.0.0.1:${ports[i * 2]!}`, peerUrl: `${scheme}://127.0.0.1:${ports[i * 2 + 1]!}` }));
   }
 
   /** Ports of local members and proxies, and of saved connections to this machine. */
@@ -434,6 +482,24 @@ export class LocalClusters {
       if (cluster.proxy) taken.add(Number(new URL(cluster.proxy.spec.clientUrl).port));
     }
     return taken;
+  }
+
+  /** The connection settings of a cluster, without sign-in: its members' client URLs and the console's TLS. */
+  private connectionConfig(cluster: LocalCluster): ConnectionConfig {
+    return { name: `local: ${cluster.name}`, endpoints: cluster.members.map((member) => member.spec.clientUrl), ...(cluster.tls ? { tls: cluster.tls } : {}) };
+  }
+
+  /**
+   * After a restart on a host that keeps no passwords, an auth-enabled cluster's connection has no
+   * root password. With the cluster's own CA it signs in by its client certificate (CN root, which
+   * etcd takes as the user) instead; otherwise the cluster's notes ask for the password.
+   */
+  private async signInWithoutPassword(cluster: LocalCluster): Promise<void> {
+    if (!cluster.security.auth || cluster.security.tls !== 'ca') return;
+    const summary = this.connections.list().find((connection) => connection.id === cluster.connectionId);
+    if (!summary || summary.hasPassword || summary.username !== rootUser) return;
+    const { username: _username, ...config } = this.connections.editable(cluster.connectionId).config;
+    await this.connections.update(cluster.connectionId, config, { password: false, clientKey: true });
   }
 
   /** Writes the definitions of the clusters now held; one write at a time, in call order. */
@@ -462,7 +528,8 @@ export class LocalClusters {
   ): LocalMember {
     const logsDir = this.settings.logsDir;
     const logFile = logsDir === undefined ? {} : { logFile: path.join(logsDir, `${cluster.id}-${name}.log`) };
-    const spec = { name, ...urls, dataDir: path.join(cluster.dataDir, name), initialCluster, initialState, clusterToken: cluster.token, isLearner, ...logFile };
+    const tls = { tlsFlags: memberTlsFlags(cluster.security, cluster.dataDir, name), ...(cluster.tls ? { httpTls: cluster.tls } : {}) };
+    const spec = { name, ...urls, dataDir: path.join(cluster.dataDir, name), initialCluster, initialState, clusterToken: cluster.token, isLearner, ...logFile, ...tls };
     return new LocalMember(
       spec,
       this.settings.memberCommand,
@@ -495,21 +562,22 @@ export class LocalClusters {
   /** The member's id as its fault hooks name peers (Rafter's hex form). */
   private async hexId(member: LocalMember): Promise<string> {
     if (member.process) {
-      const response = await fetch(`${member.spec.clientUrl}/rafter/v1/raft/status`, { signal: AbortSignal.timeout(2_000) }).catch(() => null);
-      if (response?.ok) return ((await response.json()) as { memberId: string }).memberId;
+      const response = await memberRequest(`${member.spec.clientUrl}/rafter/v1/raft/status`, member.spec.httpTls, { method: 'GET', timeoutMs: 2_000 }).catch(() => null);
+      if (response?.status === 200) return (JSON.parse(response.text) as { memberId: string }).memberId;
     }
     if (member.memberId === null) throw new AdminFailure('failed_precondition', `${member.spec.name} has no member id yet.`);
     return BigInt(member.memberId).toString(16);
   }
 
   private async setFaults(member: LocalMember, dropTo: string[], dropFrom: string[]): Promise<void> {
-    const response = await fetch(`${member.spec.clientUrl}/rafter/v1/faults`, {
+    const response = await memberRequest(`${member.spec.clientUrl}/rafter/v1/faults`, member.spec.httpTls, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ dropTo, dropFrom, delayMs: 0 }),
-      signal: AbortSignal.timeout(5_000),
+      body: { dropTo, dropFrom, delayMs: 0 },
+      timeoutMs: 5_000,
+    }).catch((error: unknown) => {
+      throw new AdminFailure('unavailable', `${member.spec.name} did not answer the fault hooks: ${error instanceof Error ? error.message : String(error)}`);
     });
-    if (!response.ok) throw new AdminFailure('failed_precondition', `${member.spec.name} refused the fault hooks: ${await response.text()}`);
+    if (response.status !== 200) throw new AdminFailure('failed_precondition', `${member.spec.name} refused the fault hooks: ${response.text}`);
   }
 
   private async destroyCluster(cluster: LocalCluster): Promise<void> {
@@ -534,6 +602,8 @@ export class LocalClusters {
   }
 
   private info(cluster: LocalCluster): LocalClusterInfo {
+    const summary = this.connections.list().find((connection) => connection.id === cluster.connectionId);
+    const signIn = summary?.hasPassword ? 'password' : summary && summary.username === null ? 'certificate' : 'password missing';
     return {
       id: cluster.id,
       name: cluster.name,
@@ -541,6 +611,8 @@ export class LocalClusters {
       connectionId: cluster.connectionId,
       members: cluster.members.map((member) => member.info()),
       proxy: cluster.proxy?.info() ?? null,
+      security: { ...cluster.security },
+      securityNotes: securityNotes(cluster.security, cluster.dataDir, signIn),
     };
   }
 }
@@ -552,6 +624,7 @@ function definitionOf(cluster: LocalCluster): SavedLocalCluster {
     token: cluster.token,
     connectionId: cluster.connectionId,
     nextMemberNumber: cluster.nextMemberNumber,
+    security: { ...cluster.security },
     members: cluster.members.map(({ spec, memberId, stoppedByUser }) => ({
       name: spec.name,
       clientUrl: spec.clientUrl,

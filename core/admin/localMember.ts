@@ -1,6 +1,6 @@
 // One `rafter` member process of a local cluster: its etcd-style flags, its ports, and its info
 // for the console. Spawning, the log tail, readiness (/health) and stopping are localProcess.ts's.
-import type { LocalMemberInfo } from './api.js';
+import type { LocalMemberInfo, TlsConfig } from './api.js';
 import { LocalProcess } from './localProcess.js';
 import type { MemberCommand } from './localProcess.js';
 
@@ -18,6 +18,10 @@ export interface LocalMemberSpec {
   isLearner: boolean;
   /** A file the member appends its log to, besides the pipe the console reads. */
   logFile?: string;
+  /** The member's TLS flags (none for a plaintext cluster). */
+  tlsFlags?: readonly string[];
+  /** How the console reaches the member's client URL over TLS (its /health); absent: plaintext. */
+  httpTls?: TlsConfig;
 }
 
 export class LocalMember extends LocalProcess {
@@ -65,6 +69,7 @@ export class LocalMember extends LocalProcess {
       `--initial-cluster-token=${spec.clusterToken}`,
       '--unsafe-fault-injection',
       '--log-level=info',
+      ...(spec.tlsFlags ?? []),
       ...(spec.logFile === undefined ? [] : [`--log-outputs=stderr,${spec.logFile}`]),
     ];
   }
@@ -75,6 +80,10 @@ export class LocalMember extends LocalProcess {
 
   protected override readyUrl(): string {
     return `${this.spec.clientUrl}/health`;
+  }
+
+  protected override readyTls(): TlsConfig | undefined {
+    return this.spec.httpTls;
   }
 
   protected override logFile(): string | undefined {

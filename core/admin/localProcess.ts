@@ -6,8 +6,9 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { LocalMemberState } from './api.js';
+import type { LocalMemberState, TlsConfig } from './api.js';
 import { canBind } from './localPorts.js';
+import { memberRequest } from './memberHttp.js';
 import { AdminFailure } from './result.js';
 
 /** Lines of a process's log kept in memory. */
@@ -47,6 +48,11 @@ export abstract class LocalProcess {
   protected abstract ports(): number[];
   /** The URL that answers 200 once the process serves. */
   protected abstract readyUrl(): string;
+
+  /** How to reach readyUrl() over TLS (https:// URLs); undefined: plaintext or default trust. */
+  protected readyTls(): TlsConfig | undefined {
+    return undefined;
+  }
   /** A file the process appends its log to itself, whose folder must exist; undefined when none. */
   protected logFile(): string | undefined {
     return undefined;
@@ -107,8 +113,8 @@ export abstract class LocalProcess {
       if (!this.process) {
         throw new AdminFailure('internal', `${this.label} exited while starting:\n${this.log.slice(-20).join('\n')}`);
       }
-      const ready = await fetch(this.readyUrl(), { signal: AbortSignal.timeout(1_000) })
-        .then((response) => response.ok)
+      const ready = await memberRequest(this.readyUrl(), this.readyTls(), { method: 'GET', timeoutMs: 1_000 })
+        .then((response) => response.status >= 200 && response.status < 300)
         .catch(() => false);
       if (ready) return;
       await delay(healthPollPauseMs);

@@ -58,6 +58,7 @@ const connectionConfig = object(
   { name, endpoints: array(endpoint, endpointsMax, 1) },
   { tls, username: string({ minLength: 1, maxLength: 128 }), password: string({ maxLength: 1024 }), rememberPassword: boolean },
 );
+const localSecurity = object({ tls: literal('off', 'auto', 'ca'), rootPassword: nullable(string({ maxLength: 1024 })) });
 const permission = object({ type: literal('read', 'write', 'readwrite'), key: string({ maxLength: keyLengthMax }), rangeEnd: prefix });
 const keyExport = object({
   format: literal('rafter-keys/1'),
@@ -86,7 +87,7 @@ export const requestValidators: RequestValidators = {
   promoteMember: object({ connectionId, memberId: decimalId }),
 
   listLocalClusters: empty,
-  createLocalCluster: object({ name, memberCount }, { proxy: object({ namespace: proxyNamespace }) }),
+  createLocalCluster: object({ name, memberCount }, { proxy: object({ namespace: proxyNamespace }), security: localSecurity }),
   destroyLocalCluster: object({ clusterId: id }),
   controlMember: object({ clusterId: id, memberName: name, action: literal('start', 'stop', 'restart', 'kill') }),
   addLocalMember: object({ clusterId: id, asLearner: boolean }),

@@ -3,7 +3,7 @@
 // An action's failure is shown with what was tried; the next action clears it.
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { LocalClusterInfo, LocalMemberAction, Result } from '../contract';
+import type { LocalClusterInfo, LocalClusterSecurityRequest, LocalMemberAction, Result } from '../contract';
 import { adminApi } from '../api';
 import { useConnectionsStore } from './connections';
 import { useRequestState } from './requestState';
@@ -72,12 +72,15 @@ export const useLocalClustersStore = defineStore('localClusters', () => {
     return result;
   }
 
-  /** `proxyNamespace`: also run a grpc-proxy in front, with that key namespace ('' for none); null for no proxy. */
-  async function create(name: string, memberCount: 1 | 3 | 5, proxyNamespace: string | null = null): Promise<boolean> {
+  /**
+   * `security`: TLS and authentication (plaintext without either when absent); `proxyNamespace`:
+   * also run a grpc-proxy in front, with that key namespace ('' for none); null for no proxy.
+   */
+  async function create(name: string, memberCount: 1 | 3 | 5, security?: LocalClusterSecurityRequest, proxyNamespace: string | null = null): Promise<boolean> {
     const proxy = proxyNamespace === null ? {} : { proxy: { namespace: proxyNamespace } };
     const withProxy = proxyNamespace === null ? '' : ' and a proxy';
     const result = await act(`Launching ${name} failed`, `Launched ${name} with ${memberCount} member(s)${withProxy}.`, () =>
-      adminApi().createLocalCluster({ name, memberCount, ...proxy }),
+      adminApi().createLocalCluster({ name, memberCount, ...(security ? { security } : {}), ...proxy }),
     );
     if (!result.ok) return false;
     const connections = useConnectionsStore();

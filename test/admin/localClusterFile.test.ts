@@ -56,6 +56,15 @@ describe('the local cluster definitions file', () => {
     expect(read!.members.map((member) => member.stoppedByUser ?? false)).toEqual([false, false, false]);
   });
 
+  it('keeps a cluster’s TLS and authentication choice, and refuses a TLS mode it does not know', async () => {
+    const secured: SavedLocalCluster = { ...trio, security: { tls: 'ca', auth: true } };
+    await writeLocalClusters(dir, [secured, trio]);
+    expect((await readLocalClusters(dir))!.map((cluster) => cluster.security)).toEqual([{ tls: 'ca', auth: true }, undefined]);
+    expect(await readFile(localClusterFile(dir), 'utf8')).not.toMatch(/password/i);
+    await writeFile(localClusterFile(dir), JSON.stringify({ format: 'rafter-local-clusters/1', clusters: [{ ...trio, security: { tls: 'mtls', auth: false } }] }));
+    await expect(readLocalClusters(dir)).rejects.toThrow(/security\.tls/);
+  });
+
   it('refuses a damaged or foreign file, naming it', async () => {
     const file = localClusterFile(dir);
     await writeFile(file, '{"format": "rafter-local-clusters/1", "clusters": [');

@@ -578,7 +578,10 @@ export class Member implements EtcdBackend {
   /** Compaction needs the root role once auth is on (etcd's current releases; 3.4.23 let anyone compact). */
   async compact(request: CompactionRequest, credentials: Credentials): Promise<CompactionResponse> {
     await this.auth.requireAdmin(credentials);
-    return this.propose({ kind: 'compaction', compaction: request }, await this.auth.caller(credentials));
+    const response = await this.propose<CompactionResponse>({ kind: 'compaction', compaction: request }, await this.auth.caller(credentials));
+    // physical: etcd answers once the compaction's records are gone from the backend.
+    if (request.physical === true) await this.store.compactionDone();
+    return response;
   }
 
   // ---- Leases -----------------------------------------------------------------------------

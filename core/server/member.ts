@@ -393,13 +393,14 @@ export class Member implements EtcdBackend {
   }
 
   /**
-   * Swaps in the database file of a received snapshot as the store. Synchronous from closing the
-   * old store to rebinding the watch hub: nothing can read in between.
+   * Swaps in the database file of a received snapshot (flushed to disk by the receiver) as the
+   * store. Synchronous from closing the old store to rebinding the watch hub: nothing can read in
+   * between.
    */
   private installStore(file: string): void {
     this.lessor.close();
     this.store.close();
-    MvccStore.installSnapshot(file, this.paths.db);
+    MvccStore.installSnapshot(file, this.paths.db, { moveFlushed: true });
     this.store = this.openStore();
     this.lessor = this.newLessor();
     this.auth.rebind(this.store.backend);

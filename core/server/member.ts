@@ -725,13 +725,16 @@ export class Member implements EtcdBackend {
     await this.store.defragment();
   }
 
+  /** Waits for a pending compaction's background steps, so the hash does not finish it in one turn. */
   async hash(credentials: Credentials): Promise<number> {
     await this.auth.requireAdmin(credentials, true);
+    await this.store.compactionDone();
     return this.store.hash();
   }
 
   async hashKv(revision: number, credentials: Credentials): Promise<HashKvResult> {
     await this.auth.requireAdmin(credentials, true);
+    await this.store.compactionDone();
     return this.store.hashKv(revision);
   }
 

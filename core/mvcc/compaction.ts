@@ -22,7 +22,7 @@ import type { StoreReader } from './storeReader.js';
 import type { Revision } from './types.js';
 
 /** Revision records examined per compaction step (one LMDB transaction). */
-export const compactionStepRecordsMax = 1024;
+export const compactionStepRecordsMax = 256;
 
 /** Accounting overhead per stored revision record, as etcd's quota cost per key-value. */
 export const recordOverheadBytes = 256;

@@ -109,7 +109,8 @@ export class Lessor implements LeaseAttachments {
       this.leases.set(id, lease);
       if (this.primary && !expiries.has(id)) this.refresh(lease, 0);
     }
-    for (const kv of this.store.liveKeyValues()) {
+    // With no lease there is nothing to attach: skip reading every key (a big store's reload).
+    for (const kv of this.leases.size === 0 ? [] : this.store.liveKeyValues()) {
       if (kv.lease === 0n) continue;
       const lease = this.leases.get(kv.lease);
       assert(lease !== undefined, `key attached to missing lease ${kv.lease}`);

@@ -19,6 +19,8 @@ import { CompactedError, FutureRevisionError, StoreError } from './errors.js';
 import { decodeKvRecord, decodeNumberRecord, encodeNumberRecord, encodeRevision } from './encoding.js';
 import { serveRange } from './serveRange.js';
 import { StoreReader } from './storeReader.js';
+import { compactionStep, loadCompaction } from './compaction.js';
+import type { PendingCompaction } from './compaction.js';
 import { WriteBatch } from './writeBatch.js';
 import type { LeaseAttachments, StoreCore } from './writeBatch.js';
 import type {
@@ -106,6 +108,9 @@ export class MvccStore {
   private readonly listeners = new Set<CommitListener>();
   private readonly abortListeners = new Set<() => void>();
   private inBatch = false;
+  private closed = false;
+  /** The running background compaction; null when none runs. */
+  private compacting: Promise<void> | null = null;
 
   private constructor(options: MvccStoreOptions) {
     this.backend = Backend.open(options.dir, options.unsafeNoFsync ?? false);
@@ -116,6 +121,7 @@ export class MvccStore {
       return bytes === undefined ? 0 : decodeNumberRecord(bytes);
     };
     const backend = this.backend;
+    const compaction = loadCompaction(backend);
     this.core = {
       backend,
       reader: this.reader,
@@ -127,6 +133,8 @@ export class MvccStore {
       revision: Math.max(initialRevision, readNumber(metaKeys.revision)),
       compactRevision: readNumber(metaKeys.compactRevision),
       usedBytes: readNumber(metaKeys.usedBytes),
+      pendingCompaction: compaction.pending,
+      compactFreedBytes: compaction.freedBytes,
       saveCounters(): void {
         const table = backend.table('meta');
         table.putSync(metaKeys.revision, encodeNumberRecord(this.revision));
@@ -136,19 +144,31 @@ export class MvccStore {
     };
   }
 
-  /** Opens (or creates) the store in `options.dir`. */
+  /**
+   * Opens (or creates) the store in `options.dir`. A compaction a previous process left pending
+   * resumes in the background.
+   */
   static open(options: MvccStoreOptions): MvccStore {
-    return new MvccStore(options);
+    const store = new MvccStore(options);
+    store.scheduleCompaction();
+    return store;
   }
 
   /**
    * Installs a database file written by `snapshotTo` as the store of `dir`, replacing any store
    * there. The store in `dir` must be closed. Open it afterwards with `MvccStore.open`.
+   * `moveFlushed`: the file is already flushed to disk and may be moved rather than copied (a
+   * received snapshot on the same filesystem), which keeps the swap short: no copy, no flush of
+   * the whole file in the turn that swaps.
    */
-  static installSnapshot(snapshotPath: string, dir: string): void {
+  static installSnapshot(snapshotPath: string, dir: string, options: { readonly moveFlushed?: boolean } = {}): void {
     fs.mkdirSync(dir, { recursive: true });
     const target = path.join(dir, databaseFileName);
     fs.rmSync(`${target}-lock`, { force: true });
+    if (options.moveFlushed === true && moveFile(snapshotPath, target)) {
+      syncFile(dir);
+      return;
+    }
     fs.copyFileSync(snapshotPath, `${target}.installing`);
     syncFile(`${target}.installing`);
     fs.renameSync(`${target}.installing`, target);
@@ -200,7 +220,13 @@ export class MvccStore {
    */
   applyBatch<T>(applied: AppliedPosition | null, action: (batch: WriteBatch) => T): T {
     assert(!this.inBatch, 'batches do not nest');
-    const saved = { revision: this.core.revision, compact: this.core.compactRevision, used: this.core.usedBytes };
+    const saved = {
+      revision: this.core.revision,
+      compact: this.core.compactRevision,
+      used: this.core.usedBytes,
+      pending: copyPending(this.core.pendingCompaction),
+      freed: this.core.compactFreedBytes,
+    };
     const batch = new WriteBatch(this.core);
     this.inBatch = true;
     let result: T;
@@ -214,6 +240,8 @@ export class MvccStore {
       this.core.revision = saved.revision;
       this.core.compactRevision = saved.compact;
       this.core.usedBytes = saved.used;
+      this.core.pendingCompaction = saved.pending;
+      this.core.compactFreedBytes = saved.freed;
       this.core.alarms.reload();
       for (const listener of this.abortListeners) listener();
       throw error;
@@ -221,8 +249,48 @@ export class MvccStore {
       batch.end();
       this.inBatch = false;
     }
+    this.scheduleCompaction();
     if (batch.committed.length > 0) for (const listener of this.listeners) listener(batch.committed);
     return result;
+  }
+
+  /** Starts the background compaction when one is pending and none runs. */
+  private scheduleCompaction(): void {
+    if (this.core.pendingCompaction === null || this.compacting !== null) return;
+    this.compacting = this.runCompaction().finally(() => {
+      this.compacting = null;
+    });
+  }
+
+  /**
+   * Runs the pending compaction one step (one transaction) per event-loop turn until it is done or
+   * the store closes. Batches run synchronously, so none interleaves with a step.
+   */
+  private async runCompaction(): Promise<void> {
+    while (this.core.pendingCompaction !== null) {
+      await nextTurn();
+      if (this.closed || this.core.pendingCompaction === null) return;
+      this.backend.transact(() => compactionStep(this.core));
+    }
+  }
+
+  /** True while a compaction is applied but not yet physically done. */
+  get compactionPending(): boolean {
+    return this.core.pendingCompaction !== null;
+  }
+
+  /**
+   * Resolves once no compaction is pending (etcd's physical Compact waits for this), or the store
+   * closed.
+   */
+  async compactionDone(): Promise<void> {
+    while (this.compacting !== null) await this.compacting;
+  }
+
+  /** Finishes the pending compaction now, in one synchronous run of steps (each its own transaction). */
+  finishCompaction(): void {
+    assert(!this.inBatch, 'a compaction is finished outside batches');
+    while (this.core.pendingCompaction !== null) this.backend.transact(() => compactionStep(this.core));
   }
 
   private saveApplied(applied: AppliedPosition): void {
@@ -284,9 +352,17 @@ export class MvccStore {
     return this.single((batch) => batch.txn(request));
   }
 
-  /** One Compact in its own batch. */
+  /**
+   * One Compact in its own batch, done physically (and its freed bytes given back to the quota)
+   * before it returns. A member applies Compact with `WriteBatch.compact` instead, which leaves
+   * the removal to bounded background steps.
+   */
   compact(request: CompactionRequest): CompactionResponse {
-    return this.single((batch) => batch.compact(request));
+    return this.single((batch) => {
+      const response = batch.compact(request);
+      batch.settleCompaction();
+      return response;
+    });
   }
 
   /**
@@ -318,6 +394,8 @@ export class MvccStore {
    * FutureRevisionError as a read at that revision would.
    */
   hashKv(revision: Revision = 0): HashKvResult {
+    // What a pending compaction has removed so far differs between members; finished, it does not.
+    this.finishCompaction();
     const current = this.core.revision;
     const hashRevision = revision === 0 ? current : revision;
     if (hashRevision > current) throw new FutureRevisionError();
@@ -335,6 +413,7 @@ export class MvccStore {
    * included (etcd hashes its whole backend, auth buckets too; HashKV covers only the keys).
    */
   hash(): number {
+    this.finishCompaction();
     let hash = 0;
     const tables: TableName[] = ['live', 'history', 'revisions', 'alarms', 'leases', 'meta', 'auth', 'authUsers', 'authRoles'];
     for (const name of tables) {
@@ -371,10 +450,30 @@ export class MvccStore {
   }
 
   close(): void {
+    this.closed = true;
     this.listeners.clear();
     this.abortListeners.clear();
     this.backend.close();
   }
+}
+
+/** Renames `from` to `to`; false when they are on different filesystems (then nothing moved). */
+function moveFile(from: string, to: string): boolean {
+  try {
+    fs.renameSync(from, to);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EXDEV') return false;
+    throw error;
+  }
+}
+
+function copyPending(pending: PendingCompaction | null): PendingCompaction | null {
+  return pending === null ? null : { target: pending.target, after: pending.after };
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function hashTable(table: Table, skipApplied: boolean, seed: number): number {

@@ -15,7 +15,9 @@ import {
   NoSpaceError,
   ValueProvidedError,
 } from './errors.js';
-import { decodeKvRecord, decodeRevision, encodeKvRecord, encodeRevision, historyKey, storageKey } from './encoding.js';
+import { recordCost, saveCompaction, settleCompaction } from './compaction.js';
+import type { CompactionCore } from './compaction.js';
+import { encodeKvRecord, encodeRevision, historyKey, storageKey } from './encoding.js';
 import { checkKey, keyRange, rangeIsEmpty, toBuffer } from './keyRange.js';
 import { checkReadRevision, serveRange } from './serveRange.js';
 import type { ReadableRevisions } from './serveRange.js';
@@ -42,11 +44,7 @@ import type {
   TxnResponse,
 } from './types.js';
 
-/** Accounting overhead per stored revision record, as etcd's quota cost per key-value. */
-export const recordOverheadBytes = 256;
-
-/** Revision records examined per compaction chunk before their deletions are written. */
-export const compactionChunkMax = 1024;
+export { recordOverheadBytes } from './compaction.js';
 
 /** The lease side of puts and deletes: implemented by core/lease's lessor. */
 export interface LeaseAttachments {
@@ -56,7 +54,7 @@ export interface LeaseAttachments {
 }
 
 /** The store state a batch reads and advances. Owned by MvccStore. */
-export interface StoreCore {
+export interface StoreCore extends CompactionCore {
   readonly backend: Backend;
   readonly reader: StoreReader;
   readonly alarms: AlarmRegistry;
@@ -84,9 +82,7 @@ interface TxnPlan {
   readonly nested: Map<number, TxnPlan>;
 }
 
-function putCost(key: Uint8Array, value: Uint8Array): number {
-  return key.length + value.length + recordOverheadBytes;
-}
+const putCost = recordCost;
 
 /**
  * Applies requests inside one open write transaction (see MvccStore.applyBatch). Each method is
@@ -172,19 +168,33 @@ export class WriteBatch {
   }
 
   /**
-   * etcd's Compact: removes every revision record at or below `revision` that a later one at or
-   * below it supersedes, and tombstones. Throws CompactedError when `revision` is not above the
-   * compacted one, FutureRevisionError when it is above the current one.
+   * etcd's Compact: reads below `revision` fail from here on, and every revision record at or
+   * below it that a later one at or below it supersedes, and every tombstone, is scheduled for
+   * removal (see compaction.ts: the store removes them in bounded steps after the commit). A
+   * compaction still pending is finished first, and the bytes earlier compactions freed are given
+   * back to the quota. Throws CompactedError when `revision` is not above the compacted one,
+   * FutureRevisionError when it is above the current one.
    */
   compact(request: CompactionRequest): CompactionResponse {
     this.assertOpen();
     const target = request.revision;
     if (target <= this.core.compactRevision) throw new CompactedError(this.core.compactRevision);
     if (target > this.core.revision) throw new FutureRevisionError();
-    this.compactPhysically(target);
+    settleCompaction(this.core);
     this.core.compactRevision = target;
+    this.core.pendingCompaction = { target, after: null };
     this.core.saveCounters();
+    saveCompaction(this.core);
     return { revision: this.core.revision };
+  }
+
+  /**
+   * Finishes the pending compaction in this batch and gives the bytes it freed back to the quota
+   * (a single store's Compact, done before it returns, as the store's callers expect).
+   */
+  settleCompaction(): void {
+    this.assertOpen();
+    settleCompaction(this.core);
   }
 
   private bounds(): ReadableRevisions {
@@ -217,6 +227,8 @@ export class WriteBatch {
 
   private checkQuota(cost: number): void {
     if (this.core.alarms.has('NOSPACE')) throw new NoSpaceError();
+    // Bytes a compaction freed count once the write needs them; every member settles here alike.
+    if (this.core.usedBytes + cost > this.core.quotaBackendBytes) settleCompaction(this.core);
     if (this.core.usedBytes + cost > this.core.quotaBackendBytes) {
       this.core.alarms.activate({ memberId: this.core.memberId, alarm: 'NOSPACE' });
       throw new NoSpaceError();
@@ -335,41 +347,6 @@ export class WriteBatch {
     this.core.usedBytes += putCost(key, kv.value);
     if (prev.lease !== 0n) this.core.leases.detach(prev.lease, key);
     context.events.push({ type: 'DELETE', kv, prevKv: prev });
-  }
-
-  private compactPhysically(target: Revision): void {
-    const { backend, reader } = this.core;
-    const end = encodeRevision(target + 1, 0);
-    let cursor: Buffer | null = null;
-    while (true) {
-      const options: { start: Buffer; end: Buffer; limit: number; exclusiveStart?: boolean } =
-        cursor === null
-          ? { start: encodeRevision(0, 0), end, limit: compactionChunkMax }
-          : { start: cursor, end, limit: compactionChunkMax, exclusiveStart: true };
-      const chunk: { revisionKey: Buffer; historyKey: Buffer; cost: number }[] = [];
-      let last: Buffer | null = null;
-      for (const { key, value } of backend.table('revisions').getRange(options)) {
-        last = Buffer.from(key);
-        const record = decodeKvRecord(value);
-        const userKey = toBuffer(record.kv.key);
-        const { sub } = decodeRevision(last);
-        const superseded = reader.hasVersionBetween(userKey, { main: record.kv.modRevision, sub }, target);
-        if (superseded || record.kind === 'delete') {
-          chunk.push({
-            revisionKey: last,
-            historyKey: historyKey(userKey, record.kv.modRevision, sub),
-            cost: putCost(userKey, record.kv.value),
-          });
-        }
-      }
-      for (const entry of chunk) {
-        assert(backend.table('revisions').removeSync(entry.revisionKey), 'compacted revision existed');
-        assert(backend.table('history').removeSync(entry.historyKey), 'compacted history entry existed');
-        this.core.usedBytes -= entry.cost;
-      }
-      if (last === null) return;
-      cursor = last;
-    }
   }
 }
 

@@ -394,13 +394,14 @@ export class Member implements EtcdBackend {
   }
 
   /**
-   * Swaps in the database file of a received snapshot as the store. Synchronous from closing the
-   * old store to rebinding the watch hub: nothing can read in between.
+   * Swaps in the database file of a received snapshot (flushed to disk by the receiver) as the
+   * store. Synchronous from closing the old store to rebinding the watch hub: nothing can read in
+   * between.
    */
   private installStore(file: string): void {
     this.lessor.close();
     this.store.close();
-    MvccStore.installSnapshot(file, this.paths.db);
+    MvccStore.installSnapshot(file, this.paths.db, { moveFlushed: true });
     this.store = this.openStore();
     this.lessor = this.newLessor();
     this.auth.rebind(this.store.backend);
@@ -579,7 +580,10 @@ export class Member implements EtcdBackend {
   /** Compaction needs the root role once auth is on (etcd's current releases; 3.4.23 let anyone compact). */
   async compact(request: CompactionRequest, credentials: Credentials): Promise<CompactionResponse> {
     await this.auth.requireAdmin(credentials);
-    return this.propose({ kind: 'compaction', compaction: request }, await this.auth.caller(credentials));
+    const response = await this.propose<CompactionResponse>({ kind: 'compaction', compaction: request }, await this.auth.caller(credentials));
+    // physical: etcd answers once the compaction's records are gone from the backend.
+    if (request.physical === true) await this.store.compactionDone();
+    return response;
   }
 
   // ---- Leases -----------------------------------------------------------------------------
@@ -732,13 +736,16 @@ export class Member implements EtcdBackend {
     await this.store.defragment();
   }
 
+  /** Waits for a pending compaction's background steps, so the hash does not finish it in one turn. */
   async hash(credentials: Credentials): Promise<number> {
     await this.auth.requireAdmin(credentials, true);
+    await this.store.compactionDone();
     return this.store.hash();
   }
 
   async hashKv(revision: number, credentials: Credentials): Promise<HashKvResult> {
     await this.auth.requireAdmin(credentials, true);
+    await this.store.compactionDone();
     return this.store.hashKv(revision);
   }
 

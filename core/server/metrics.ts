@@ -31,10 +31,20 @@ const diskBuckets = [0.001, 0.002, 0.004, 0.008, 0.016, 0.032, 0.064, 0.128, 0.2
 
 /** How finely the event loop's delay is sampled. */
 const eventLoopResolutionMs = 10;
+/**
+ * Length of one window of the recent event-loop maximum: the gauge covers the current window and
+ * the one before, so a scraper polling more often than this sees every stall once or twice.
+ */
+export const eventLoopWindowMs = 1_000;
 
 export class MemberMetrics {
   /** The event loop's delay since the member started, in nanoseconds. */
   readonly eventLoopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
+  /** The event loop's delay in the current window (see `eventLoopWindowMs`), in nanoseconds. */
+  private readonly recentEventLoopDelay: IntervalHistogram = monitorEventLoopDelay({ resolution: eventLoopResolutionMs });
+  /** The largest delay of the previous window, in nanoseconds. */
+  private previousWindowMaxNs = 0;
+  private readonly windowTimer: NodeJS.Timeout;
   readonly walFsync = new Histogram(diskBuckets);
   readonly applyDuration = new Histogram(diskBuckets);
   leaderChanges = 0;
@@ -47,10 +57,24 @@ export class MemberMetrics {
 
   constructor() {
     this.eventLoopDelay.enable();
+    this.recentEventLoopDelay.enable();
+    this.windowTimer = setInterval(() => {
+      this.previousWindowMaxNs = this.recentEventLoopDelay.count > 0 ? this.recentEventLoopDelay.max : 0;
+      this.recentEventLoopDelay.reset();
+    }, eventLoopWindowMs);
+    this.windowTimer.unref();
+  }
+
+  /** The largest event-loop delay of the last one to two windows, in nanoseconds. */
+  recentEventLoopDelayMaxNs(): number {
+    const current = this.recentEventLoopDelay.count > 0 ? this.recentEventLoopDelay.max : 0;
+    return Math.max(current, this.previousWindowMaxNs);
   }
 
   close(): void {
+    clearInterval(this.windowTimer);
     this.eventLoopDelay.disable();
+    this.recentEventLoopDelay.disable();
   }
 }
 
@@ -105,6 +129,7 @@ export function renderMetrics(metrics: MemberMetrics, now: MetricsSnapshot): str
     gauge('rafter_raft_messages_sent_total', 'Raft messages handed to the peer transport.', metrics.messagesSent, 'counter'),
     gauge('rafter_snapshots_saved_total', 'Raft snapshots saved by this member.', metrics.snapshots, 'counter'),
     ...eventLoopGauges(metrics.eventLoopDelay),
+    gauge('rafter_eventloop_lag_max_recent_seconds', 'The maximum event loop delay of the last one to two seconds.', metrics.recentEventLoopDelayMaxNs() / 1e9),
     metrics.walFsync.render('etcd_disk_wal_fsync_duration_seconds', 'The latency distributions of fsync called by WAL.'),
     metrics.applyDuration.render('etcd_disk_backend_commit_duration_seconds', 'The latency distributions of commit called by backend.'),
     '',

@@ -21,7 +21,7 @@ export interface SnapshotTransferHost {
   readonly log: (level: 'info' | 'warn', message: string) => void;
   /** Writes a consistent copy of the current store to `file`. */
   copyStore(file: string): Promise<void>;
-  /** Replaces the store with the database file `file`, synchronously. */
+  /** Replaces the store with the database file `file` (flushed to disk; it may be moved), synchronously. */
   installStore(file: string): void;
   /** Whether `message`, which came on a connection from `from`, is from a member of the cluster. */
   knownSender(from: string, message: Message): boolean;
@@ -74,6 +74,8 @@ export class SnapshotTransfer {
         if (!out.write(chunk)) await new Promise<void>((resolve) => out.once('drain', resolve));
       }
       await new Promise<void>((resolve, reject) => out.end((error?: Error | null) => (error ? reject(error) : resolve())));
+      // Flushed here, off the event loop, so the swap below is a rename (installStore).
+      await flushFile(file);
       if (host.transport.currentFaults().holdSnapshots === true) {
         host.log('info', `holding a received snapshot at index ${message.snapshot?.meta.index ?? 0} from ${from} (fault injection)`);
         await host.transport.snapshotsReleased();
@@ -93,6 +95,16 @@ export class SnapshotTransfer {
       fs.rmSync(file, { force: true });
     }
     host.driver.step(message);
+  }
+}
+
+/** Flushes a file to disk without blocking the event loop. */
+async function flushFile(file: string): Promise<void> {
+  const handle = await fs.promises.open(file, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
 

@@ -38,6 +38,8 @@ describe('member metrics', () => {
       const text = renderMetrics(metrics, snapshot);
       expect(valueOf(text, 'nodejs_eventloop_lag_max_seconds')).toBeGreaterThanOrEqual(0.04);
       expect(valueOf(text, 'nodejs_eventloop_lag_p99_seconds')).toBeGreaterThan(0);
+      // The recent maximum covers this window and the last: 100 ms after the stall it is still there.
+      expect(valueOf(text, 'rafter_eventloop_lag_max_recent_seconds')).toBeGreaterThanOrEqual(0.04);
     } finally {
       metrics.close();
     }

@@ -248,8 +248,8 @@ export class AdminService implements AdminApi {
     this.onLocal((local) => local.logs(clusterId, memberName, tailLines));
 
   // ---------------------------------------------------------------- keys
-  listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit }) =>
-    this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit));
+  listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit, direction, skip }) =>
+    this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit, direction, skip));
   listFolder: AdminApi['listFolder'] = ({ connectionId, prefix, cursor, limit }) =>
     this.on(connectionId, (client) => keys.listFolder(client, prefix, cursor, limit));
   getKey: AdminApi['getKey'] = ({ connectionId, key, revision }) => this.on(connectionId, (client) => keys.getKey(client, key, revision));

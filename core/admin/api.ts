@@ -202,6 +202,10 @@ export interface KeyPage {
   nextCursor: string | null;
   /** Keys remaining under the prefix from the page's start (inclusive), at `revision`. */
   remaining: number;
+  /** Keys under the prefix before the page's first key, at `revision`: the page's position. */
+  offset: number;
+  /** Keys under the prefix, at `revision`. Invariant: offset + items.length <= total. */
+  total: number;
   revision: number;
 }
 
@@ -520,7 +524,14 @@ export interface AdminApi {
   memberLogs: Call<{ clusterId: string; memberName: string; tailLines: number }, string[]>;
 
   // keys
-  listKeys: Call<OnConnection & { prefix: string; cursor: string | null; limit: number }, KeyPage>;
+  /**
+   * A page of the keys under `prefix`, in key order. Forward (the default): from `cursor`
+   * (inclusive; null: the prefix's first key). Backward: the `limit` keys just before `cursor`
+   * (exclusive; null: the prefix's end), still answered in ascending order. `skip` keys are passed
+   * over first (in the direction of travel): a jump costs the service one keys-only read per
+   * `keySkipChunkKeys`, the page itself O(limit).
+   */
+  listKeys: Call<OnConnection & { prefix: string; cursor: string | null; limit: number; direction?: 'forward' | 'backward'; skip?: number }, KeyPage>;
   /**
    * The folders and keys directly under `prefix`, read from the server by skip-scan: one keys-only
    * range with limit 1 per entry, jumping past each folder's keys, so a level of 10 folders over

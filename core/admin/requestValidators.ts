@@ -11,6 +11,8 @@ export const keyLengthMax = 64 * 1024;
 export const valueBase64LengthMax = 2 * 1024 * 1024 + 4;
 /** Most keys one listing page may ask for. */
 export const keyPageLimitMax = 1_000;
+/** Most keys one listKeys call passes over before its page (a jump in a key space of this many keys). */
+export const keySkipMax = 100_000_000;
 /** Most entries one folder listing returns (each costs one read). */
 export const folderEntriesMax = 500;
 /** Most versions one history request may walk. */
@@ -94,7 +96,10 @@ export const requestValidators: RequestValidators = {
   healPartitions: object({ clusterId: id }),
   memberLogs: object({ clusterId: id, memberName: name, tailLines: integer(1, memberLogLinesMax) }),
 
-  listKeys: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, keyPageLimitMax) }),
+  listKeys: object(
+    { connectionId, prefix, cursor: nullable(key), limit: integer(1, keyPageLimitMax) },
+    { direction: literal('forward', 'backward'), skip: integer(0, keySkipMax) },
+  ),
   listFolder: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, folderEntriesMax) }),
   getKey: object({ connectionId, key }, { revision: integer(1, revisionMax) }),
   keyHistory: object({ connectionId, key, limit: integer(1, historyLimitMax) }),

@@ -1,19 +1,19 @@
 // Where to fetch one page of a key listing too big to hold: the list is split into pages of a
-// fixed size by position, and a page is fetched from the nearest place whose position is known (the
-// listing's start or end, or a cursor the server answered earlier), passing over the keys between.
-// Pure: the keys store owns the pages and the requests.
+// fixed size by position, and a page is fetched from the nearest place before it whose position is
+// known (the listing's start, or a cursor the server answered earlier: a page's ends, a skip's
+// waypoints), passing over the keys between. Only ascending reads: those cost the server the page,
+// where a descending one sorts the whole range. Pure: the keys store owns pages and requests.
 
-/** A cursor whose position is known: forward from it the key at `index` comes first, backward from it the keys before `index`. */
+/** A cursor whose position is known: reading from it, the key at `index` comes first. */
 export interface Anchor {
   index: number;
-  /** A key, or the successor of one (`key\0`); null for the listing's start or end. */
-  cursor: string | null;
+  /** A key, or the successor of one (`key\0`). */
+  cursor: string;
 }
 
 /** A listKeys request for one page. */
 export interface PageRequest {
   cursor: string | null;
-  direction: 'forward' | 'backward';
   skip: number;
   limit: number;
 }
@@ -24,23 +24,12 @@ export function pageSpan(page: number, pageSize: number, total: number): { start
   return { start, count: Math.max(0, Math.min(pageSize, total - start)) };
 }
 
-/**
- * The request that fetches page `page` passing over the fewest keys: forward from an anchor at or
- * before the page's start, or backward from one at or after its end (the listing's start and end
- * are anchors too).
- */
-export function planPage(page: number, pageSize: number, total: number, anchors: Iterable<Anchor>): PageRequest {
-  const { start, count } = pageSpan(page, pageSize, total);
-  const end = start + count;
-  let best: PageRequest = { cursor: null, direction: 'forward', skip: start, limit: pageSize };
-  const consider = (candidate: PageRequest): void => {
-    if (candidate.skip < best.skip) best = candidate;
-  };
-  consider({ cursor: null, direction: 'backward', skip: total - end, limit: Math.max(1, count) });
+/** The request that fetches page `page` passing over the fewest keys: from the nearest anchor at or before the page's start. */
+export function planPage(page: number, pageSize: number, anchors: Iterable<Anchor>): PageRequest {
+  const start = page * pageSize;
+  let best: PageRequest = { cursor: null, skip: start, limit: pageSize };
   for (const anchor of anchors) {
-    if (anchor.cursor === null) continue;
-    if (anchor.index <= start) consider({ cursor: anchor.cursor, direction: 'forward', skip: start - anchor.index, limit: pageSize });
-    else if (anchor.index >= end) consider({ cursor: anchor.cursor, direction: 'backward', skip: anchor.index - end, limit: Math.max(1, count) });
+    if (anchor.index <= start && start - anchor.index < best.skip) best = { cursor: anchor.cursor, skip: start - anchor.index, limit: pageSize };
   }
   return best;
 }

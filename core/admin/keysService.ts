@@ -33,9 +33,6 @@ function successor(key: string): string {
 /** Keys one read passes over while skipping towards a listing's page (keys only). */
 export const keySkipChunkKeys = 5_000;
 
-/** Where a listing moves from its cursor. */
-export type ListDirection = 'forward' | 'backward';
-
 interface ListRange {
   /** The prefix's first key and the end of its range (`\0` for the whole key space). */
   first: string;
@@ -46,66 +43,62 @@ function listRange(prefix: string): ListRange {
   return { first: prefix === '' ? '\0' : prefix, end: prefix === '' ? Buffer.from([0]) : prefixEnd(prefix) };
 }
 
-/**
- * Passes over `skip` keys from `cursor` in the direction of travel, reading keys only in chunks
- * of keySkipChunkKeys at one revision; answers the cursor the page then starts from (forward:
- * inclusive; backward: exclusive end) and how many keys were actually passed over.
- */
-async function skipKeys(client: EtcdClient, range: ListRange, cursor: string | null, direction: ListDirection, skip: number): Promise<{ cursor: string | null; revision: number | undefined }> {
-  let skipped = 0;
-  let at = cursor;
-  let revision: number | undefined;
-  while (skipped < skip) {
-    const limit = Math.min(keySkipChunkKeys, skip - skipped);
-    const result =
-      direction === 'forward'
-        ? await client.kv.get(at ?? range.first, { rangeEnd: range.end, limit, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key', ...atRevision(revision) })
-        : await client.kv.get(range.first, { rangeEnd: at === null ? range.end : Buffer.from(at), limit, keysOnly: true, sortOrder: 'descend', sortTarget: 'key', ...atRevision(revision) });
-    revision ??= result.header.revision;
-    const last = result.kvs[result.kvs.length - 1];
-    if (!last) break;
-    skipped += result.kvs.length;
-    at = direction === 'forward' ? successor(last.keyString) : last.keyString;
-    if (!result.more) break;
-  }
-  return { cursor: at, revision };
-}
-
 function atRevision(revision: number | undefined): { revision?: number } {
   return revision === undefined ? {} : { revision };
 }
 
 /**
- * One page of the keys under `prefix`. Forward from `cursor` (inclusive) or the prefix's start;
- * backward: the `limit` keys before `cursor` (exclusive) or the prefix's end, answered in
- * ascending order. `skip` keys are passed over first. Two reads at one revision besides the
- * skipping: the page (keys only, with the count on its side) and a count of the other side, so
- * the answer says exactly where the page sits.
+ * Passes over `skip` keys from `cursor` (inclusive), reading keys only, ascending, in chunks of
+ * keySkipChunkKeys at one revision: the cheap read (a page in key order costs the page). Answers
+ * the cursor the page starts from, and each chunk's end with the keys passed over up to it.
  */
-export async function listKeys(client: EtcdClient, prefix: string, cursor: string | null, limit: number, direction: ListDirection = 'forward', skip = 0): Promise<KeyPage> {
+async function skipKeys(client: EtcdClient, range: ListRange, cursor: string | null, skip: number): Promise<{ cursor: string | null; revision: number | undefined; skipped: number; marks: { skipped: number; cursor: string }[] }> {
+  let skipped = 0;
+  let at = cursor;
+  let revision: number | undefined;
+  const marks: { skipped: number; cursor: string }[] = [];
+  while (skipped < skip) {
+    const limit = Math.min(keySkipChunkKeys, skip - skipped);
+    const result = await client.kv.get(at ?? range.first, { rangeEnd: range.end, limit, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key', ...atRevision(revision) });
+    revision ??= result.header.revision;
+    const last = result.kvs[result.kvs.length - 1];
+    if (!last) break;
+    skipped += result.kvs.length;
+    at = successor(last.keyString);
+    marks.push({ skipped, cursor: at });
+    if (!result.more) break;
+  }
+  return { cursor: at, revision, skipped, marks };
+}
+
+/**
+ * One page of the keys under `prefix`, from `cursor` (inclusive) or the prefix's start, after
+ * passing over `skip` keys. Reads ascending by key with a limit only (what etcd and Rafter serve
+ * in O(page)), plus a count of the keys before the page at the same revision, so the answer says
+ * exactly where the page sits. A skip costs one keys-only read per keySkipChunkKeys and answers
+ * the cursors it passed (`waypoints`), which make later jumps nearby cheap.
+ */
+export async function listKeys(client: EtcdClient, prefix: string, cursor: string | null, limit: number, skip = 0): Promise<KeyPage> {
   if (cursor !== null && !cursor.startsWith(prefix)) {
     throw new AdminFailure('invalid_argument', 'The cursor does not belong to this prefix; list the prefix again.');
   }
   const range = listRange(prefix);
-  const skipped = skip > 0 ? await skipKeys(client, range, cursor, direction, skip) : { cursor, revision: undefined };
-  const start = skipped.cursor;
-  if (direction === 'forward') {
-    const from = start ?? range.first;
-    const result = await client.kv.get(from, { rangeEnd: range.end, limit, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key', ...atRevision(skipped.revision) });
-    const revision = result.header.revision;
-    const before = from === range.first ? 0 : (await client.kv.get(range.first, { rangeEnd: Buffer.from(from), countOnly: true, revision })).count;
-    const items = result.kvs.map(summary);
-    const last = items[items.length - 1];
-    return { items, nextCursor: result.more && last ? successor(last.key) : null, remaining: result.count, offset: before, total: before + result.count, revision };
-  }
-  const end = start === null ? range.end : Buffer.from(start);
-  const result = await client.kv.get(range.first, { rangeEnd: end, limit, keysOnly: true, sortOrder: 'descend', sortTarget: 'key', ...atRevision(skipped.revision) });
+  const passed = skip > 0 ? await skipKeys(client, range, cursor, skip) : { cursor, revision: undefined, skipped: 0, marks: [] };
+  const from = passed.cursor ?? range.first;
+  const result = await client.kv.get(from, { rangeEnd: range.end, limit, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key', ...atRevision(passed.revision) });
   const revision = result.header.revision;
-  const after = start === null ? 0 : (await client.kv.get(start, { rangeEnd: range.end, countOnly: true, revision })).count;
-  const items = result.kvs.map(summary).reverse();
-  const offset = result.count - items.length;
+  const before = from === range.first ? 0 : (await client.kv.get(range.first, { rangeEnd: Buffer.from(from), countOnly: true, revision })).count;
+  const items = result.kvs.map(summary);
   const last = items[items.length - 1];
-  return { items, nextCursor: after > 0 && last ? successor(last.key) : null, remaining: items.length + after, offset, total: result.count + after, revision };
+  return {
+    items,
+    nextCursor: result.more && last ? successor(last.key) : null,
+    remaining: result.count,
+    offset: before,
+    total: before + result.count,
+    revision,
+    waypoints: passed.marks.map((mark) => ({ index: before - (passed.skipped - mark.skipped), cursor: mark.cursor })),
+  };
 }
 
 /** The folder a key falls in directly under `prefix` (its name up to and including the next `/`), or null for a key at this level. */

@@ -59,7 +59,6 @@ export const useKeysStore = defineStore('keys', () => {
   }
 
   function remember(anchor: Anchor): void {
-    if (anchor.cursor === null) return;
     anchors.delete(anchor.cursor);
     anchors.set(anchor.cursor, anchor);
     if (anchors.size > anchorsMax) anchors.delete(anchors.keys().next().value!);
@@ -77,6 +76,7 @@ export const useKeysStore = defineStore('keys', () => {
       remember({ index: answer.offset, cursor: first.key });
       remember({ index: answer.offset + answer.items.length, cursor: `${last.key}\0` });
     }
+    for (const waypoint of answer.waypoints) remember(waypoint);
     total.value = answer.total;
     revision.value = answer.revision;
     loaded.value = true;
@@ -85,7 +85,7 @@ export const useKeysStore = defineStore('keys', () => {
   /** Fetches one page by number; answers false when it failed or the listing moved on. */
   async function fetchPage(connectionId: string, pageNumber: number): Promise<boolean> {
     const mine = generation;
-    const request = planPage(pageNumber, keyPageSize, total.value, anchors.values());
+    const request = planPage(pageNumber, keyPageSize, anchors.values());
     fetching = pageNumber;
     const result = await page.run(() => adminApi().listKeys({ connectionId, prefix: prefix.value, ...request }));
     if (mine !== generation) return false;

@@ -118,12 +118,11 @@ export class FakeAdminApi {
         ok({ id: 'c2', name: config.name, endpoints: config.endpoints, tlsEnabled: false, skipVerify: false, username: null, hasPassword: false, passwordSaved: false }),
       connectionCapabilities: () => ok({ ...this.capabilities }),
       testConnection: () => ok({ version: '3.4.0', clusterId: '1', leaderId: '2', memberCount: 1, revision: this.revision, endpoint: '127.0.0.1:2379' }),
-      listKeys: ({ prefix, cursor, limit, direction, skip }) => {
+      listKeys: ({ prefix, cursor, limit, skip }) => {
         const under = this.sortedKeys().filter((key) => key.startsWith(prefix));
-        const backward = direction === 'backward';
-        const boundary = cursor === null ? (backward ? under.length : 0) : under.filter((key) => key < cursor).length;
-        const offset = backward ? Math.max(0, boundary - (skip ?? 0) - limit) : Math.min(under.length, boundary + (skip ?? 0));
-        const pageEnd = backward ? Math.max(0, boundary - (skip ?? 0)) : Math.min(under.length, offset + limit);
+        const boundary = cursor === null ? 0 : under.filter((key) => key < cursor).length;
+        const offset = Math.min(under.length, boundary + (skip ?? 0));
+        const pageEnd = Math.min(under.length, offset + limit);
         const page = under.slice(offset, pageEnd);
         const last = page[page.length - 1];
         return ok({
@@ -136,6 +135,7 @@ export class FakeAdminApi {
           offset,
           total: under.length,
           revision: this.revision,
+          waypoints: [],
         });
       },
       listFolder: ({ prefix }) => {

@@ -36,7 +36,7 @@ describe('Keys page paging', () => {
     const fake = new FakeAdminApi();
     seed(fake, 450);
     const page = await openKeysPage(fake);
-    expect(fake.callsTo('listKeys')[0]).toEqual({ connectionId: 'c1', prefix: '', cursor: null, direction: 'forward', skip: 0, limit: keyPageSize });
+    expect(fake.callsTo('listKeys')[0]).toEqual({ connectionId: 'c1', prefix: '', cursor: null, skip: 0, limit: keyPageSize });
     expect(page.get('[data-test=keys-position]').text()).toContain('of 450 key(s)');
     const rendered = page.findAll('[data-test=key-row]').length;
     expect(rendered).toBeGreaterThan(0);
@@ -48,17 +48,18 @@ describe('Keys page paging', () => {
     seed(fake, 450);
     const page = await openKeysPage(fake);
     await scrollTo(page, 30 * (keyPageSize - 5));
-    expect(fake.callsTo('listKeys')[1]).toEqual({ connectionId: 'c1', prefix: '', cursor: '/app/item-0199\0', direction: 'forward', skip: 0, limit: keyPageSize });
+    expect(fake.callsTo('listKeys')[1]).toEqual({ connectionId: 'c1', prefix: '', cursor: '/app/item-0199\0', skip: 0, limit: keyPageSize });
     expect(page.get('[data-test=keys-position]').text()).toMatch(/^196–/);
   });
 
-  it('jumps to the end with one backward read and shows the last key', async () => {
+  it('jumps to the end with one read that skips from the nearest known cursor and shows the last key', async () => {
     const fake = new FakeAdminApi();
     seed(fake, 4_321);
     const page = await openKeysPage(fake);
     await scrollTo(page, 30 * 4_321);
     const calls = fake.callsTo('listKeys');
-    expect(calls.slice(1)).toEqual([{ connectionId: 'c1', prefix: '', cursor: null, direction: 'backward', skip: 0, limit: 4_321 % keyPageSize }]);
+    const lastPageStart = 4_321 - (4_321 % keyPageSize);
+    expect(calls.slice(1)).toEqual([{ connectionId: 'c1', prefix: '', cursor: `/app/item-${String(keyPageSize - 1).padStart(4, '0')}\0`, skip: lastPageStart - keyPageSize, limit: keyPageSize }]);
     expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toContainEqual(expect.stringContaining('/app/item-4320'));
     expect(page.get('[data-test=keys-position]').text()).toContain('4,321 of 4,321 key(s)');
   });
@@ -201,4 +202,17 @@ describe('Key editor', () => {
     expect(fake.callsTo('deleteKey')).toEqual([{ connectionId: 'c1', key: '/doomed' }]);
     expect(page.findAll('[data-test=key-row]')).toHaveLength(0);
   });
+});
+
+describe('Keys page jumps', () => {
+  it('shows the rows of a jump into the middle after a jump to the end', async () => {
+    const fake = new FakeAdminApi();
+    const count = 30_000;
+    for (let index = 0; index < count; index++) fake.putBase64(`/k/${String(index).padStart(6, '0')}`, '');
+    const page = await openKeysPage(fake);
+    await scrollTo(page, count * 30);
+    await scrollTo(page, (count / 2) * 30);
+    expect(page.findAll('[data-test=key-row-pending]')).toHaveLength(0);
+    expect(page.find(`[data-test=key-row][data-index="${count / 2}"]`).text()).toContain(`/k/0${count / 2}`);
+  }, 60_000);
 });

@@ -84,7 +84,12 @@ export class AdminService implements AdminApi {
 
   constructor(private readonly options: AdminServiceOptions = {}) {
     this.connections = new ConnectionRegistry(options.connectionsFile ?? null, options.secrets ? new SecretFile(options.secrets.file, options.secrets.cipher) : null);
-    this.cluster = new ClusterService(this.hub, (connectionId) => this.connections.client(connectionId));
+    this.cluster = new ClusterService(
+      this.hub,
+      (connectionId) => this.connections.client(connectionId),
+      (connectionId) => this.connections.ready(connectionId),
+      (connectionId) => this.connections.check(connectionId),
+    );
     this.preferences = new PreferencesFile(options.preferencesFile ?? null);
     const settings = options.localClusters ?? null;
     this.local = settings ? new LocalClusters(settings, this.connections, this.hub) : null;
@@ -154,8 +159,14 @@ export class AdminService implements AdminApi {
   }
 
   private async on<T>(connectionId: string, work: (client: ReturnType<ConnectionRegistry['client']>) => Promise<T>): Promise<Result<T>> {
-    const result = await this.run(() => work(this.connections.client(connectionId)));
-    if (result.ok || result.error.code !== 'connection_failed') return result;
+    const result = await this.run(async () => {
+      await this.connections.ready(connectionId);
+      return work(this.connections.client(connectionId));
+    });
+    if (result.ok || !['connection_failed', 'unavailable', 'deadline_exceeded'].includes(result.error.code)) return result;
+    const sshFailure = await this.connections.sshFailure(connectionId);
+    if (sshFailure) return failure(sshFailure.code, sshFailure.message);
+    if (result.error.code !== 'connection_failed') return result;
     const certificateGiven = this.connections.tlsOrNull(connectionId)?.certPem !== undefined;
     return { ok: false, error: explainMissingCertificate(result.error, certificateGiven) };
   }
@@ -170,9 +181,9 @@ export class AdminService implements AdminApi {
       return null;
     });
   getConnection: AdminApi['getConnection'] = ({ connectionId }) => this.run(() => Promise.resolve(this.connections.editable(connectionId)));
-  updateConnection: AdminApi['updateConnection'] = ({ connectionId, config, keepPassword, keepClientKey }) =>
+  updateConnection: AdminApi['updateConnection'] = ({ connectionId, config, keepPassword, keepClientKey, keepSshSecrets }) =>
     this.run(async () => {
-      const updated = await this.connections.update(connectionId, config, { password: keepPassword, clientKey: keepClientKey });
+      const updated = await this.connections.update(connectionId, config, { password: keepPassword, clientKey: keepClientKey, sshSecrets: keepSshSecrets ?? false });
       this.cluster.forget(connectionId);
       return updated;
     });
@@ -248,8 +259,8 @@ export class AdminService implements AdminApi {
     this.onLocal((local) => local.logs(clusterId, memberName, tailLines));
 
   // ---------------------------------------------------------------- keys
-  listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit, direction, skip }) =>
-    this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit, direction, skip));
+  listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit, skip }) =>
+    this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit, skip));
   listFolder: AdminApi['listFolder'] = ({ connectionId, prefix, cursor, limit }) =>
     this.on(connectionId, (client) => keys.listFolder(client, prefix, cursor, limit));
   getKey: AdminApi['getKey'] = ({ connectionId, key, revision }) => this.on(connectionId, (client) => keys.getKey(client, key, revision));

@@ -54,9 +54,18 @@ const tls = object(
   { skipVerify: boolean },
   { caPem: string({ maxLength: 64 * 1024 }), certPem: string({ maxLength: 64 * 1024 }), keyPem: string({ maxLength: 64 * 1024 }) },
 );
+const ssh = object(
+  { host: string({ minLength: 1, maxLength: 255, pattern: /^[A-Za-z0-9.\-[\]:]+$/, patternText: 'a host name or address' }), port: integer(1, 65_535), username: string({ minLength: 1, maxLength: 128 }) },
+  {
+    password: string({ maxLength: 1024 }),
+    privateKeyPem: string({ maxLength: 64 * 1024 }),
+    passphrase: string({ maxLength: 1024 }),
+    hostKeySha256: string({ maxLength: 64, pattern: /^SHA256:[A-Za-z0-9+/]{43}$/, patternText: 'SHA256: and 43 base64 characters' }),
+  },
+);
 const connectionConfig = object(
   { name, endpoints: array(endpoint, endpointsMax, 1) },
-  { tls, username: string({ minLength: 1, maxLength: 128 }), password: string({ maxLength: 1024 }), rememberPassword: boolean },
+  { tls, username: string({ minLength: 1, maxLength: 128 }), password: string({ maxLength: 1024 }), rememberPassword: boolean, ssh },
 );
 const permission = object({ type: literal('read', 'write', 'readwrite'), key: string({ maxLength: keyLengthMax }), rangeEnd: prefix });
 const keyExport = object({
@@ -75,7 +84,7 @@ export const requestValidators: RequestValidators = {
   removeConnection: object(onConnection),
   testConnection: object({ config: connectionConfig }, { secretsFrom: connectionId }),
   getConnection: object({ connectionId }),
-  updateConnection: object({ connectionId, config: connectionConfig, keepPassword: boolean, keepClientKey: boolean }),
+  updateConnection: object({ connectionId, config: connectionConfig, keepPassword: boolean, keepClientKey: boolean }, { keepSshSecrets: boolean }),
   connectionCapabilities: empty,
 
   clusterStatus: object(onConnection),
@@ -98,7 +107,7 @@ export const requestValidators: RequestValidators = {
 
   listKeys: object(
     { connectionId, prefix, cursor: nullable(key), limit: integer(1, keyPageLimitMax) },
-    { direction: literal('forward', 'backward'), skip: integer(0, keySkipMax) },
+    { skip: integer(0, keySkipMax) },
   ),
   listFolder: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, folderEntriesMax) }),
   getKey: object({ connectionId, key }, { revision: integer(1, revisionMax) }),

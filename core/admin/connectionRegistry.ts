@@ -27,8 +27,10 @@ interface Entry {
   client: EtcdClient | null;
   /** The SSH tunnel of a connection through an SSH host, once opened. */
   tunnel: SshTunnel | null;
-  /** True once the tunnel forwards the configured endpoints and the members' client URLs. */
+  /** True once the tunnel forwards the configured endpoints. */
   forwarded: boolean;
+  /** True once it also forwards every member's client URL (from the member list). */
+  membersForwarded: boolean;
 }
 
 /** The SSH login's secrets, the fields of SshConfig that never reach the settings file. */
@@ -150,7 +152,7 @@ export class ConnectionRegistry {
       const next: ConnectionConfig = password === undefined ? config : { ...config, password };
       const sshSecrets = this.secrets?.get(sshSecretId(id));
       if (next.ssh && sshSecrets !== undefined) next.ssh = { ...next.ssh, ...(JSON.parse(sshSecrets) as SshSecrets) };
-      this.entries.set(id, { id, config: next, client: null, tunnel: null, forwarded: false });
+      this.entries.set(id, { id, config: next, client: null, tunnel: null, forwarded: false, membersForwarded: false });
     }
   }
 
@@ -165,7 +167,7 @@ export class ConnectionRegistry {
     if ([...this.entries.values()].some((entry) => entry.config.name === config.name)) {
       throw new AdminFailure('already_exists', `A connection named "${config.name}" already exists.`);
     }
-    const entry: Entry = { id: randomUUID(), config, client: null, tunnel: null, forwarded: false };
+    const entry: Entry = { id: randomUUID(), config, client: null, tunnel: null, forwarded: false, membersForwarded: false };
     this.entries.set(entry.id, entry);
     await this.save();
     if (config.rememberPassword && config.password !== undefined) await this.secrets?.set(entry.id, config.password);
@@ -269,11 +271,19 @@ export class ConnectionRegistry {
     entry.tunnel ??= new SshTunnel(ssh, (fingerprint) => void this.pin(entry, fingerprint));
     const tunnel = entry.tunnel;
     await tunnel.connect();
-    if (entry.forwarded) return;
-    for (const endpoint of entry.config.endpoints) await tunnel.forward(endpoint);
-    entry.forwarded = true;
-    const { members } = await this.client(connectionId).cluster.memberList();
+    if (!entry.forwarded) {
+      for (const endpoint of entry.config.endpoints) await tunnel.forward(endpoint);
+      entry.forwarded = true;
+    }
+    if (entry.membersForwarded) return;
+    // Best effort: a cluster that does not answer now fails the call itself, and this is tried again.
+    const members = await this.client(connectionId).cluster.memberList().then(
+      (list) => list.members,
+      () => null,
+    );
+    if (members === null) return;
     for (const url of members.flatMap((member) => member.clientUrls)) await tunnel.forward(url);
+    entry.membersForwarded = true;
   }
 
   /**
@@ -322,6 +332,7 @@ export class ConnectionRegistry {
     entry.tunnel?.close();
     entry.tunnel = null;
     entry.forwarded = false;
+    entry.membersForwarded = false;
   }
 
   /** Saves the host key the first SSH connection learned: later connections insist on it. */

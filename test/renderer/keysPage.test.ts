@@ -215,4 +215,20 @@ describe('Keys page jumps', () => {
     expect(page.findAll('[data-test=key-row-pending]')).toHaveLength(0);
     expect(page.find(`[data-test=key-row][data-index="${count / 2}"]`).text()).toContain(`/k/0${count / 2}`);
   }, 60_000);
+
+  it('scales scrolling beyond the height cap, so the last of 150,000 keys is reached', async () => {
+    const fake = new FakeAdminApi();
+    const count = 150_000;
+    for (let index = 0; index < count; index++) fake.putBase64(`/k/${String(index).padStart(6, '0')}`, '');
+    const page = await openKeysPage(fake);
+    const spacer = page.get('[data-test=virtual-list] > div');
+    expect(spacer.attributes('style')).toContain('height: 4000000px');
+    await scrollTo(page, 4_000_000 - 520);
+    expect(page.get('[data-test=keys-position]').text()).toContain('150,000 of 150,000 key(s)');
+    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toContainEqual(expect.stringContaining('/k/149999'));
+    await scrollTo(page, (4_000_000 - 520) / 2);
+    const first = Number(page.get('[data-test=keys-position]').text().split('–')[0]!.replace(/,/g, '')) - 1;
+    expect(Math.abs(first - count / 2)).toBeLessThan(20);
+    expect(page.find(`[data-test=key-row][data-index="${first}"]`).text()).toContain(`/k/${String(first).padStart(6, '0')}`);
+  }, 120_000);
 });

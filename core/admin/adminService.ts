@@ -288,12 +288,12 @@ export class AdminService implements AdminApi {
   // ---------------------------------------------------------------- raft
   raftTermTimeline: AdminApi['raftTermTimeline'] = ({ connectionId }) =>
     this.on(connectionId, async (client) =>
-      mergeTermSamples(await recordedLeaderHistory(client, this.connections.tls(connectionId)), this.cluster.timeline(connectionId)),
+      mergeTermSamples(await recordedLeaderHistory(client, this.connections.inspectionAccess(connectionId)), this.cluster.timeline(connectionId)),
     );
   raftLogWindow: AdminApi['raftLogWindow'] = ({ connectionId, memberId, fromIndex, limit }) =>
-    this.on(connectionId, (client) => raftLogWindow(client, this.connections.tls(connectionId), memberId, fromIndex, limit));
+    this.on(connectionId, (client) => raftLogWindow(client, this.connections.inspectionAccess(connectionId), memberId, fromIndex, limit));
   raftProgress: AdminApi['raftProgress'] = ({ connectionId }) =>
-    this.on(connectionId, (client) => raftProgress(client, this.connections.tls(connectionId)));
+    this.on(connectionId, (client) => raftProgress(client, this.connections.inspectionAccess(connectionId)));
 
   // ---------------------------------------------------------------- snapshots and maintenance
   saveSnapshot: AdminApi['saveSnapshot'] = ({ connectionId, path, operationId }) =>

@@ -10,6 +10,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { EtcdClient } from '../client/etcdClient.js';
 import type { EtcdClientOptions } from '../client/etcdClient.js';
 import type { ConnectionConfig, ConnectionProbe, ConnectionSummary, EditableConnection, SshConfig } from './api.js';
+import type { InspectionAccess } from './raftInspection.js';
 import { AdminFailure } from './result.js';
 import type { SecretFile } from './secretFile.js';
 import { SshTunnel } from './sshTunnel.js';
@@ -314,6 +315,13 @@ export class ConnectionRegistry {
   /** The TLS settings of a saved connection (for calls outside the etcd client). */
   tls(connectionId: string): ConnectionConfig['tls'] {
     return this.entry(connectionId).config.tls;
+  }
+
+  /** How the raft inspection calls reach a connection's members: its TLS, and its SSH tunnel's forwards. */
+  inspectionAccess(connectionId: string): InspectionAccess {
+    const entry = this.entry(connectionId);
+    const tunnel = entry.tunnel;
+    return { tls: entry.config.tls, dial: tunnel ? (hostPort) => tunnel.localAddress(hostPort) : undefined };
   }
 
   /** The TLS settings of a connection, or null when it has none or no longer exists. */

@@ -110,6 +110,9 @@ describe('a connection through an SSH host', () => {
     expect(sshd.connectionsRelayed).toBe(relayedBefore + 1);
     const status = value(await service.clusterStatus({ connectionId: rafterId }));
     expect(status.members.every((member) => member.error === null)).toBe(true);
+    // Rafter's raft inspection endpoint (plain HTTP to the member's client URL) goes through it too.
+    const window = value(await service.raftLogWindow({ connectionId: rafterId, memberId: status.members[0]!.id, fromIndex: null, limit: 10 }));
+    expect(window.entries.length).toBeGreaterThan(0);
     expect(await sshd.logText()).toMatch(/Accepted publickey for/);
   });
 

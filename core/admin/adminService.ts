@@ -90,6 +90,8 @@ export class AdminService implements AdminApi {
       this.hub,
       (connectionId) => this.connections.client(connectionId),
       (connectionId) => this.local?.proxyFor(connectionId)?.status() ?? null,
+      (connectionId) => this.connections.ready(connectionId),
+      (connectionId) => this.connections.check(connectionId),
     );
     this.preferences = new PreferencesFile(options.preferencesFile ?? null);
   }
@@ -158,8 +160,14 @@ export class AdminService implements AdminApi {
   }
 
   private async on<T>(connectionId: string, work: (client: ReturnType<ConnectionRegistry['client']>) => Promise<T>): Promise<Result<T>> {
-    const result = await this.run(() => work(this.connections.client(connectionId)));
-    if (result.ok || result.error.code !== 'connection_failed') return result;
+    const result = await this.run(async () => {
+      await this.connections.ready(connectionId);
+      return work(this.connections.client(connectionId));
+    });
+    if (result.ok || !['connection_failed', 'unavailable', 'deadline_exceeded'].includes(result.error.code)) return result;
+    const sshFailure = await this.connections.sshFailure(connectionId);
+    if (sshFailure) return failure(sshFailure.code, sshFailure.message);
+    if (result.error.code !== 'connection_failed') return result;
     const certificateGiven = this.connections.tlsOrNull(connectionId)?.certPem !== undefined;
     return { ok: false, error: explainMissingCertificate(result.error, certificateGiven) };
   }
@@ -174,9 +182,9 @@ export class AdminService implements AdminApi {
       return null;
     });
   getConnection: AdminApi['getConnection'] = ({ connectionId }) => this.run(() => Promise.resolve(this.connections.editable(connectionId)));
-  updateConnection: AdminApi['updateConnection'] = ({ connectionId, config, keepPassword, keepClientKey }) =>
+  updateConnection: AdminApi['updateConnection'] = ({ connectionId, config, keepPassword, keepClientKey, keepSshSecrets }) =>
     this.run(async () => {
-      const updated = await this.connections.update(connectionId, config, { password: keepPassword, clientKey: keepClientKey });
+      const updated = await this.connections.update(connectionId, config, { password: keepPassword, clientKey: keepClientKey, sshSecrets: keepSshSecrets ?? false });
       this.cluster.forget(connectionId);
       return updated;
     });
@@ -261,8 +269,8 @@ export class AdminService implements AdminApi {
   localProxyStatus: AdminApi['localProxyStatus'] = ({ clusterId }) => this.onLocal((local) => local.proxyStatus(clusterId));
 
   // ---------------------------------------------------------------- keys
-  listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit }) =>
-    this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit));
+  listKeys: AdminApi['listKeys'] = ({ connectionId, prefix, cursor, limit, skip }) =>
+    this.on(connectionId, (client) => keys.listKeys(client, prefix, cursor, limit, skip));
   listFolder: AdminApi['listFolder'] = ({ connectionId, prefix, cursor, limit }) =>
     this.on(connectionId, (client) => keys.listFolder(client, prefix, cursor, limit));
   getKey: AdminApi['getKey'] = ({ connectionId, key, revision }) => this.on(connectionId, (client) => keys.getKey(client, key, revision));
@@ -290,12 +298,12 @@ export class AdminService implements AdminApi {
   // ---------------------------------------------------------------- raft
   raftTermTimeline: AdminApi['raftTermTimeline'] = ({ connectionId }) =>
     this.on(connectionId, async (client) =>
-      mergeTermSamples(await recordedLeaderHistory(client, this.connections.tls(connectionId)), this.cluster.timeline(connectionId)),
+      mergeTermSamples(await recordedLeaderHistory(client, this.connections.inspectionAccess(connectionId)), this.cluster.timeline(connectionId)),
     );
   raftLogWindow: AdminApi['raftLogWindow'] = ({ connectionId, memberId, fromIndex, limit }) =>
-    this.on(connectionId, (client) => raftLogWindow(client, this.connections.tls(connectionId), memberId, fromIndex, limit));
+    this.on(connectionId, (client) => raftLogWindow(client, this.connections.inspectionAccess(connectionId), memberId, fromIndex, limit));
   raftProgress: AdminApi['raftProgress'] = ({ connectionId }) =>
-    this.on(connectionId, (client) => raftProgress(client, this.connections.tls(connectionId)));
+    this.on(connectionId, (client) => raftProgress(client, this.connections.inspectionAccess(connectionId)));
 
   // ---------------------------------------------------------------- snapshots and maintenance
   saveSnapshot: AdminApi['saveSnapshot'] = ({ connectionId, path, operationId }) =>

@@ -51,6 +51,25 @@ export interface TlsConfig {
   skipVerify: boolean;
 }
 
+/**
+ * An SSH host (bastion) the connection goes through: the cluster's endpoints are as the bastion
+ * sees them. Log in with a password or a private key (PEM / OpenSSH, optionally with a passphrase).
+ * The secrets are kept like the connection's password (never in the settings file).
+ */
+export interface SshConfig {
+  host: string;
+  port: number;
+  username: string;
+  password?: string;
+  privateKeyPem?: string;
+  passphrase?: string;
+  /**
+   * The bastion's host key fingerprint (`SHA256:…`, as OpenSSH prints it) to insist on; absent:
+   * learned on the first connection and pinned from then on.
+   */
+  hostKeySha256?: string;
+}
+
 /** What it takes to reach a cluster: Rafter or real etcd. */
 export interface ConnectionConfig {
   name: string;
@@ -62,9 +81,11 @@ export interface ConnectionConfig {
   /**
    * Keep the password across restarts, encrypted by the host's secret store (the desktop app's
    * keychain). Ignored where the host has none (the web console): see `connectionCapabilities`
-   * and `passwordSaved`.
+   * and `passwordSaved`. Covers the SSH password, key and passphrase too.
    */
   rememberPassword?: boolean;
+  /** Go through this SSH host; absent: connect directly. */
+  ssh?: SshConfig;
 }
 
 /** A saved connection as shown to the renderer. Secrets never leave the service. */
@@ -78,6 +99,8 @@ export interface ConnectionSummary {
   hasPassword: boolean;
   /** The password survives a restart of the app (false: it must be entered again). */
   passwordSaved: boolean;
+  /** The SSH host the connection goes through, and its pinned host key (null until the first connection); absent: direct. */
+  ssh?: { host: string; port: number; username: string; hostKeySha256: string | null };
 }
 
 /** A saved connection's settings for the edit form: everything but its secrets, and which it has. */
@@ -86,6 +109,9 @@ export interface EditableConnection {
   config: ConnectionConfig;
   hasPassword: boolean;
   hasClientKey: boolean;
+  /** The SSH login's saved secrets (the config's `ssh` leaves them out). */
+  hasSshPassword: boolean;
+  hasSshKey: boolean;
 }
 
 /** What the service's host offers for connections; the form asks before offering to remember. */
@@ -107,6 +133,8 @@ export interface ConnectionProbe {
   memberCount: number;
   revision: number;
   endpoint: string;
+  /** The SSH host's key fingerprint, when the test went through one: the form shows it to be checked before it is pinned. */
+  sshHostKeySha256?: string;
 }
 
 // ---------------------------------------------------------------- cluster and members
@@ -293,7 +321,16 @@ export interface KeyPage {
   nextCursor: string | null;
   /** Keys remaining under the prefix from the page's start (inclusive), at `revision`. */
   remaining: number;
+  /** Keys under the prefix before the page's first key, at `revision`: the page's position. */
+  offset: number;
+  /** Keys under the prefix, at `revision`. Invariant: offset + items.length <= total. */
+  total: number;
   revision: number;
+  /**
+   * Cursors a skip passed, each with the position of the key it starts at (`index` keys before
+   * it): places a later jump can start from.
+   */
+  waypoints: { index: number; cursor: string }[];
 }
 
 /** The entries directly under a prefix, for the folder view: sub-folders (by `/`) and keys, in key order. */
@@ -576,10 +613,11 @@ export interface AdminApi {
   /** A saved connection's settings, without its secrets, for editing. */
   getConnection: Call<OnConnection, EditableConnection>;
   /**
-   * Replaces a saved connection's settings; `keepPassword` / `keepClientKey` keep the saved secret
-   * when the new config leaves it out. The connection's client is made again with the new settings.
+   * Replaces a saved connection's settings; `keepPassword` / `keepClientKey` / `keepSshSecrets`
+   * keep the saved secret when the new config leaves it out. The connection's client (and SSH
+   * tunnel) is made again with the new settings.
    */
-  updateConnection: Call<OnConnection & { config: ConnectionConfig; keepPassword: boolean; keepClientKey: boolean }, ConnectionSummary>;
+  updateConnection: Call<OnConnection & { config: ConnectionConfig; keepPassword: boolean; keepClientKey: boolean; keepSshSecrets?: boolean }, ConnectionSummary>;
   /**
    * Tests a configuration without saving it. `secretsFrom`: a saved connection whose password and
    * client key fill those the config leaves out (testing an edit that keeps them).
@@ -624,7 +662,12 @@ export interface AdminApi {
   localProxyStatus: Call<{ clusterId: string }, ProxyStatus>;
 
   // keys
-  listKeys: Call<OnConnection & { prefix: string; cursor: string | null; limit: number }, KeyPage>;
+  /**
+   * A page of the keys under `prefix`, in key order, from `cursor` (inclusive; null: the prefix's
+   * first key), after passing over `skip` keys. The page costs O(limit) (keys ascending with a
+   * limit); a skip costs the service one keys-only read per `keySkipChunkKeys` keys.
+   */
+  listKeys: Call<OnConnection & { prefix: string; cursor: string | null; limit: number; skip?: number }, KeyPage>;
   /**
    * The folders and keys directly under `prefix`, read from the server by skip-scan: one keys-only
    * range with limit 1 per entry, jumping past each folder's keys, so a level of 10 folders over

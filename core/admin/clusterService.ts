@@ -60,11 +60,16 @@ export class ClusterService {
     private readonly clientFor: (connectionId: string) => EtcdClient,
     /** The status of the local proxy in front of the connection's cluster, read now; null when there is none. */
     private readonly proxyStatusFor: (connectionId: string) => Promise<ProxyStatus> | null = () => null,
+    /** Opens what the connection needs before its client is used (its SSH tunnel); throws when the connection does not exist. */
+    private readonly ready: (connectionId: string) => Promise<void> = () => Promise.resolve(),
+    /** Throws when the connection does not exist. */
+    private readonly check: (connectionId: string) => void = (connectionId) => void clientFor(connectionId),
   ) {
     hub.setActivator('clusterStatus', (topic) => (topic.kind === 'clusterStatus' ? this.tick(topic.connectionId) : () => undefined));
   }
 
   async status(connectionId: string): Promise<ClusterStatus> {
+    await this.ready(connectionId);
     const client = this.clientFor(connectionId);
     const proxy = this.proxyStatusFor(connectionId);
     const list = await client.cluster.memberList();
@@ -106,13 +111,13 @@ export class ClusterService {
 
   /** Term and leader changes seen so far for the connection, oldest first. */
   timeline(connectionId: string): TermSample[] {
-    this.clientFor(connectionId);
+    this.check(connectionId);
     return [...(this.timelines.get(connectionId) ?? [])];
   }
 
   /** The status ticks and term changes recorded for the connection, oldest first. */
   history(connectionId: string): ClusterHistory {
-    this.clientFor(connectionId);
+    this.check(connectionId);
     return { samples: [...(this.samples.get(connectionId) ?? [])], terms: this.timeline(connectionId) };
   }
 

@@ -30,21 +30,74 @@ function successor(key: string): string {
   return `${key}\0`;
 }
 
-/** One page of the keys under `prefix`, starting at `cursor` (inclusive) or the prefix itself. */
-export async function listKeys(client: EtcdClient, prefix: string, cursor: string | null, limit: number): Promise<KeyPage> {
+/** Keys one read passes over while skipping towards a listing's page (keys only). */
+export const keySkipChunkKeys = 5_000;
+
+interface ListRange {
+  /** The prefix's first key and the end of its range (`\0` for the whole key space). */
+  first: string;
+  end: Buffer;
+}
+
+function listRange(prefix: string): ListRange {
+  return { first: prefix === '' ? '\0' : prefix, end: prefix === '' ? Buffer.from([0]) : prefixEnd(prefix) };
+}
+
+function atRevision(revision: number | undefined): { revision?: number } {
+  return revision === undefined ? {} : { revision };
+}
+
+/**
+ * Passes over `skip` keys from `cursor` (inclusive), reading keys only, ascending, in chunks of
+ * keySkipChunkKeys at one revision: the cheap read (a page in key order costs the page). Answers
+ * the cursor the page starts from, and each chunk's end with the keys passed over up to it.
+ */
+async function skipKeys(client: EtcdClient, range: ListRange, cursor: string | null, skip: number): Promise<{ cursor: string | null; revision: number | undefined; skipped: number; marks: { skipped: number; cursor: string }[] }> {
+  let skipped = 0;
+  let at = cursor;
+  let revision: number | undefined;
+  const marks: { skipped: number; cursor: string }[] = [];
+  while (skipped < skip) {
+    const limit = Math.min(keySkipChunkKeys, skip - skipped);
+    const result = await client.kv.get(at ?? range.first, { rangeEnd: range.end, limit, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key', ...atRevision(revision) });
+    revision ??= result.header.revision;
+    const last = result.kvs[result.kvs.length - 1];
+    if (!last) break;
+    skipped += result.kvs.length;
+    at = successor(last.keyString);
+    marks.push({ skipped, cursor: at });
+    if (!result.more) break;
+  }
+  return { cursor: at, revision, skipped, marks };
+}
+
+/**
+ * One page of the keys under `prefix`, from `cursor` (inclusive) or the prefix's start, after
+ * passing over `skip` keys. Reads ascending by key with a limit only (what etcd and Rafter serve
+ * in O(page)), plus a count of the keys before the page at the same revision, so the answer says
+ * exactly where the page sits. A skip costs one keys-only read per keySkipChunkKeys and answers
+ * the cursors it passed (`waypoints`), which make later jumps nearby cheap.
+ */
+export async function listKeys(client: EtcdClient, prefix: string, cursor: string | null, limit: number, skip = 0): Promise<KeyPage> {
   if (cursor !== null && !cursor.startsWith(prefix)) {
     throw new AdminFailure('invalid_argument', 'The cursor does not belong to this prefix; list the prefix again.');
   }
-  const start = cursor ?? (prefix === '' ? '\0' : prefix);
-  const range = prefix === '' ? { fromKey: true } : { rangeEnd: prefixEnd(prefix) };
-  const result = await client.kv.get(start, { ...range, limit, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key' });
+  const range = listRange(prefix);
+  const passed = skip > 0 ? await skipKeys(client, range, cursor, skip) : { cursor, revision: undefined, skipped: 0, marks: [] };
+  const from = passed.cursor ?? range.first;
+  const result = await client.kv.get(from, { rangeEnd: range.end, limit, keysOnly: true, sortOrder: 'ascend', sortTarget: 'key', ...atRevision(passed.revision) });
+  const revision = result.header.revision;
+  const before = from === range.first ? 0 : (await client.kv.get(range.first, { rangeEnd: Buffer.from(from), countOnly: true, revision })).count;
   const items = result.kvs.map(summary);
   const last = items[items.length - 1];
   return {
     items,
     nextCursor: result.more && last ? successor(last.key) : null,
     remaining: result.count,
-    revision: result.header.revision,
+    offset: before,
+    total: before + result.count,
+    revision,
+    waypoints: passed.marks.map((mark) => ({ index: before - (passed.skipped - mark.skipped), cursor: mark.cursor })),
   };
 }
 

@@ -42,11 +42,30 @@ interface StatusResponse {
 /** Why replication progress is missing: no member answered as leader. */
 export const noLeaderProgressMessage = 'No member answers as leader right now, so there is no replication progress to show.';
 
+/**
+ * How to reach a connection's members: its TLS settings, and where to dial a member's `host:port`
+ * instead (an SSH tunnel's loopback port; the request still names the member: Host header, TLS
+ * server name).
+ */
+export interface InspectionAccess {
+  tls: TlsConfig | undefined;
+  dial?: ((hostPort: string) => string | undefined) | undefined;
+}
+
 /** GETs `url` as JSON; null when the server has no such route (404). */
-export function getInspection(url: string, tls: TlsConfig | undefined): Promise<unknown> {
+export function getInspection(url: string, access: InspectionAccess): Promise<unknown> {
+  const { tls } = access;
   const target = new URL(url);
   const secure = target.protocol === 'https:';
-  const options: https.RequestOptions = { method: 'GET', timeout: inspectionTimeoutMs, headers: { accept: 'application/json' } };
+  const options: https.RequestOptions = { method: 'GET', timeout: inspectionTimeoutMs, headers: { accept: 'application/json', host: target.host } };
+  const local = access.dial?.(target.host);
+  if (local !== undefined) {
+    const colon = local.lastIndexOf(':');
+    options.hostname = local.slice(0, colon);
+    options.port = Number(local.slice(colon + 1));
+    // TLS checks the certificate against the member's own name, not the tunnel's address.
+    if (secure) options.servername = target.hostname.replace(/^\[|\]$/g, '');
+  }
   if (secure && tls) {
     if (tls.caPem !== undefined) options.ca = tls.caPem;
     if (tls.certPem !== undefined) options.cert = tls.certPem;
@@ -99,7 +118,7 @@ function entryType(type: string): RaftLogEntry['type'] {
 /** The window of `limit` log entries from `fromIndex` (or the newest) of member `memberId`. */
 export async function raftLogWindow(
   client: EtcdClient,
-  tls: TlsConfig | undefined,
+  access: InspectionAccess,
   memberId: string,
   fromIndex: number | null,
   limit: number,
@@ -107,7 +126,7 @@ export async function raftLogWindow(
   const base = await memberClientUrl(client, memberId);
   const query = new URLSearchParams({ limit: String(limit) });
   if (fromIndex !== null) query.set('from', String(fromIndex));
-  const response = (await getInspection(`${base}/rafter/v1/raft/entries?${query.toString()}`, tls)) as EntriesResponse | null;
+  const response = (await getInspection(`${base}/rafter/v1/raft/entries?${query.toString()}`, access)) as EntriesResponse | null;
   if (response === null) throw new AdminFailure('unavailable', notRafterMessage);
   return {
     memberId,
@@ -133,11 +152,11 @@ function decimalId(hex: string | null): string | null {
 }
 
 /** The inspection status of every member that answers (null for those that do not). */
-async function memberStatuses(client: EtcdClient, tls: TlsConfig | undefined): Promise<(StatusResponse | null)[]> {
+async function memberStatuses(client: EtcdClient, access: InspectionAccess): Promise<(StatusResponse | null)[]> {
   const { members } = await client.cluster.memberList();
   const urls = members.flatMap((member) => (member.clientUrls[0] === undefined ? [] : [member.clientUrls[0].replace(/\/+$/, '')]));
   // Asked in parallel: an unreachable member must not hold the page up for its full deadline.
-  return Promise.all(urls.map((url) => getInspection(`${url}/rafter/v1/raft/status`, tls).catch(() => null) as Promise<StatusResponse | null>));
+  return Promise.all(urls.map((url) => getInspection(`${url}/rafter/v1/raft/status`, access).catch(() => null) as Promise<StatusResponse | null>));
 }
 
 /**
@@ -145,8 +164,8 @@ async function memberStatuses(client: EtcdClient, tls: TlsConfig | undefined): P
  * `status.progress`, present on the leader only). Fails with `unavailable` when no member serves
  * the inspection endpoint (real etcd), and when none answers as leader.
  */
-export async function raftProgress(client: EtcdClient, tls: TlsConfig | undefined): Promise<RaftProgress> {
-  const responses = await memberStatuses(client, tls);
+export async function raftProgress(client: EtcdClient, access: InspectionAccess): Promise<RaftProgress> {
+  const responses = await memberStatuses(client, access);
   if (responses.every((response) => response === null)) throw new AdminFailure('unavailable', notRafterMessage);
   const leader = responses
     .filter((response): response is StatusResponse => response?.status.role === 'leader' && response.status.progress !== null)
@@ -169,8 +188,8 @@ export async function raftProgress(client: EtcdClient, tls: TlsConfig | undefine
  * The leader changes a Rafter member recorded itself (from before the console connected), as
  * term samples; empty when no member serves the inspection endpoint (real etcd).
  */
-export async function recordedLeaderHistory(client: EtcdClient, tls: TlsConfig | undefined): Promise<TermSample[]> {
-  const responses = await memberStatuses(client, tls);
+export async function recordedLeaderHistory(client: EtcdClient, access: InspectionAccess): Promise<TermSample[]> {
+  const responses = await memberStatuses(client, access);
   const longest = responses.reduce<StatusResponse | null>(
     (best, response) => (response && (!best || response.leaderHistory.length > best.leaderHistory.length) ? response : best),
     null,

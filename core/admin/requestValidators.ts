@@ -11,6 +11,8 @@ export const keyLengthMax = 64 * 1024;
 export const valueBase64LengthMax = 2 * 1024 * 1024 + 4;
 /** Most keys one listing page may ask for. */
 export const keyPageLimitMax = 1_000;
+/** Most keys one listKeys call passes over before its page (a jump in a key space of this many keys). */
+export const keySkipMax = 100_000_000;
 /** Most entries one folder listing returns (each costs one read). */
 export const folderEntriesMax = 500;
 /** Most versions one history request may walk. */
@@ -54,9 +56,18 @@ const tls = object(
   { skipVerify: boolean },
   { caPem: string({ maxLength: 64 * 1024 }), certPem: string({ maxLength: 64 * 1024 }), keyPem: string({ maxLength: 64 * 1024 }) },
 );
+const ssh = object(
+  { host: string({ minLength: 1, maxLength: 255, pattern: /^[A-Za-z0-9.\-[\]:]+$/, patternText: 'a host name or address' }), port: integer(1, 65_535), username: string({ minLength: 1, maxLength: 128 }) },
+  {
+    password: string({ maxLength: 1024 }),
+    privateKeyPem: string({ maxLength: 64 * 1024 }),
+    passphrase: string({ maxLength: 1024 }),
+    hostKeySha256: string({ maxLength: 64, pattern: /^SHA256:[A-Za-z0-9+/]{43}$/, patternText: 'SHA256: and 43 base64 characters' }),
+  },
+);
 const connectionConfig = object(
   { name, endpoints: array(endpoint, endpointsMax, 1) },
-  { tls, username: string({ minLength: 1, maxLength: 128 }), password: string({ maxLength: 1024 }), rememberPassword: boolean },
+  { tls, username: string({ minLength: 1, maxLength: 128 }), password: string({ maxLength: 1024 }), rememberPassword: boolean, ssh },
 );
 const localSecurity = object({ tls: literal('off', 'auto', 'ca'), rootPassword: nullable(string({ maxLength: 1024 })) });
 const permission = object({ type: literal('read', 'write', 'readwrite'), key: string({ maxLength: keyLengthMax }), rangeEnd: prefix });
@@ -76,7 +87,7 @@ export const requestValidators: RequestValidators = {
   removeConnection: object(onConnection),
   testConnection: object({ config: connectionConfig }, { secretsFrom: connectionId }),
   getConnection: object({ connectionId }),
-  updateConnection: object({ connectionId, config: connectionConfig, keepPassword: boolean, keepClientKey: boolean }),
+  updateConnection: object({ connectionId, config: connectionConfig, keepPassword: boolean, keepClientKey: boolean }, { keepSshSecrets: boolean }),
   connectionCapabilities: empty,
 
   clusterStatus: object(onConnection),
@@ -101,7 +112,10 @@ export const requestValidators: RequestValidators = {
   connectThroughProxy: object({ clusterId: id }),
   localProxyStatus: object({ clusterId: id }),
 
-  listKeys: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, keyPageLimitMax) }),
+  listKeys: object(
+    { connectionId, prefix, cursor: nullable(key), limit: integer(1, keyPageLimitMax) },
+    { skip: integer(0, keySkipMax) },
+  ),
   listFolder: object({ connectionId, prefix, cursor: nullable(key), limit: integer(1, folderEntriesMax) }),
   getKey: object({ connectionId, key }, { revision: integer(1, revisionMax) }),
   keyHistory: object({ connectionId, key, limit: integer(1, historyLimitMax) }),

@@ -53,6 +53,12 @@ export interface ConnectionOptions {
   readonly token?: string;
   /** Deadline of unary calls that set none; default callTimeoutMsDefault. */
   readonly callTimeoutMs?: number;
+  /**
+   * Where to dial an endpoint (`host:port`) instead of its own address: an SSH tunnel's loopback
+   * port. The channel still names the endpoint (authority, and TLS verifies its host name or
+   * `tls.serverName`). Endpoints it answers undefined for are dialled directly.
+   */
+  readonly dialer?: { localAddress(endpoint: string): string | undefined };
 }
 
 /** Options every client call accepts. */
@@ -318,10 +324,23 @@ export class Connection {
     let client = this.clients.get(endpoint);
     if (client === undefined) {
       assert(!this.closed, 'no calls on a closed etcd client');
-      client = new Client(endpoint, this.credentials, this.channelOptions);
+      client = new Client(...this.target(endpoint));
       this.clients.set(endpoint, client);
     }
     return client;
+  }
+
+  /** The address, credentials and options of the channel to `endpoint`, through the dialer if it has one for it. */
+  private target(endpoint: string): [string, ChannelCredentials, Record<string, string | number>] {
+    const local = this.options.dialer?.localAddress(endpoint);
+    if (local === undefined) return [endpoint, this.credentials, this.channelOptions];
+    const host = endpoint.slice(0, endpoint.lastIndexOf(':')).replace(/^\[|\]$/g, '');
+    const tls = this.options.tls !== undefined || this.options.endpoints.some((given) => /^https:\/\//i.test(given));
+    return [
+      local,
+      this.credentials,
+      { ...this.channelOptions, 'grpc.default_authority': endpoint, ...(tls ? { 'grpc.ssl_target_name_override': this.options.tls?.serverName ?? host } : {}) },
+    ];
   }
 
   private unaryOnce<Response>(

@@ -98,11 +98,11 @@ export const useConnectionsStore = defineStore('connections', () => {
   }
 
   /** Saves the edited connection, keeping its saved secrets where the form left them out. */
-  async function update(config: ConnectionConfig, keep: { password: boolean; clientKey: boolean }): Promise<boolean> {
+  async function update(config: ConnectionConfig, keep: { password: boolean; clientKey: boolean; sshSecrets: boolean }): Promise<boolean> {
     const target = editing.value;
     if (target === null) return false;
     const result = await change.run(() =>
-      adminApi().updateConnection({ connectionId: target.id, config, keepPassword: keep.password, keepClientKey: keep.clientKey }),
+      adminApi().updateConnection({ connectionId: target.id, config, keepPassword: keep.password, keepClientKey: keep.clientKey, keepSshSecrets: keep.sshSecrets }),
     );
     if (!result.ok) return false;
     connections.value = connections.value.map((connection) => (connection.id === target.id ? result.value : connection));

@@ -6,6 +6,9 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminEvent, KeyPage, Result } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
+import { keySkipChunkKeys } from '../../core/admin/keysService.js';
+import { EtcdClient } from '../../core/client/etcdClient.js';
+import { Op } from '../../core/client/txn.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { freePorts } from '../support/ports.js';
 
@@ -67,7 +70,7 @@ describe('connections', () => {
     const config = { name: 'editable', endpoints: ['127.0.0.1:1'], username: 'u', password: 'secret', tls: { skipVerify: false, certPem: 'CERT', keyPem: 'KEY' } };
     const saved = value(await service.addConnection({ config }));
     const editable = value(await service.getConnection({ connectionId: saved.id }));
-    expect(editable).toEqual({ config: { name: 'editable', endpoints: ['127.0.0.1:1'], username: 'u', tls: { skipVerify: false, certPem: 'CERT' } }, hasPassword: true, hasClientKey: true });
+    expect(editable).toEqual({ config: { name: 'editable', endpoints: ['127.0.0.1:1'], username: 'u', tls: { skipVerify: false, certPem: 'CERT' } }, hasPassword: true, hasClientKey: true, hasSshPassword: false, hasSshKey: false });
     const moved = { name: 'edited', endpoints: etcd.endpoints, username: 'u' };
     expect(value(await service.updateConnection({ connectionId: saved.id, config: moved, keepPassword: true, keepClientKey: true }))).toMatchObject({ id: saved.id, name: 'edited', endpoints: etcd.endpoints, hasPassword: true, tlsEnabled: false });
     // The connection's client is made again: it now reaches the etcd it points at.
@@ -111,6 +114,33 @@ describe('keys', () => {
     }
     expect(seen).toEqual(Array.from({ length: 25 }, (_, index) => `/page/${String(index).padStart(2, '0')}`));
     expect(remaining).toEqual([25, 15, 5]);
+  });
+
+  it('jumps by skipping keys in chunks, saying exactly where the page sits and which cursors it passed', async () => {
+    const count = keySkipChunkKeys * 2 + 500;
+    const client = new EtcdClient({ endpoints: etcd.endpoints });
+    try {
+      for (let start = 0; start < count; start += 100) {
+        const puts = Array.from({ length: Math.min(100, count - start) }, (_, offset) => Op.put(`/skip/${String(start + offset).padStart(6, '0')}`, ''));
+        await client.kv.txn().then(...puts).commit();
+      }
+    } finally {
+      client.close();
+    }
+    const name = (index: number): string => `/skip/${String(index).padStart(6, '0')}`;
+    const far = value(await service.listKeys({ connectionId, prefix: '/skip/', cursor: null, limit: 50, skip: count - 20 }));
+    expect(far.items.map((item) => item.key)).toEqual(Array.from({ length: 20 }, (_, offset) => name(count - 20 + offset)));
+    expect(far).toMatchObject({ offset: count - 20, total: count, nextCursor: null, remaining: 20 });
+    expect(far.waypoints).toEqual([
+      { index: keySkipChunkKeys, cursor: `${name(keySkipChunkKeys - 1)}\0` },
+      { index: keySkipChunkKeys * 2, cursor: `${name(keySkipChunkKeys * 2 - 1)}\0` },
+      { index: count - 20, cursor: `${name(count - 21)}\0` },
+    ]);
+    const fromWaypoint = value(await service.listKeys({ connectionId, prefix: '/skip/', cursor: far.waypoints[0]!.cursor, limit: 10, skip: 7 }));
+    expect(fromWaypoint.items[0]?.key).toBe(name(keySkipChunkKeys + 7));
+    expect(fromWaypoint).toMatchObject({ offset: keySkipChunkKeys + 7, total: count, remaining: count - keySkipChunkKeys - 7 });
+    const pastTheEnd = value(await service.listKeys({ connectionId, prefix: '/skip/', cursor: null, limit: 10, skip: count + 5 }));
+    expect(pastTheEnd).toMatchObject({ items: [], offset: count, total: count });
   });
 
   it('reads a key with metadata and walks its history newest first', async () => {

@@ -1,7 +1,8 @@
 // End to end through the web console in Chromium, on real local Rafter clusters: killing the
 // leader from the Cluster page and seeing the election on the Cluster and Raft pages; saving a
-// snapshot and restoring it into a new cluster whose keys match; paging through 100,000 keys with
-// a bounded number of keys fetched and finding one near the end by server-side prefix search.
+// snapshot and restoring it into a new cluster whose keys match; paging through 120,000 keys with
+// every fetch one page, a bounded number of rows and pages held, jumping to the last key, and
+// finding one near the end by server-side prefix search; the folder view of 100,000 keys.
 // Screenshots go to test-results/.
 import path from 'node:path';
 import type { Page, Response } from 'playwright-core';
@@ -15,8 +16,12 @@ import type { Console } from './consoleHarness.js';
 
 /** Bound on an election after the leader is killed, as the status ticks report it. */
 const electionTimeoutMs = 30_000;
-/** Keys the paging test loads. */
+/** Keys the paging test loads under /bulk/ (the folder view's screenshot shows them). */
 const bulkKeyCount = 100_000;
+/** Keys it loads under /more/ besides, so the listing holds 120,000 (deleted before the folder view). */
+const moreKeyCount = 20_000;
+/** Most pages the Keys page keeps (renderer/stores/keys.ts keptPagesMax). */
+const keptPagesMax = 12;
 /** Puts per transaction while loading them. */
 const bulkTxnPuts = 100;
 /** Transactions in flight at once while loading them. */
@@ -51,6 +56,16 @@ function scrollToEnd(element: Scrollable): number {
 
 function bulkKey(index: number): string {
   return `/bulk/k-${String(index).padStart(6, '0')}`;
+}
+
+function moreKey(index: number): string {
+  return `/more/k-${String(index).padStart(6, '0')}`;
+}
+
+/** Scrolls an element to a fraction of its height; runs in the page. */
+function scrollToFraction(element: Scrollable, fraction: number): number {
+  element.scrollTop = Math.floor(element.scrollHeight * fraction);
+  return element.scrollTop;
 }
 
 async function createLocal(name: string, memberCount: 1 | 3): Promise<{ clusterId: string; connectionId: string; clientUrls: string[] }> {
@@ -146,7 +161,7 @@ describe('a snapshot saved and restored from the Snapshots page', () => {
     await page.locator('[data-test=restore-notice]').getByText(`into the new local cluster restored (1 member, running)`).waitFor();
 
     await openPage(page, 'Keys');
-    await page.locator('[data-test=keys-footer]').getByText(`${seeded.length.toLocaleString('en-US')} of ${seeded.length.toLocaleString('en-US')} key(s) loaded`).waitFor();
+    await page.locator('[data-test=keys-footer]').getByText(`of ${seeded.length} key(s)`).waitFor();
     const shown = await page.locator('[data-test=key-row] .key-list__key').allTextContents();
     expect(shown.map((key) => key.trim())).toEqual(seeded.map(([key]) => key).sort());
     const [sampleKey, sampleText] = seeded[7]!;
@@ -170,26 +185,27 @@ describe('a snapshot saved and restored from the Snapshots page', () => {
   });
 });
 
-describe('100,000 keys in the Keys page', () => {
-  it('shows the first page from a bounded fetch, pages on by scrolling and finds a key near the end by prefix', async () => {
+describe('120,000 keys in the Keys page', () => {
+  it('pages through every key from bounded fetches, jumps to the last key, keeps rows and pages bounded, and finds a key by prefix', async () => {
     const bulk = await createLocal('bulk', 1);
     const client = new EtcdClient({ endpoints: bulk.clientUrls });
+    const total = bulkKeyCount + moreKeyCount;
     try {
       let nextTxn = 0;
-      const txnCount = bulkKeyCount / bulkTxnPuts;
+      const txnCount = total / bulkTxnPuts;
       const worker = async (): Promise<void> => {
         for (let txn = nextTxn++; txn < txnCount; txn = nextTxn++) {
           const puts = Array.from({ length: bulkTxnPuts }, (_, offset) => {
             const index = txn * bulkTxnPuts + offset;
-            return Op.put(bulkKey(index), `value-${index}`);
+            return index < bulkKeyCount ? Op.put(bulkKey(index), `value-${index}`) : Op.put(moreKey(index - bulkKeyCount), 'more');
           });
           const result = await client.kv.txn().then(...puts).commit();
           expect(result.succeeded).toBe(true);
         }
       };
       await Promise.all(Array.from({ length: bulkConcurrency }, worker));
-      const counted = await client.kv.get('/bulk/', { prefix: true, countOnly: true });
-      expect(counted.count).toBe(bulkKeyCount);
+      const counted = await client.kv.get('\0', { fromKey: true, countOnly: true });
+      expect(counted.count).toBe(total);
     } finally {
       client.close();
     }
@@ -206,42 +222,60 @@ describe('100,000 keys in the Keys page', () => {
     };
     const listener = (response: Response): void => void onResponse(response);
     page.on('response', listener);
+    const count = (n: number): string => n.toLocaleString('en-US');
     try {
       await page.goto(console_.host.url);
       await selectConnection(page, 'local: bulk');
       await openPage(page, 'Keys');
-      const footer = page.locator('[data-test=keys-footer]');
-      await footer.getByText(`${keyPageSize.toLocaleString('en-US')} of ${bulkKeyCount.toLocaleString('en-US')} key(s) loaded`).waitFor();
+      const position = page.locator('[data-test=keys-position]');
+      await position.getByText(` of ${count(total)} key(s)`).waitFor();
       await page.locator('[data-test=key-row]').filter({ hasText: bulkKey(0) }).waitFor();
-      await expect.poll(fetchedKeys, { timeout: uiTimeoutMs }).toBe(keyPageSize);
       expect(fetched.every((answer) => answer.limit <= keyPageSize && answer.items <= keyPageSize)).toBe(true);
       // The virtual list renders a window of rows, not every loaded key.
-      expect(await page.locator('[data-test=key-row]').count()).toBeLessThan(keyPageSize);
+      expect(await page.locator('[data-test=key-row]').count()).toBeLessThan(60);
 
+      // To the end: the last key, the count right, one more page fetched from the end.
       const list = page.locator('[data-test=virtual-list]');
-      // Each scroll to the end asks for exactly one more page; the view stays where it was.
-      const pagesLoaded = 4;
-      for (let pages = 2; pages <= pagesLoaded; pages++) {
-        expect(await list.evaluate(scrollToEnd)).toBeGreaterThan(0);
-        await footer.getByText(`${(pages * keyPageSize).toLocaleString('en-US')} of ${bulkKeyCount.toLocaleString('en-US')} key(s) loaded`).waitFor();
+      expect(await list.evaluate(scrollToEnd)).toBeGreaterThan(0);
+      await page.locator('[data-test=key-row]').filter({ hasText: moreKey(moreKeyCount - 1) }).waitFor();
+      await position.getByText(`${count(total)} of ${count(total)} key(s)`).waitFor();
+      await screenshot(page, 'bulk-keys-end');
+
+      // Through the middle and back: rows and kept pages stay bounded; dropped pages come back.
+      for (const fraction of [0.5, 0.25, 0.75, 0.1, 0.9, 0.4, 0.6, 0.3, 0.7, 0.2, 0.8, 0.05, 0.95, 0.45]) {
+        const scrolled = await list.evaluate(scrollToFraction, fraction);
+        // The list is shorter than the height cap, so a row is exactly rowHeight (30 px) of scrolling.
+        const first = Math.floor(scrolled / 30);
+        await position.getByText(`${count(first + 1)}–`).waitFor();
+        await expect.poll(() => page.locator('[data-test=key-row-pending]').count(), { timeout: uiTimeoutMs }).toBe(0);
+        const expectedKey = first < bulkKeyCount ? bulkKey(first) : moreKey(first - bulkKeyCount);
+        expect((await page.locator(`[data-test=key-row][data-index="${first}"] .key-list__key`).textContent())?.trim()).toBe(expectedKey);
+        expect(await page.locator('[data-test=key-row]').count()).toBeLessThan(60);
+        const kept = Number((await page.locator('[data-test=keys-kept]').textContent())?.match(/\d+/)?.[0]);
+        expect(kept).toBeLessThanOrEqual(keptPagesMax);
       }
-      await page.locator('[data-test=key-row]').filter({ hasText: bulkKey((pagesLoaded - 1) * keyPageSize - 1) }).waitFor();
-      await page.locator('[data-test=key-row]').filter({ hasText: bulkKey((pagesLoaded - 1) * keyPageSize) }).waitFor();
-      expect(await page.locator('[data-test=key-row]').filter({ hasText: bulkKey(0) }).count()).toBe(0);
-      await expect.poll(fetchedKeys, { timeout: uiTimeoutMs }).toBe(pagesLoaded * keyPageSize);
+      await list.evaluate(scrollToFraction, 0);
+      await page.locator('[data-test=key-row]').filter({ hasText: bulkKey(0) }).waitFor();
+      await position.getByText(`1–`).waitFor();
+      expect(fetched.every((answer) => answer.limit <= keyPageSize && answer.items <= keyPageSize)).toBe(true);
+      // Each fetch is one page: the keys fetched are a small part of the key space.
+      expect(fetchedKeys()).toBeLessThan(total / 10);
       await screenshot(page, 'bulk-keys-paged');
 
       const target = bulkKeyCount - 13;
       const prefix = bulkKey(target).slice(0, -1);
+      const before = fetchedKeys();
       await page.locator('[data-test=prefix-input] input').fill(prefix);
       await page.locator('[data-test=apply-prefix]').click();
-      await footer.getByText('10 of 10 key(s) loaded').waitFor();
+      await position.getByText('1–10 of 10 key(s)').waitFor();
       await page.locator('[data-test=key-row]').filter({ hasText: bulkKey(target) }).click();
       await expect.poll(() => editorText(page), { timeout: uiTimeoutMs }).toBe(`value-${target}`);
-      // Everything the page fetched: the pages scrolled through, then the 10 keys of the search.
-      await expect.poll(fetchedKeys, { timeout: uiTimeoutMs }).toBe(pagesLoaded * keyPageSize + 10);
-      expect(fetched.every((answer) => answer.limit <= keyPageSize)).toBe(true);
+      // The search fetched the 10 keys of the prefix.
+      await expect.poll(fetchedKeys, { timeout: uiTimeoutMs }).toBe(before + 10);
       await screenshot(page, 'bulk-keys-search');
+
+      const removed = await service.deletePrefix({ connectionId: bulk.connectionId, prefix: '/more/' });
+      expect(removed.ok && removed.value.deleted).toBe(moreKeyCount);
 
       // The folder view lists the root's folders from the server (not from loaded keys): /bulk/
       // with its 100,000 keys beside a few small folders, and counts a folder on request.

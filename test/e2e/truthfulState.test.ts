@@ -132,7 +132,7 @@ describe('state per connection', () => {
 
     await selectConnection(page, 'local: solo');
     await openPage(page, 'Keys');
-    await page.locator('[data-test=keys-footer]').getByText(`of ${soloKeyCount} key(s) loaded`).waitFor();
+    await page.locator('[data-test=keys-footer]').getByText(`of ${soloKeyCount} key(s)`).waitFor();
 
     await selectConnection(page, 'local: dead');
     const notice = page.locator('[data-test=error-notice]').first();

@@ -126,18 +126,24 @@ export class FakeAdminApi {
         ok({ id: 'c2', name: config.name, endpoints: config.endpoints, tlsEnabled: false, skipVerify: false, username: null, hasPassword: false, passwordSaved: false }),
       connectionCapabilities: () => ok({ ...this.capabilities }),
       testConnection: () => ok({ version: '3.4.0', clusterId: '1', leaderId: '2', memberCount: 1, revision: this.revision, endpoint: '127.0.0.1:2379' }),
-      listKeys: ({ prefix, cursor, limit }) => {
-        const all = this.sortedKeys().filter((key) => key.startsWith(prefix) && (cursor === null || key >= cursor));
-        const page = all.slice(0, limit);
+      listKeys: ({ prefix, cursor, limit, skip }) => {
+        const under = this.sortedKeys().filter((key) => key.startsWith(prefix));
+        const boundary = cursor === null ? 0 : under.filter((key) => key < cursor).length;
+        const offset = Math.min(under.length, boundary + (skip ?? 0));
+        const pageEnd = Math.min(under.length, offset + limit);
+        const page = under.slice(offset, pageEnd);
         const last = page[page.length - 1];
         return ok({
           items: page.map((key) => {
             const stored = this.keys.get(key)!;
             return { key, version: stored.version, createRevision: stored.createRevision, modRevision: stored.modRevision, lease: stored.lease };
           }),
-          nextCursor: all.length > limit && last !== undefined ? `${last}\0` : null,
-          remaining: all.length,
+          nextCursor: pageEnd < under.length && last !== undefined ? `${last}\0` : null,
+          remaining: under.length - offset,
+          offset,
+          total: under.length,
           revision: this.revision,
+          waypoints: [],
         });
       },
       listFolder: ({ prefix }) => {

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { VueWrapper } from '@vue/test-utils';
 import KeysPage from '../../renderer/components/keys/KeysPage.vue';
 import { useConnectionsStore } from '../../renderer/stores/connections';
-import { keyPageSize, loadedKeysMax, useKeysStore } from '../../renderer/stores/keys';
+import { keptPagesMax, keyPageSize, useKeysStore } from '../../renderer/stores/keys';
 import { editorReadOnly, editorText, setEditorText } from './codeEditorText';
 import { bytesToBase64 } from '../../renderer/valueFormat';
 import { editableTextCharsMax } from '../../renderer/composables/useValueEditor';
@@ -28,105 +28,62 @@ function seed(fake: FakeAdminApi, count: number): void {
   for (let index = 0; index < count; index++) fake.put(`/app/item-${String(index).padStart(4, '0')}`, `value ${index}`);
 }
 
+async function scrollTo(page: VueWrapper, top: number): Promise<void> {
+  const list = page.get('[data-test=virtual-list]');
+  Object.defineProperty(list.element, 'scrollTop', { value: top, configurable: true });
+  await list.trigger('scroll');
+  await settle();
+}
+
 describe('Keys page paging', () => {
   it('asks the server for one page and renders only the rows in view', async () => {
     const fake = new FakeAdminApi();
     seed(fake, 450);
     const page = await openKeysPage(fake);
-    expect(fake.callsTo('listKeys')).toEqual([{ connectionId: 'c1', prefix: '', cursor: null, limit: keyPageSize }]);
-    expect(page.get('[data-test=keys-footer]').text()).toContain(`${keyPageSize} of 450 key(s) loaded`);
+    expect(fake.callsTo('listKeys')[0]).toEqual({ connectionId: 'c1', prefix: '', cursor: null, skip: 0, limit: keyPageSize });
+    expect(page.get('[data-test=keys-position]').text()).toContain('of 450 key(s)');
     const rendered = page.findAll('[data-test=key-row]').length;
     expect(rendered).toBeGreaterThan(0);
     expect(rendered).toBeLessThan(keyPageSize);
   });
 
-  it('fetches the next page from the cursor when more is requested, until the last page', async () => {
+  it('fetches the next page from the last cursor when the view reaches it', async () => {
     const fake = new FakeAdminApi();
     seed(fake, 450);
     const page = await openKeysPage(fake);
-    await page.get('[data-test=load-more]').trigger('click');
-    await settle();
-    expect(fake.callsTo('listKeys')[1]).toEqual({ connectionId: 'c1', prefix: '', cursor: '/app/item-0199\0', limit: keyPageSize });
-    expect(page.get('[data-test=keys-footer]').text()).toContain('400 of 450');
-    await page.get('[data-test=load-more]').trigger('click');
-    await settle();
-    expect(page.get('[data-test=keys-footer]').text()).toContain('450 of 450');
-    expect(page.find('[data-test=load-more]').exists()).toBe(false);
+    await scrollTo(page, 30 * (keyPageSize - 5));
+    expect(fake.callsTo('listKeys')[1]).toEqual({ connectionId: 'c1', prefix: '', cursor: '/app/item-0199\0', skip: 0, limit: keyPageSize });
+    expect(page.get('[data-test=keys-position]').text()).toMatch(/^196–/);
   });
 
-  it('asks for the next page when the list is scrolled near its end', async () => {
+  it('jumps to the end with one read that skips from the nearest known cursor and shows the last key', async () => {
     const fake = new FakeAdminApi();
-    seed(fake, 450);
+    seed(fake, 4_321);
     const page = await openKeysPage(fake);
-    const list = page.get('[data-test=virtual-list]');
-    Object.defineProperty(list.element, 'scrollTop', { value: 100, configurable: true });
-    await list.trigger('scroll');
-    await settle();
-    expect(fake.callsTo('listKeys')).toHaveLength(1);
-    Object.defineProperty(list.element, 'scrollTop', { value: 30 * (keyPageSize - 10), configurable: true });
-    await list.trigger('scroll');
-    await settle();
-    expect(fake.callsTo('listKeys')).toHaveLength(2);
-    expect(page.findAll('[data-test=key-row]').some((row) => row.text().includes('/app/item-0195'))).toBe(true);
+    await scrollTo(page, 30 * 4_321);
+    const calls = fake.callsTo('listKeys');
+    const lastPageStart = 4_321 - (4_321 % keyPageSize);
+    expect(calls.slice(1)).toEqual([{ connectionId: 'c1', prefix: '', cursor: `/app/item-${String(keyPageSize - 1).padStart(4, '0')}\0`, skip: lastPageStart - keyPageSize, limit: keyPageSize }]);
+    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toContainEqual(expect.stringContaining('/app/item-4320'));
+    expect(page.get('[data-test=keys-position]').text()).toContain('4,321 of 4,321 key(s)');
   });
 
-  it('lists only the keys under a typed prefix', async () => {
+  it('keeps at most keptPagesMax pages while scrolling through every page, and fetches dropped ones again', async () => {
     const fake = new FakeAdminApi();
-    seed(fake, 5);
-    fake.put('/other/x', 'y');
-    const page = await openKeysPage(fake);
-    await page.get('[data-test=prefix-input] input').setValue('/other/');
-    await page.get('[data-test=apply-prefix]').trigger('click');
-    await settle();
-    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('/other/x')]);
-  });
-
-  it('lists a folder level from the server, opens a folder as a prefix, and counts a folder on request', async () => {
-    const fake = new FakeAdminApi();
-    fake.put('/a/one', '1');
-    fake.put('/a/two', '2');
-    fake.put('/b', '3');
-    const page = await openKeysPage(fake);
-    await page.get('[data-test=mode-tree]').trigger('click');
-    await settle();
-    const folders = page.findAll('[data-test=key-folder]');
-    expect(folders.map((folder) => folder.text())).toEqual([expect.stringContaining('/a/')]);
-    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('/b')]);
-    expect(fake.callsTo('listFolder').at(-1)).toMatchObject({ prefix: '', cursor: null });
-    await page.get('[data-test=count-folder]').trigger('click');
-    await settle();
-    expect(fake.callsTo('listKeys').at(-1)).toMatchObject({ prefix: '/a/', limit: 1 });
-    expect(page.get('[data-test=folder-count]').text()).toBe('2 keys');
-    await folders[0]!.trigger('click');
-    await settle();
-    expect(fake.callsTo('listFolder').at(-1)).toMatchObject({ prefix: '/a/', cursor: null });
-    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toEqual([expect.stringContaining('one'), expect.stringContaining('two')]);
-  });
-
-  it('says so when the cluster has no keys', async () => {
-    const page = await openKeysPage(new FakeAdminApi());
-    expect(page.get('[data-test=keys-empty]').text()).toContain('no keys yet');
-  });
-});
-
-describe('Keys page at the cap', () => {
-  it('says where the list stopped at the cap and continues after it on request', async () => {
-    const fake = new FakeAdminApi();
-    const total = loadedKeysMax + 150;
-    for (let index = 0; index < total; index++) fake.putBase64(`/k/${String(index).padStart(6, '0')}`, '');
+    const count = keyPageSize * (keptPagesMax + 8);
+    for (let index = 0; index < count; index++) fake.putBase64(`/k/${String(index).padStart(6, '0')}`, '');
     const page = await openKeysPage(fake);
     const store = useKeysStore();
-    while (store.nextCursor !== null) await store.loadMore('c1');
-    await settle();
-    expect(store.items).toHaveLength(loadedKeysMax);
-    const lastShown = `/k/${String(loadedKeysMax - 1).padStart(6, '0')}`;
-    expect(page.get('[data-test=keys-capped]').text()).toContain(`150 more follow`);
-    expect(page.get('[data-test=keys-capped]').text()).toContain(`continue after “${lastShown}”`);
-    await page.get('[data-test=continue-from-cap]').trigger('click');
-    await settle();
-    expect(store.items[0]?.key).toBe(`/k/${String(loadedKeysMax).padStart(6, '0')}`);
-    expect(page.get('[data-test=keys-footer]').text()).toContain(`150 of 150 key(s) loaded after “${lastShown}”`);
-    expect(page.find('[data-test=keys-capped]').exists()).toBe(false);
+    for (let row = 0; row < count; row += keyPageSize / 2) {
+      await scrollTo(page, row * 30);
+      expect(store.pages.size).toBeLessThanOrEqual(keptPagesMax);
+    }
+    await scrollTo(page, count * 30);
+    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toContainEqual(expect.stringContaining(`/k/${String(count - 1).padStart(6, '0')}`));
+    const before = fake.callsTo('listKeys').length;
+    await scrollTo(page, 0);
+    expect(fake.callsTo('listKeys').length).toBe(before + 1);
+    expect(page.findAll('[data-test=key-row]')[0]?.text()).toContain('/k/000000');
   }, 60_000);
 });
 
@@ -306,4 +263,33 @@ describe('Key editor', () => {
     expect(fake.callsTo('deleteKey')).toEqual([{ connectionId: 'c1', key: '/doomed' }]);
     expect(page.findAll('[data-test=key-row]')).toHaveLength(0);
   });
+});
+
+describe('Keys page jumps', () => {
+  it('shows the rows of a jump into the middle after a jump to the end', async () => {
+    const fake = new FakeAdminApi();
+    const count = 30_000;
+    for (let index = 0; index < count; index++) fake.putBase64(`/k/${String(index).padStart(6, '0')}`, '');
+    const page = await openKeysPage(fake);
+    await scrollTo(page, count * 30);
+    await scrollTo(page, (count / 2) * 30);
+    expect(page.findAll('[data-test=key-row-pending]')).toHaveLength(0);
+    expect(page.find(`[data-test=key-row][data-index="${count / 2}"]`).text()).toContain(`/k/0${count / 2}`);
+  }, 60_000);
+
+  it('scales scrolling beyond the height cap, so the last of 150,000 keys is reached', async () => {
+    const fake = new FakeAdminApi();
+    const count = 150_000;
+    for (let index = 0; index < count; index++) fake.putBase64(`/k/${String(index).padStart(6, '0')}`, '');
+    const page = await openKeysPage(fake);
+    const spacer = page.get('[data-test=virtual-list] > div');
+    expect(spacer.attributes('style')).toContain('height: 4000000px');
+    await scrollTo(page, 4_000_000 - 520);
+    expect(page.get('[data-test=keys-position]').text()).toContain('150,000 of 150,000 key(s)');
+    expect(page.findAll('[data-test=key-row]').map((row) => row.text())).toContainEqual(expect.stringContaining('/k/149999'));
+    await scrollTo(page, (4_000_000 - 520) / 2);
+    const first = Number(page.get('[data-test=keys-position]').text().split('–')[0]!.replace(/,/g, '')) - 1;
+    expect(Math.abs(first - count / 2)).toBeLessThan(20);
+    expect(page.find(`[data-test=key-row][data-index="${first}"]`).text()).toContain(`/k/${String(first).padStart(6, '0')}`);
+  }, 120_000);
 });

@@ -1,5 +1,6 @@
 // One `rafter` member process of a local cluster: spawning it with etcd-style flags, keeping a
-// bounded tail of its log, waiting until it serves /health, and stopping or killing it.
+// bounded tail of its log, waiting until it serves /health, and stopping, killing, pausing
+// (SIGSTOP) or resuming it.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
@@ -148,12 +149,31 @@ export class LocalMember {
     throw new AdminFailure('deadline_exceeded', `${this.spec.name} did not become healthy:\n${this.log.slice(-20).join('\n')}`);
   }
 
+  /** SIGSTOP: the process is frozen (its timers, its peers' connections) until `resume`. */
+  pause(): void {
+    const child = this.process;
+    if (!child || this.state === 'starting') throw new AdminFailure('failed_precondition', `${this.spec.name} is not running.`);
+    child.kill('SIGSTOP');
+    this.state = 'paused';
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    const child = this.process;
+    if (!child || this.state !== 'paused') throw new AdminFailure('failed_precondition', `${this.spec.name} is not paused.`);
+    child.kill('SIGCONT');
+    this.state = 'running';
+  }
+
   /** SIGTERM, then SIGKILL after stopTimeoutMs; resolves once the process has exited. */
   async stop(): Promise<void> {
     const child = this.process;
     if (!child) return;
+    const paused = this.state === 'paused';
     this.state = 'stopped';
     child.kill('SIGTERM');
+    // A frozen process handles SIGTERM only once it runs again.
+    if (paused) child.kill('SIGCONT');
     const timer = setTimeout(() => child.kill('SIGKILL'), stopTimeoutMs);
     await this.exited;
     clearTimeout(timer);

@@ -43,10 +43,10 @@ interface StatusResponse {
 export const noLeaderProgressMessage = 'No member answers as leader right now, so there is no replication progress to show.';
 
 /** GETs `url` as JSON; null when the server has no such route (404). */
-export function getInspection(url: string, tls: TlsConfig | undefined): Promise<unknown> {
+export function getInspection(url: string, tls: TlsConfig | undefined, timeoutMs = inspectionTimeoutMs): Promise<unknown> {
   const target = new URL(url);
   const secure = target.protocol === 'https:';
-  const options: https.RequestOptions = { method: 'GET', timeout: inspectionTimeoutMs, headers: { accept: 'application/json' } };
+  const options: https.RequestOptions = { method: 'GET', timeout: timeoutMs, headers: { accept: 'application/json' } };
   if (secure && tls) {
     if (tls.caPem !== undefined) options.ca = tls.caPem;
     if (tls.certPem !== undefined) options.cert = tls.certPem;
@@ -76,7 +76,7 @@ export function getInspection(url: string, tls: TlsConfig | undefined): Promise<
         }
       });
     });
-    request.on('timeout', () => request.destroy(new AdminFailure('deadline_exceeded', `${target.host} did not answer within ${inspectionTimeoutMs} ms.`)));
+    request.on('timeout', () => request.destroy(new AdminFailure('deadline_exceeded', `${target.host} did not answer within ${timeoutMs} ms.`)));
     request.on('error', (error) => reject(error instanceof AdminFailure ? error : new AdminFailure('connection_failed', `Cannot reach ${target.host}: ${error.message}`)));
     request.end();
   });
@@ -127,7 +127,7 @@ export async function raftLogWindow(
 }
 
 /** A hex member id (as Rafter's inspection endpoint writes it) in the contract's decimal form. */
-function decimalId(hex: string | null): string | null {
+export function decimalId(hex: string | null): string | null {
   if (hex === null || !/^[0-9a-fA-F]{1,16}$/.test(hex)) return null;
   return BigInt(`0x${hex}`).toString(10);
 }

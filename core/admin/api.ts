@@ -390,6 +390,8 @@ export interface RaftMessageRecord {
   reject: boolean;
   /** Never delivered: dropped by an injected fault (a partition) or a full queue. */
   dropped: boolean;
+  /** Where it was dropped: by the sender's transport, or on arrival; null when delivered. */
+  droppedAt: 'sender' | 'receiver' | null;
 }
 
 /** A member as the live view shows it, read with its tap. */
@@ -428,8 +430,9 @@ export interface RaftTraffic {
   /** In member-list order. */
   members: RaftLiveMember[];
   /**
-   * Each message once, as its sender saw it, plus those a receiver's fault dropped on arrival;
-   * oldest first.
+   * Each message once, as its sender saw it (marked dropped on arrival when the receiver's tap
+   * saw it dropped in the same read; a drop whose sender was not read is listed as the receiver
+   * saw it); oldest first.
    */
   messages: RaftMessageRecord[];
 }

@@ -10,6 +10,11 @@ import { AdminFailure } from './result.js';
 
 /** Time a member's read may take beyond its wait before it counts as unreachable. */
 export const trafficReadSlackMs = 1_500;
+/**
+ * The same for a member the caller holds no cursor for while it holds others (it did not answer
+ * last time): short, so a frozen member (SIGSTOP) does not hold every read up for long.
+ */
+export const trafficRetrySlackMs = 250;
 
 interface TapRecord {
   seq: number;
@@ -112,7 +117,8 @@ export async function raftTraffic(client: EtcdClient, tls: TlsConfig | undefined
     const cursor = byMember.get(member.id);
     const query = new URLSearchParams({ tap: cursor?.tapId ?? '', after: String(cursor?.afterSeq ?? 0), waitMs: String(waitMs) });
     try {
-      const response = (await getInspection(`${url}/rafter/v1/raft/messages?${query.toString()}`, tls, waitMs + trafficReadSlackMs)) as MessagesResponse | null;
+      const slackMs = cursor === undefined && cursors.length > 0 ? trafficRetrySlackMs : trafficReadSlackMs;
+      const response = (await getInspection(`${url}/rafter/v1/raft/messages?${query.toString()}`, tls, waitMs + slackMs)) as MessagesResponse | null;
       if (response === null) return { live: unreachable(member.id, member.name, notRafterMessage), messages: [] };
       served = true;
       const kept = response.records.filter((record) => record.direction === 'send' || record.dropped);

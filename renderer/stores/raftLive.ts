@@ -55,9 +55,10 @@ export const useRaftLiveStore = defineStore('raftLive', () => {
   function absorb(traffic: RaftTraffic): void {
     const next = new Map<string, RaftTrafficCursor>();
     let lost = 0;
+    // A member that did not answer loses its cursor: the next read gives it a short deadline, and
+    // its tap (a new one, if it restarted) is read from its oldest record.
     for (const member of traffic.members) {
-      const cursor = member.cursor ?? cursors.get(member.memberId);
-      if (cursor) next.set(member.memberId, cursor);
+      if (member.cursor) next.set(member.memberId, member.cursor);
       lost += member.missed;
     }
     cursors = next;

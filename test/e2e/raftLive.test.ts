@@ -2,7 +2,8 @@
 // Raft live page shows three members with one leader and the heartbeats the members' transport
 // taps record; cutting the leader off from the page (Partition) shows an election — vote
 // messages, a new term and a new leader — which the message log replays; after Heal, killing the
-// leader from the page does the same. A screenshot of the replayed election goes to test-results/.
+// leader from the page does the same; a member paused from the page shows unreachable until it
+// continues. A screenshot of the replayed election goes to test-results/.
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdminService } from '../../core/admin/adminService.js';
@@ -95,13 +96,18 @@ describe('the Raft live page', () => {
     // replay as it leaves, the new leader shown as the candidate it was then. Paused first, so
     // the log stands still under the click.
     await page.locator('[data-test=raft-live-filter-elections]').click();
-    const vote = page.locator('[data-test=raft-live-message][data-type=vote]').filter({ hasText: `${newLeader} →` }).last();
+    const vote = page.locator('[data-test=raft-live-message][data-type=vote]').filter({ hasText: `${newLeader} →` }).first();
     await vote.waitFor();
     await page.locator('[data-test=raft-live-pause]').click();
+    const picked = await vote.textContent();
     await vote.click();
-    await expect.poll(async () => (await roles())[newLeader], { timeout: uiTimeoutMs }).toBe('candidate');
+    try {
+      await expect.poll(async () => (await roles())[newLeader], { timeout: uiTimeoutMs }).toBe('candidate');
+    } catch (error) {
+      const rows = await page.locator('[data-test=raft-live-message]').allTextContents();
+      throw new Error(`picked ${picked ?? ''}; roles ${JSON.stringify(await roles())}; log ${JSON.stringify(rows.slice(0, 12))}`, { cause: error });
+    }
     await page.locator('[data-test=raft-live-diagram] circle[data-type=vote]').first().waitFor();
-    await page.locator(`[data-test=raft-live-node-${oldLeader}]`).getByText('cut off (partition)').waitFor();
     await page.locator('[data-test=raft-live-message][data-type=vote]').first().waitFor();
     await page.setViewportSize({ width: 1400, height: 1250 });
     await screenshot(page, 'raft-live-election');
@@ -114,6 +120,8 @@ describe('the Raft live page', () => {
 
   it('heals the partition and elects again after the leader is killed from the page', async () => {
     if ((await page.locator('[data-test=raft-live-following]').count()) === 0) await page.locator('[data-test=raft-live-go-live]').click();
+    await page.locator('[data-test=raft-live-filter-all]').click();
+    await page.getByText('cut off (partition)').first().waitFor();
     await page.locator('[data-test=raft-live-heal]').click();
     await page.locator('[data-test=raft-live-notice]').getByText('Partitions healed').waitFor();
     await expect.poll(async () => page.getByText('cut off (partition)').count(), { timeout: electionTimeoutMs }).toBe(0);
@@ -126,6 +134,19 @@ describe('the Raft live page', () => {
     await page.locator(`[data-test=raft-live-start-${leader}]`).click();
     await page.locator('[data-test=raft-live-notice]').getByText(`${leader} started.`).waitFor();
     await expect.poll(async () => (await roles())[leader], { timeout: electionTimeoutMs }).toBe('follower');
+    expect(console_.pageErrors).toEqual([]);
+  });
+
+  it('pauses a member (SIGSTOP) from the page and lets it continue', async () => {
+    const follower = Object.entries(await roles()).find(([, role]) => role === 'follower')?.[0];
+    if (follower === undefined) throw new Error('no follower shown');
+    await page.locator(`[data-test=raft-live-pause-${follower}]`).click();
+    await page.locator('[data-test=raft-live-notice]').getByText(`${follower} paused (SIGSTOP).`).waitFor();
+    await expect.poll(async () => (await roles())[follower], { timeout: electionTimeoutMs }).toBe('unreachable');
+    await page.locator(`[data-test=raft-live-resume-${follower}]`).click();
+    await page.locator('[data-test=raft-live-notice]').getByText(`${follower} resumed.`).waitFor();
+    await expect.poll(async () => (await roles())[follower], { timeout: electionTimeoutMs }).toBe('follower');
+    await page.locator('[data-test=raft-live-message][data-type=heartbeat]').first().waitFor();
     expect(console_.pageErrors).toEqual([]);
   });
 });

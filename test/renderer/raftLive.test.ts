@@ -60,6 +60,8 @@ describe('the live diagram', () => {
     expect(at(1_020)).toEqual(['leader@2', 'preCandidate@2', 'leader@3']);
     // Standing on the vote (a picked message), the same millisecond's heartbeat is not sent yet.
     expect(at(1_020, 3)).toEqual(['leader@2', 'preCandidate@2', 'candidate@3']);
+    const cutOff = [...messages, message({ seq: 5, atMs: 1_030, type: 'heartbeat', dropped: true, droppedAt: 'sender' })];
+    expect(membersAt(reading, cutOff, 1_030).map((m) => m.cutOff)).toEqual([true, false, false]);
   });
 
   it('finds the reading in force at a time, and the newest messages up to it through a filter', () => {

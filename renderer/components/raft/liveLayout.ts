@@ -161,7 +161,8 @@ function senderRole(type: RaftMessageType): RaftLiveMember['role'] {
  * The members as they were at `ms`: the reading in force then, with each member's role and term
  * taken from the last message it sent when that is newer than the reading — elections last a few
  * milliseconds, far less than the time between readings, so the messages tell a candidate's turn.
- * A pre-vote carries the term its sender would take, not the one it has.
+ * A pre-vote carries the term its sender would take, not the one it has. A member whose last
+ * message its own transport dropped is shown cut off.
  */
 export function membersAt(
   reading: MemberReading | null,
@@ -186,7 +187,8 @@ export function membersAt(
     if (!message) return member;
     const role = member.role === 'learner' ? 'learner' : senderRole(message.type);
     const term = message.type === 'preVote' ? message.term - 1 : message.term;
-    return { ...member, role, term: Math.max(term, member.term ?? 0) };
+    // A message its own transport dropped says a partition cuts the sender off.
+    return { ...member, role, term: Math.max(term, member.term ?? 0), cutOff: member.cutOff || message.droppedAt === 'sender' };
   });
 }
 

@@ -430,9 +430,9 @@ export interface RaftTraffic {
   /** In member-list order. */
   members: RaftLiveMember[];
   /**
-   * Each message once, as its sender saw it (marked dropped on arrival when the receiver's tap
-   * saw it dropped in the same read; a drop whose sender was not read is listed as the receiver
-   * saw it); oldest first.
+   * Each message as its sender saw it, plus each one a receiver's fault dropped on arrival as the
+   * receiver saw it (`droppedAt: 'receiver'`, `seenBy` the receiver: the console folds it into
+   * the sender's record, which may come in this read or the next); oldest first.
    */
   messages: RaftMessageRecord[];
 }

@@ -79,30 +79,6 @@ function messageRecord(seenBy: string, record: TapRecord): RaftMessageRecord | n
   return { seenBy, seq, atMs, type, from, to, term, index, entries, commit, reject, dropped, droppedAt };
 }
 
-function sameMessage(a: RaftMessageRecord, b: RaftMessageRecord): boolean {
-  return a.from === b.from && a.to === b.to && a.type === b.type && a.term === b.term && a.index === b.index && a.commit === b.commit;
-}
-
-/**
- * Folds each drop on arrival into the sender's record of the same message (the oldest not yet
- * matched), so a message shows once; drops whose sender's record is not at hand stay as they are.
- */
-export function foldArrivalDrops(messages: readonly RaftMessageRecord[]): RaftMessageRecord[] {
-  const sent = messages.filter((message) => message.droppedAt !== 'receiver');
-  const matched = new Set<number>();
-  const unmatched: RaftMessageRecord[] = [];
-  for (const drop of messages.filter((message) => message.droppedAt === 'receiver')) {
-    const at = sent.findIndex((message, i) => !matched.has(i) && !message.dropped && message.atMs <= drop.atMs && sameMessage(message, drop));
-    if (at < 0) {
-      unmatched.push(drop);
-      continue;
-    }
-    matched.add(at);
-    sent[at] = { ...sent[at]!, dropped: true, droppedAt: 'receiver' };
-  }
-  return [...sent, ...unmatched].sort((a, b) => a.atMs - b.atMs);
-}
-
 /**
  * One read of every member's tap, continuing from `cursors`. Fails with `unavailable` when no
  * member serves the tap (real etcd); a member that does not answer is listed as unreachable.
@@ -129,6 +105,6 @@ export async function raftTraffic(client: EtcdClient, tls: TlsConfig | undefined
   });
   const answers = await Promise.all(reads);
   if (!served && answers.every((answer) => answer.live.error === notRafterMessage)) throw new AdminFailure('unavailable', notRafterMessage);
-  const messages = foldArrivalDrops(answers.flatMap((answer) => answer.messages).sort((a, b) => a.atMs - b.atMs));
+  const messages = answers.flatMap((answer) => answer.messages).sort((a, b) => a.atMs - b.atMs);
   return { takenAtMs: Date.now(), members: answers.map((answer) => answer.live), messages };
 }

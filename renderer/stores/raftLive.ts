@@ -1,12 +1,14 @@
 // The live Raft view's data: the messages the members' transport taps saw and the members' Raft
 // state over time, read in a loop (each read continues from the last one's cursors and waits a
-// little for traffic on the member) while the view is open. Both are bounded; what the bounds or
-// the members' sampling left out is counted for the page to say. Replay (pause, slow motion) is
-// the page's business: it reads these buffers at its own playhead.
+// little for traffic on the member) while the view is open; a message dropped on arrival is folded
+// into its sender's record. Both buffers are bounded; what the bounds or the members' sampling
+// left out is counted for the page to say. Replay (pause, slow motion) is the page's business: it
+// reads these buffers at its own playhead.
 import { defineStore } from 'pinia';
 import { ref, shallowRef } from 'vue';
 import type { RaftLiveMember, RaftMessageRecord, RaftTraffic, RaftTrafficCursor } from '../contract';
 import { adminApi } from '../api';
+import { foldArrivalDrops } from './arrivalDrops';
 import { useConnectionScope } from './connectionScope';
 
 /** Messages kept for replay and the log; older ones are dropped and counted. */
@@ -69,6 +71,7 @@ export const useRaftLiveStore = defineStore('raftLive', () => {
       merged = traffic.messages.every((message) => message.atMs >= lastMs)
         ? [...merged, ...traffic.messages]
         : [...merged, ...traffic.messages].sort((a, b) => a.atMs - b.atMs);
+      merged = foldArrivalDrops(merged);
       if (merged.length > liveMessagesMax) {
         lost += merged.length - liveMessagesMax;
         merged = merged.slice(-liveMessagesMax);

@@ -1,11 +1,13 @@
 // The live Raft view's pure parts: which messages are in flight at a playhead and where, the
 // members' roles told by the messages they sent after the last reading, the log's filters, and
-// the replay clock's live, slow-motion, pause and seek behaviour on a hand-driven clock.
+// the replay clock's live, slow-motion, pause and seek behaviour on a hand-driven clock, and drops
+// on arrival folded into the senders' records.
 import { effectScope } from 'vue';
 import { describe, expect, it } from 'vitest';
 import type { RaftLiveMember, RaftMessageRecord } from '../../renderer/contract';
 import { dotsAt, filterMessages, membersAt, messagesUpTo, nodePositions, readingAt, travelMs } from '../../renderer/components/raft/liveLayout';
 import { useReplayClock } from '../../renderer/composables/useReplayClock';
+import { foldArrivalDrops } from '../../renderer/stores/arrivalDrops';
 
 function message(fields: Partial<RaftMessageRecord> & Pick<RaftMessageRecord, 'seq' | 'atMs'>): RaftMessageRecord {
   return { seenBy: '1', type: 'heartbeat', from: '1', to: '2', term: 2, index: 0, entries: 0, commit: 0, reject: false, dropped: false, droppedAt: null, ...fields };
@@ -60,6 +62,9 @@ describe('the live diagram', () => {
     expect(at(1_020)).toEqual(['leader@2', 'preCandidate@2', 'leader@3']);
     // Standing on the vote (a picked message), the same millisecond's heartbeat is not sent yet.
     expect(at(1_020, 3)).toEqual(['leader@2', 'preCandidate@2', 'candidate@3']);
+    // A granted pre-vote answer carries the asker's term and says nothing of its sender's.
+    const answered = [...messages, message({ seq: 5, atMs: 1_030, from: '2', seenBy: '2', to: '3', type: 'preVoteResp', term: 4 })];
+    expect(membersAt(reading, answered, 1_030)[1]).toMatchObject({ role: 'preCandidate', term: 2 });
     const cutOff = [...messages, message({ seq: 5, atMs: 1_030, type: 'heartbeat', dropped: true, droppedAt: 'sender' })];
     expect(membersAt(reading, cutOff, 1_030).map((m) => m.cutOff)).toEqual([true, false, false]);
   });
@@ -115,5 +120,38 @@ describe('the replay clock', () => {
     clock.advance(time.nowMs);
     expect(clock.playheadMs.value).toBe(4_100);
     scope.stop();
+  });
+});
+
+describe('folding drops on arrival', () => {
+  it('marks the sender’s record dropped at the receiver and leaves out the receiver’s', () => {
+    const sent = message({ seq: 10, atMs: 100 });
+    const other = message({ seq: 11, atMs: 101, to: '3' });
+    const drop = message({ seenBy: '2', seq: 5, atMs: 101, dropped: true, droppedAt: 'receiver' });
+    expect(foldArrivalDrops([sent, other, drop])).toEqual([{ ...sent, dropped: true, droppedAt: 'receiver' }, other]);
+  });
+
+  it('matches each drop to one sent message, oldest first, by kind, peers, term, index and commit', () => {
+    const first = message({ seq: 1, atMs: 100 });
+    const second = message({ seq: 2, atMs: 150 });
+    const vote = message({ seq: 3, atMs: 150, type: 'vote', term: 5 });
+    const drop = message({ seenBy: '2', seq: 9, atMs: 151, dropped: true, droppedAt: 'receiver' });
+    expect(foldArrivalDrops([first, second, vote, drop]).map((m) => [m.seq, m.droppedAt])).toEqual([
+      [1, 'receiver'],
+      [2, null],
+      [3, null],
+    ]);
+  });
+
+  it('keeps a drop whose sender’s record has not arrived, and folds it once it does', () => {
+    const drop = message({ seenBy: '2', seq: 9, atMs: 151, dropped: true, droppedAt: 'receiver' });
+    const sentToAnother = message({ seq: 1, atMs: 100, to: '3' });
+    const before = [sentToAnother, drop];
+    expect(foldArrivalDrops(before)).toBe(before);
+    const sentLater = message({ seq: 2, atMs: 150 });
+    expect(foldArrivalDrops([sentToAnother, sentLater, drop]).map((m) => [m.seq, m.droppedAt])).toEqual([
+      [1, null],
+      [2, 'receiver'],
+    ]);
   });
 });

@@ -153,7 +153,8 @@ function senderRole(type: RaftMessageType): RaftLiveMember['role'] {
   if (type === 'heartbeat' || type === 'app' || type === 'snapshot' || type === 'timeoutNow') return 'leader';
   if (type === 'vote') return 'candidate';
   if (type === 'preVote') return 'preCandidate';
-  if (type === 'heartbeatResp' || type === 'appResp' || type === 'voteResp' || type === 'preVoteResp') return 'follower';
+  if (type === 'heartbeatResp' || type === 'appResp' || type === 'voteResp') return 'follower';
+  // A pre-vote answer carries the asker's proposed term, and its sender may be a pre-candidate itself.
   return null;
 }
 

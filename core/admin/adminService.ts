@@ -20,6 +20,7 @@ import * as keys from './keysService.js';
 import * as leases from './leasesService.js';
 import * as maintenance from './maintenanceService.js';
 import { mergeTermSamples, raftLogWindow, raftProgress, recordedLeaderHistory } from './raftInspection.js';
+import { raftTraffic } from './raftTraffic.js';
 import { AdminFailure, attempt, failure, ok } from './result.js';
 import { WatchSessions } from './watchSessions.js';
 
@@ -304,6 +305,8 @@ export class AdminService implements AdminApi {
     this.on(connectionId, (client) => raftLogWindow(client, this.connections.inspectionAccess(connectionId), memberId, fromIndex, limit));
   raftProgress: AdminApi['raftProgress'] = ({ connectionId }) =>
     this.on(connectionId, (client) => raftProgress(client, this.connections.inspectionAccess(connectionId)));
+  raftTraffic: AdminApi['raftTraffic'] = ({ connectionId, cursors, waitMs }) =>
+    this.on(connectionId, (client) => raftTraffic(client, this.connections.inspectionAccess(connectionId), cursors, waitMs));
 
   // ---------------------------------------------------------------- snapshots and maintenance
   saveSnapshot: AdminApi['saveSnapshot'] = ({ connectionId, path, operationId }) =>

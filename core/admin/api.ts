@@ -285,9 +285,10 @@ export interface LocalProxyInfo {
 
 /**
  * stopped: stopped by the user (or never started); killed: killed from the console; exited: the
- * process ended on its own (a crash, or a member removed from its cluster shutting down).
+ * process ended on its own (a crash, or a member removed from its cluster shutting down); paused:
+ * frozen by SIGSTOP until resumed.
  */
-export type LocalMemberState = 'starting' | 'running' | 'stopped' | 'killed' | 'exited' | 'partitioned';
+export type LocalMemberState = 'starting' | 'running' | 'stopped' | 'killed' | 'exited' | 'partitioned' | 'paused';
 
 export interface LocalMemberInfo {
   name: string;
@@ -301,7 +302,8 @@ export interface LocalMemberInfo {
   isLearner: boolean;
 }
 
-export type LocalMemberAction = 'start' | 'stop' | 'restart' | 'kill';
+/** pause / resume: SIGSTOP and SIGCONT, a member frozen as a long GC pause or a stalled VM would. */
+export type LocalMemberAction = 'start' | 'stop' | 'restart' | 'kill' | 'pause' | 'resume';
 
 // ---------------------------------------------------------------- keys
 
@@ -478,6 +480,89 @@ export interface RaftProgress {
   lastIndex: number;
   /** Every member but the leader, in member id order. */
   followers: FollowerProgress[];
+}
+
+/** The kinds of Raft message (Rafter's core/raft/message.ts). */
+export type RaftMessageType =
+  | 'app'
+  | 'appResp'
+  | 'vote'
+  | 'voteResp'
+  | 'preVote'
+  | 'preVoteResp'
+  | 'heartbeat'
+  | 'heartbeatResp'
+  | 'snapshot'
+  | 'prop'
+  | 'readIndex'
+  | 'readIndexResp'
+  | 'timeoutNow'
+  | 'transferLeader';
+
+/** One Raft message a member's transport tap saw (Rafter's `/rafter/v1/raft/messages`). */
+export interface RaftMessageRecord {
+  /** The member whose tap recorded it: the sender, or for a message dropped on arrival the receiver. */
+  seenBy: DecimalId;
+  seq: number;
+  /** Wall-clock milliseconds when it was sent (or dropped on arrival). */
+  atMs: number;
+  type: RaftMessageType;
+  from: DecimalId;
+  to: DecimalId;
+  term: number;
+  /** For appends, the index before the entries carried; for answers, the index matched or rejected. */
+  index: number;
+  /** Entries carried (appends). */
+  entries: number;
+  commit: number;
+  reject: boolean;
+  /** Never delivered: dropped by an injected fault (a partition) or a full queue. */
+  dropped: boolean;
+  /** Where it was dropped: by the sender's transport, or on arrival; null when delivered. */
+  droppedAt: 'sender' | 'receiver' | null;
+}
+
+/** A member as the live view shows it, read with its tap. */
+export interface RaftLiveMember {
+  memberId: DecimalId;
+  name: string;
+  /** False when its tap could not be read; `error` says why and the Raft fields are null. */
+  reachable: boolean;
+  error: string | null;
+  role: 'leader' | 'follower' | 'candidate' | 'preCandidate' | 'learner' | null;
+  term: number | null;
+  leaderId: DecimalId | null;
+  commitIndex: number | null;
+  lastIndex: number | null;
+  appliedIndex: number | null;
+  /** Its transport drops messages to or from some peer (a partition). */
+  cutOff: boolean;
+  /** Where the next read of this member's tap continues. */
+  cursor: RaftTrafficCursor | null;
+  /** Messages its tap left out by sampling, since it started. */
+  sampledOut: number;
+  /** Messages the tap's ring overwrote before this read reached them. */
+  missed: number;
+}
+
+/** Where a read of one member's tap continues: its tap id (new after a restart) and sequence number. */
+export interface RaftTrafficCursor {
+  memberId: DecimalId;
+  tapId: string;
+  afterSeq: number;
+}
+
+/** One read of every member's tap. */
+export interface RaftTraffic {
+  takenAtMs: number;
+  /** In member-list order. */
+  members: RaftLiveMember[];
+  /**
+   * Each message as its sender saw it, plus each one a receiver's fault dropped on arrival as the
+   * receiver saw it (`droppedAt: 'receiver'`, `seenBy` the receiver: the console folds it into
+   * the sender's record, which may come in this read or the next); oldest first.
+   */
+  messages: RaftMessageRecord[];
 }
 
 // ---------------------------------------------------------------- snapshots and maintenance
@@ -698,6 +783,11 @@ export interface AdminApi {
   raftLogWindow: Call<OnConnection & { memberId: DecimalId; fromIndex: number | null; limit: number }, RaftLogWindow>;
   /** Each follower's match / next / state / in-flight from the leader; unavailable against etcd. */
   raftProgress: Call<OnConnection, RaftProgress>;
+  /**
+   * The Raft messages each member sent since `cursors` (taps record only while read, so the first
+   * read starts them), waiting up to `waitMs` for one; unavailable against etcd.
+   */
+  raftTraffic: Call<OnConnection & { cursors: RaftTrafficCursor[]; waitMs: number }, RaftTraffic>;
 
   // snapshots and maintenance
   saveSnapshot: Call<OnConnection & { path: string; operationId: string }, SnapshotSaved>;

@@ -209,6 +209,8 @@ export class LocalClusters {
       if (action === 'start') await member.start();
       if (action === 'stop') await member.stop();
       if (action === 'kill') await member.kill();
+      if (action === 'pause') member.pause();
+      if (action === 'resume') member.resume();
       if (action === 'restart') {
         await member.stop();
         await member.start();
@@ -217,7 +219,7 @@ export class LocalClusters {
       this.changed();
     }
     const stoppedByUser = action === 'stop';
-    if (member.stoppedByUser !== stoppedByUser && action !== 'kill') {
+    if (member.stoppedByUser !== stoppedByUser && action !== 'kill' && action !== 'pause' && action !== 'resume') {
       member.stoppedByUser = stoppedByUser;
       await this.persist();
     }
@@ -320,7 +322,7 @@ export class LocalClusters {
     const cluster = this.cluster(clusterId);
     await Promise.all(
       cluster.members
-        .filter((member) => member.process)
+        .filter((member) => member.process && member.state !== 'paused')
         .map(async (member) => {
           await this.setFaults(member, [], []);
           if (member.state === 'partitioned') member.state = 'running';

@@ -3,6 +3,7 @@
 import type { LocalMemberInfo, TlsConfig } from './api.js';
 import { LocalProcess } from './localProcess.js';
 import type { MemberCommand } from './localProcess.js';
+import { AdminFailure } from './result.js';
 
 export { healthPollPauseMs, healthPollsMax, memberLogLinesKept, runMemberCommand, stopTimeoutMs } from './localProcess.js';
 export type { MemberCommand } from './localProcess.js';
@@ -88,5 +89,27 @@ export class LocalMember extends LocalProcess {
 
   protected override logFile(): string | undefined {
     return this.spec.logFile;
+  }
+
+  /** SIGSTOP: the process is frozen (its timers, its peers' connections) until `resume`. */
+  pause(): void {
+    const child = this.process;
+    if (!child || this.state === 'starting') throw new AdminFailure('failed_precondition', `${this.spec.name} is not running.`);
+    child.kill('SIGSTOP');
+    this.state = 'paused';
+  }
+
+  /** SIGCONT after `pause`. */
+  resume(): void {
+    const child = this.process;
+    if (!child || this.state !== 'paused') throw new AdminFailure('failed_precondition', `${this.spec.name} is not paused.`);
+    child.kill('SIGCONT');
+    this.state = 'running';
+  }
+
+  /** A paused process handles SIGTERM only once it runs again. */
+  override async stop(): Promise<void> {
+    if (this.state === 'paused') this.process?.kill('SIGCONT');
+    await super.stop();
   }
 }

@@ -53,11 +53,11 @@ export interface InspectionAccess {
 }
 
 /** GETs `url` as JSON; null when the server has no such route (404). */
-export function getInspection(url: string, access: InspectionAccess): Promise<unknown> {
+export function getInspection(url: string, access: InspectionAccess, timeoutMs = inspectionTimeoutMs): Promise<unknown> {
   const { tls } = access;
   const target = new URL(url);
   const secure = target.protocol === 'https:';
-  const options: https.RequestOptions = { method: 'GET', timeout: inspectionTimeoutMs, headers: { accept: 'application/json', host: target.host } };
+  const options: https.RequestOptions = { method: 'GET', timeout: timeoutMs, headers: { accept: 'application/json', host: target.host } };
   const local = access.dial?.(target.host);
   if (local !== undefined) {
     const colon = local.lastIndexOf(':');
@@ -95,7 +95,7 @@ export function getInspection(url: string, access: InspectionAccess): Promise<un
         }
       });
     });
-    request.on('timeout', () => request.destroy(new AdminFailure('deadline_exceeded', `${target.host} did not answer within ${inspectionTimeoutMs} ms.`)));
+    request.on('timeout', () => request.destroy(new AdminFailure('deadline_exceeded', `${target.host} did not answer within ${timeoutMs} ms.`)));
     request.on('error', (error) => reject(error instanceof AdminFailure ? error : new AdminFailure('connection_failed', `Cannot reach ${target.host}: ${error.message}`)));
     request.end();
   });
@@ -146,7 +146,7 @@ export async function raftLogWindow(
 }
 
 /** A hex member id (as Rafter's inspection endpoint writes it) in the contract's decimal form. */
-function decimalId(hex: string | null): string | null {
+export function decimalId(hex: string | null): string | null {
   if (hex === null || !/^[0-9a-fA-F]{1,16}$/.test(hex)) return null;
   return BigInt(`0x${hex}`).toString(10);
 }

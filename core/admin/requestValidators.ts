@@ -21,6 +21,10 @@ export const historyLimitMax = 1_000;
 export const importKeysMax = 10_000;
 /** Most entries one raft log window may ask for. */
 export const raftLogWindowMax = 1_000;
+/** Most members one live Raft read carries cursors for. */
+export const raftTrafficMembersMax = 64;
+/** Longest one live Raft read may wait for traffic. */
+export const raftTrafficWaitMsMax = 2_000;
 /** Most lines one member log request may ask for. */
 export const memberLogLinesMax = 5_000;
 /** Most endpoints one connection may list. */
@@ -100,7 +104,7 @@ export const requestValidators: RequestValidators = {
   listLocalClusters: empty,
   createLocalCluster: object({ name, memberCount }, { proxy: object({ namespace: proxyNamespace }), security: localSecurity }),
   destroyLocalCluster: object({ clusterId: id }),
-  controlMember: object({ clusterId: id, memberName: name, action: literal('start', 'stop', 'restart', 'kill') }),
+  controlMember: object({ clusterId: id, memberName: name, action: literal('start', 'stop', 'restart', 'kill', 'pause', 'resume') }),
   addLocalMember: object({ clusterId: id, asLearner: boolean }),
   removeLocalMember: object({ clusterId: id, memberName: name }),
   promoteLocalMember: object({ clusterId: id, memberName: name }),
@@ -140,6 +144,11 @@ export const requestValidators: RequestValidators = {
     limit: integer(1, raftLogWindowMax),
   }),
   raftProgress: object(onConnection),
+  raftTraffic: object({
+    connectionId,
+    cursors: array(object({ memberId: decimalId, tapId: string({ maxLength: 64 }), afterSeq: integer(0, revisionMax) }), raftTrafficMembersMax),
+    waitMs: integer(0, raftTrafficWaitMsMax),
+  }),
 
   saveSnapshot: object({ connectionId, path, operationId: id }),
   snapshotStatus: object({ path }),

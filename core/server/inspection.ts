@@ -1,6 +1,6 @@
 // The member's HTTP endpoints besides the JSON gateway: /health, /version, /metrics, and Rafter's
 // own routes under /rafter/v1 — read-only Raft inspection for the console (status, progress, a
-// window of log entries, the term timeline) and, only when the member was started with
+// window of log entries, the term timeline, the live message tap) and, only when the member was started with
 // --unsafe-fault-injection, the transport fault hooks used by tests and the console's partition
 // button. With auth enabled, log entries are described without keys or user and role names.
 import type { HttpEndpoints } from '../api/clientServer.js';
@@ -9,6 +9,7 @@ import type { Member } from './member.js';
 import { etcdApiVersion, rafterVersion } from './member.js';
 import { renderMetrics } from './metrics.js';
 import { describeRequest } from './internalRequest.js';
+import { tapPageMax, tapWaitMsMax } from './messageTap.js';
 
 /** Most log entries one inspection request returns. */
 export const inspectEntriesMax = 1_000;
@@ -25,6 +26,35 @@ function describeEntry(entry: { index: number; term: number; type: string; data:
   } else if (entry.data.length === 0) description = 'leader no-op';
   else description = describeRequest(entry.data, hideNames);
   return { index: entry.index, term: entry.term, type: entry.type, bytes: entry.data.length, description };
+}
+
+/** A whole number query parameter in [min, max]; `fallback` when absent or not a number. */
+function integerParam(query: URLSearchParams, name: string, min: number, max: number, fallback: number): number {
+  const value = Number(query.get(name) ?? Number.NaN);
+  return Number.isSafeInteger(value) ? Math.min(max, Math.max(min, value)) : fallback;
+}
+
+/**
+ * The console's live view of Raft traffic: subscribes to the member's message tap (a lease each
+ * read renews), waits up to `waitMs` for a message after the cursor `after` of tap `tap`, and
+ * answers the records with the member's Raft state now. A cursor of another tap (the member
+ * restarted) reads from the oldest record held.
+ */
+async function readMessages(member: Member, query: URLSearchParams) {
+  const tap = member.messageTap;
+  tap.subscribe();
+  const after = query.get('tap') === tap.tapId ? integerParam(query, 'after', 0, Number.MAX_SAFE_INTEGER, 0) : 0;
+  await tap.whenRecordAfter(after, integerParam(query, 'waitMs', 0, tapWaitMsMax, 0));
+  const page = tap.read(after, integerParam(query, 'limit', 1, tapPageMax, tapPageMax));
+  const status = member.raftStatus();
+  return {
+    memberId: member.memberId, name: member.config.name, ...page,
+    status: {
+      role: status.role, term: status.term, leader: status.leader, vote: status.vote, commit: status.commit, applied: status.applied,
+      lastIndex: status.lastIndex, isLearner: status.conf.learners.includes(member.memberId),
+    },
+    faults: member.transportFaults(),
+  };
 }
 
 function stringList(value: unknown): string[] {
@@ -50,8 +80,10 @@ export function inspectionRoutes(member: Member): HttpEndpoints {
           memberId: member.memberId, clusterId: member.clusterId, name: member.config.name,
           status: member.raftStatus(), leaderHistory: member.leaderHistory.slice(-200),
           transport: member.transportStats(), faults: member.transportFaults(),
+          messageTap: { active: member.messageTap.active, recorded: member.messageTap.recorded },
         });
       }
+      if (method === 'GET' && path === '/rafter/v1/raft/messages') return readMessages(member, query);
       if (method === 'GET' && path === '/rafter/v1/raft/entries') {
         const status = member.raftStatus();
         const limit = Math.min(inspectEntriesMax, Math.max(1, Number(query.get('limit') ?? 100) || 100));

@@ -40,6 +40,7 @@ import { AppliedIndexWaiters } from './appliedIndexWaiters.js';
 import type { AuthInfo } from '../auth/authStore.js';
 import type { Credentials } from '../auth/credentials.js';
 import { inspectionRoutes } from './inspection.js';
+import { MessageTap } from './messageTap.js';
 import type { Message } from '../raft/message.js';
 import type { SnapshotFiles } from '../snap/snapshotFiles.js';
 import type { Wal } from '../wal/wal.js';
@@ -100,6 +101,8 @@ export class Member implements EtcdBackend {
   readonly memberId: NodeId;
   readonly clusterId: string;
   readonly metrics = new MemberMetrics();
+  /** Raft traffic for the console's live view; records only while someone reads it. */
+  readonly messageTap = new MessageTap();
   private readonly paths: DataPaths;
   private readonly unsafeNoFsync: boolean;
   private readonly log: Logger;
@@ -184,6 +187,7 @@ export class Member implements EtcdBackend {
       clusterId: this.clusterId,
       memberId: this.memberId,
       onMessage: (from, payload) => this.receive(from, payload),
+      onDroppedMessage: (from, payload) => this.tapDropped(from, payload),
       onSnapshot: (from, header, body) => this.snapshotTransfer.receive(from, header, body),
       onUnreachable: (peer) => this.driver.withNode((node) => node.reportUnreachable(peer as NodeId)),
       onQuery: (_from, request) => this.answerQuery(request),
@@ -229,7 +233,11 @@ export class Member implements EtcdBackend {
       log: (level, message) => this.log(level, message),
       copyStore: (file) => this.store.snapshotTo(file),
       installStore: (file) => this.installStore(file),
-      knownSender: (from, message) => this.knownSender(from, message),
+      knownSender: (from, message) => {
+        const known = this.knownSender(from, message);
+        if (known && this.messageTap.active) this.messageTap.record('receive', message);
+        return known;
+      },
     });
   }
 
@@ -358,7 +366,19 @@ export class Member implements EtcdBackend {
       return;
     }
     if (!this.knownSender(from, message)) return;
+    if (this.messageTap.active) this.messageTap.record('receive', message);
     this.driver.step(message);
+  }
+
+  /** A message a `dropFrom` fault swallowed: described only while the tap is on. */
+  private tapDropped(from: string, payload: Buffer): void {
+    if (!this.messageTap.active) return;
+    try {
+      const message = decodeMessage(payload);
+      if (message.from === from) this.messageTap.record('receive', message, true);
+    } catch {
+      // an undecodable message is logged where it would have been stepped; nothing to show here
+    }
   }
 
   /**
@@ -381,10 +401,12 @@ export class Member implements EtcdBackend {
   private send(messages: readonly Message[]): void {
     for (const message of messages) {
       if (message.type === 'snapshot') {
+        if (this.messageTap.active) this.messageTap.record('send', message);
         void this.snapshotTransfer.send(message);
         continue;
       }
-      this.transport.send(message.to, encodeMessage(message));
+      const queued = this.transport.send(message.to, encodeMessage(message));
+      if (this.messageTap.active) this.messageTap.record('send', message, !queued);
     }
     this.metrics.messagesSent += messages.length;
   }
@@ -807,6 +829,7 @@ export class Member implements EtcdBackend {
   async stop(reason = 'shutdown'): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
+    this.messageTap.close();
     this.leaderDuties.stop();
     this.driver.stop();
     this.waiters.failAll(new ServerError('STOPPED'));

@@ -27,6 +27,11 @@ export interface PeerTransportOptions {
    * leader). Queries may come before the asker knows this member's id or the cluster's.
    */
   readonly onQuery?: (from: string, request: unknown) => Promise<unknown>;
+  /**
+   * A message from a peer was dropped on arrival by an injected fault (`dropFrom`). Called only on
+   * that path, so the console's message tap can show what a partition swallows.
+   */
+  readonly onDroppedMessage?: (from: string, payload: Buffer) => void;
   /** A peer could not be reached (connection refused or dropped): Raft should slow down to probing. */
   readonly onUnreachable?: (peer: string) => void;
   readonly log?: TransportLogger;
@@ -346,19 +351,23 @@ export class PeerTransport {
     return this.senders.get(peerId)?.isConnected() ?? false;
   }
 
-  /** Queues a message for a peer. Never blocks; a message that cannot be sent is dropped. */
-  send(to: string, payload: Uint8Array): void {
+  /**
+   * Queues a message for a peer. Never blocks; a message that cannot be sent is dropped. Answers
+   * false when it was dropped here (an unknown peer or a `dropTo` fault).
+   */
+  send(to: string, payload: Uint8Array): boolean {
     const sender = this.senders.get(to);
     if (!sender || this.dropTo.has(to)) {
       this.stats.messagesDroppedOutgoing++;
-      return;
+      return false;
     }
     if (this.faults.delayMs > 0) {
       const copy = Uint8Array.from(payload);
       setTimeout(() => sender.send(copy), this.faults.delayMs).unref();
-      return;
+      return true;
     }
     sender.send(payload);
+    return true;
   }
 
   /** Replaces the injected faults. `heal()` is `setFaults` with none. */
@@ -550,6 +559,7 @@ export class PeerTransport {
         if (hello.kind === 'messages') {
           if (this.dropFrom.has(hello.from)) {
             this.stats.messagesDroppedIncoming++;
+            this.options.onDroppedMessage?.(hello.from, frame);
           } else {
             this.stats.messagesReceived++;
             this.options.onMessage(hello.from, frame);

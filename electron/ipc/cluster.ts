@@ -26,6 +26,7 @@ export const clusterMethods = [
   'raftTermTimeline',
   'raftLogWindow',
   'raftProgress',
+  'raftTraffic',
 ] as const satisfies readonly AdminMethodName[];
 
 export function registerCluster(context: IpcContext): void {

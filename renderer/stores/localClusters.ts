@@ -18,6 +18,8 @@ const actionVerbs: Record<LocalMemberAction | 'remove' | 'promote' | 'partition'
   stop: 'Stopping',
   restart: 'Restarting',
   kill: 'Killing',
+  pause: 'Pausing',
+  resume: 'Resuming',
   remove: 'Removing',
   promote: 'Promoting',
   partition: 'Partitioning',
@@ -99,7 +101,7 @@ export const useLocalClustersStore = defineStore('localClusters', () => {
   }
 
   async function controlMember(clusterId: string, memberName: string, action: LocalMemberAction): Promise<boolean> {
-    const done = { start: 'started', stop: 'stopped', restart: 'restarted', kill: 'killed' }[action];
+    const done = { start: 'started', stop: 'stopped', restart: 'restarted', kill: 'killed', pause: 'paused (SIGSTOP)', resume: 'resumed' }[action];
     const result = await act(`${actionVerbs[action]} ${memberName} failed`, `${memberName} ${done}.`, () =>
       adminApi().controlMember({ clusterId, memberName, action }),
     );

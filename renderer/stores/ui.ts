@@ -8,7 +8,7 @@ import { adminApi, onHostLinkChange } from '../api';
 import type { HostLink } from '../webClient';
 import { useRequestState } from './requestState';
 
-export const pageNames = ['connections', 'cluster', 'keys', 'watches', 'raft', 'snapshots', 'leases', 'auth'] as const;
+export const pageNames = ['connections', 'cluster', 'keys', 'watches', 'raft', 'snapshots', 'leases', 'auth', 'raftLive'] as const;
 export type PageName = (typeof pageNames)[number];
 
 export const pageTitles: Record<PageName, string> = {
@@ -20,6 +20,7 @@ export const pageTitles: Record<PageName, string> = {
   snapshots: 'Snapshots',
   leases: 'Leases',
   auth: 'Auth',
+  raftLive: 'Raft live',
 };
 
 function systemPrefersDark(): boolean {

@@ -1,6 +1,6 @@
 // The AdminService against real Rafter member processes: cluster status through the etcd API,
 // the raft log window and the leader history from Rafter's inspection endpoint, and a clear
-// "unavailable" for the same calls against real etcd.
+// "unavailable" for the same calls against real etcd (log window, progress, message tap).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
@@ -76,6 +76,22 @@ describe('raft inspection', () => {
     const progress = value(await service.raftProgress({ connectionId: rafterConnection }));
     expect(progress).toMatchObject({ leaderId: status.leaderId, followers: [] });
     expect(await service.raftProgress({ connectionId: etcdConnection })).toMatchObject({ ok: false, error: { code: 'unavailable' } });
+  });
+
+  it('reads a lone leader’s message tap with a cursor to continue from, and explains that etcd has none', async () => {
+    const status = value(await service.clusterStatus({ connectionId: rafterConnection }));
+    const traffic = value(await service.raftTraffic({ connectionId: rafterConnection, cursors: [], waitMs: 0 }));
+    expect(traffic.members).toEqual([
+      expect.objectContaining({ memberId: status.leaderId, reachable: true, role: 'leader', term: status.members[0]!.term, leaderId: status.leaderId, cutOff: false }),
+    ]);
+    // A single member sends no Raft messages at all.
+    expect(traffic.messages).toEqual([]);
+    const cursor = traffic.members[0]!.cursor!;
+    expect(cursor).toMatchObject({ memberId: status.leaderId, afterSeq: 0 });
+    const again = value(await service.raftTraffic({ connectionId: rafterConnection, cursors: [cursor], waitMs: 0 }));
+    expect(again.members[0]!.cursor).toEqual(cursor);
+    const fromEtcd = await service.raftTraffic({ connectionId: etcdConnection, cursors: [], waitMs: 0 });
+    expect(fromEtcd).toMatchObject({ ok: false, error: { code: 'unavailable', message: expect.stringContaining('real etcd does not expose its Raft log') as unknown } });
   });
 });
 

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Result } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
 import { RafterCluster } from '../support/rafterCluster.js';
+import { value } from '../support/adminResults.js';
 
 let rafter: RafterCluster;
 let service: AdminService;
@@ -19,11 +20,6 @@ let root: string;
 function failure(result: Result<unknown>): { code: string; message: string } {
   if (result.ok) throw new Error('the call succeeded');
   return { code: result.error.code, message: result.error.message };
-}
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
 }
 
 beforeAll(async () => {

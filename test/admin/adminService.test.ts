@@ -4,23 +4,19 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminEvent, KeyPage, Result } from '../../core/admin/api.js';
+import type { AdminEvent, KeyPage } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
 import { keySkipChunkKeys } from '../../core/admin/keysService.js';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { Op } from '../../core/client/txn.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { freePorts } from '../support/ports.js';
+import { value } from '../support/adminResults.js';
 
 let etcd: EtcdTestCluster;
 let service: AdminService;
 let connectionId: string;
 let tempDir: string;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 const text = (base64: string) => Buffer.from(base64, 'base64').toString('utf8');
 const b64 = (plain: string) => Buffer.from(plain, 'utf8').toString('base64');

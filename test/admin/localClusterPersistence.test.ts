@@ -9,12 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LocalClusterInfo, Result } from '../../core/admin/api.js';
+import type { LocalClusterInfo } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
 import { appDataOptions } from '../../core/admin/appData.js';
 import { localClusterFileName } from '../../core/admin/localClusterFile.js';
 import type { MemberCommand } from '../../core/admin/localMember.js';
 import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
+import { value } from '../support/adminResults.js';
 
 /** Reads retried while a restarted cluster elects a leader (each ~100 ms apart): a bound, not a pause. */
 const readAttemptsMax = 100;
@@ -22,11 +23,6 @@ const readAttemptsMax = 100;
 let dataDir: string;
 let memberCommand: MemberCommand;
 const services: AdminService[] = [];
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 /** Reads `key` once the restarted cluster serves it; on giving up, fails with the members' logs. */
 async function readEventually(service: AdminService, connectionId: string, key: string): Promise<string> {

@@ -6,7 +6,7 @@
 // certificate; an auto-TLS cluster the console reaches without verification and says so; an empty
 // root password refused in words. The cipher is AES-256-GCM with a key held by the test, standing
 // in for Electron's safeStorage, which cannot run outside Electron.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { readFile, rm, stat, mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,33 +17,12 @@ import { AdminService } from '../../core/admin/adminService.js';
 import { appDataOptions } from '../../core/admin/appData.js';
 import type { MemberCommand } from '../../core/admin/localMember.js';
 import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
-import type { SecretCipher } from '../../core/admin/secretFile.js';
 import { EtcdClient } from '../../core/client/etcdClient.js';
 import { issueCertificate } from '../../core/tls/certificateAuthority.js';
+import { aesCipher, value } from '../support/adminResults.js';
 
 /** Reads retried while a restarted cluster elects a leader (each ~100 ms apart): a bound, not a pause. */
 const readAttemptsMax = 150;
-
-function aesCipher(key: Buffer): SecretCipher {
-  return {
-    encrypt(plain) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]);
-    },
-    decrypt(data) {
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
-      decipher.setAuthTag(data.subarray(12, 28));
-      return Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]).toString('utf8');
-    },
-  };
-}
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 const text = (base64: string): string => Buffer.from(base64, 'base64').toString('utf8');
 const base64 = (plain: string): string => Buffer.from(plain).toString('base64');

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterStatus, LocalClusterInfo, Result } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
 import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
+import { value } from '../support/adminResults.js';
 
 /** Status polls while waiting for the cluster to settle (each ~100 ms apart): a bound, not a pause. */
 const settlePollsMax = 300;
@@ -17,11 +18,6 @@ const settlePollsMax = 300;
 let baseDir: string;
 let service: AdminService;
 let cluster: LocalClusterInfo;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 /** Polls cluster status until `done` holds (bounded). */
 async function statusUntil(connectionId: string, done: (status: ClusterStatus) => boolean): Promise<ClusterStatus> {

@@ -9,12 +9,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminEvent, LocalClusterInfo, ProxyStatus, Result } from '../../core/admin/api.js';
+import type { AdminEvent, LocalClusterInfo, ProxyStatus } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
 import { appDataOptions } from '../../core/admin/appData.js';
 import { compiledMemberCommand } from '../../core/admin/memberCommand.js';
 import type { MemberCommand } from '../../core/admin/localMember.js';
 import { EtcdClient } from '../../core/client/etcdClient.js';
+import { value } from '../support/adminResults.js';
 
 /** Polls while a condition settles (each ~100 ms apart): a bound, not a pause. */
 const pollsMax = 300;
@@ -24,11 +25,6 @@ let dataDir: string;
 let memberCommand: MemberCommand;
 let service: AdminService;
 let cluster: LocalClusterInfo;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 function base64(text: string): string {
   return Buffer.from(text).toString('base64');

@@ -2,22 +2,17 @@
 // the raft log window and the leader history from Rafter's inspection endpoint, and a clear
 // "unavailable" for the same calls against real etcd (log window, progress, message tap).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Result } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
 import { mergeTermSamples } from '../../core/admin/raftInspection.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { RafterCluster } from '../support/rafterCluster.js';
+import { value } from '../support/adminResults.js';
 
 let rafter: RafterCluster;
 let etcd: EtcdTestCluster;
 let service: AdminService;
 let rafterConnection: string;
 let etcdConnection: string;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 beforeAll(async () => {
   [rafter, etcd] = await Promise.all([RafterCluster.start({ members: 1 }), EtcdTestCluster.start()]);

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RaftProgress, Result } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
 import { RafterCluster } from '../support/rafterCluster.js';
+import { value } from '../support/adminResults.js';
 
 /** Polls while the followers catch up (each ~100 ms apart): a bound, not a pause. */
 const pollsMax = 300;
@@ -13,11 +14,6 @@ const pollsMax = 300;
 let rafter: RafterCluster;
 let service: AdminService;
 let connectionId: string;
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 async function progressUntil(done: (progress: RaftProgress) => boolean): Promise<RaftProgress> {
   let last: Result<RaftProgress> | null = null;

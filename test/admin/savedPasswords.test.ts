@@ -3,38 +3,17 @@
 // with authentication enabled shows the saved password is the one used after a restart. The
 // cipher here is AES-256-GCM with a key held by the test, standing in for Electron's safeStorage,
 // which cannot run outside Electron.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import type { Result } from '../../core/admin/api.js';
 import { AdminService, webPasswordNotice } from '../../core/admin/adminService.js';
 import { appDataOptions } from '../../core/admin/appData.js';
 import type { SecretCipher } from '../../core/admin/secretFile.js';
 import { EtcdTestCluster } from '../support/etcd.js';
-
-function aesCipher(key: Buffer): SecretCipher {
-  return {
-    encrypt(plain) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]);
-    },
-    decrypt(data) {
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
-      decipher.setAuthTag(data.subarray(12, 28));
-      return Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]).toString('utf8');
-    },
-  };
-}
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
+import { aesCipher, value } from '../support/adminResults.js';
 
 let etcd: EtcdTestCluster;
 let dataDir: string;

@@ -3,19 +3,19 @@
 // go through the tunnel; the bastion's host key is learned, pinned and a changed one refused; a
 // dropped SSH connection comes back; wrong passwords, keys and passphrases fail in words; SSH
 // secrets go to the secret store, never to connections.json.
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdminEvent, ConnectionConfig, Result, SshConfig } from '../../core/admin/api.js';
+import type { AdminEvent, ConnectionConfig, SshConfig } from '../../core/admin/api.js';
 import { AdminService } from '../../core/admin/adminService.js';
-import type { SecretCipher } from '../../core/admin/secretFile.js';
 import { EtcdTestCluster } from '../support/etcd.js';
 import { RafterCluster } from '../support/rafterCluster.js';
 import { keyPassphrase, SshServer, sshdUnavailable } from '../support/sshd.js';
 import { generateCertificates } from '../support/tls.js';
 import type { TestCertificates } from '../support/tls.js';
+import { aesCipher, value } from '../support/adminResults.js';
 
 const unavailable = sshdUnavailable();
 if (unavailable !== null) throw new Error(`The SSH tunnel tests need a real sshd: ${unavailable}.`);
@@ -27,27 +27,6 @@ let certificates: TestCertificates;
 let tempDir: string;
 let service: AdminService;
 const cipherKey = randomBytes(32);
-
-function aesCipher(key: Buffer): SecretCipher {
-  return {
-    encrypt(plain) {
-      const iv = randomBytes(12);
-      const cipher = createCipheriv('aes-256-gcm', key, iv);
-      const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final()]);
-      return Buffer.concat([iv, cipher.getAuthTag(), body]);
-    },
-    decrypt(data) {
-      const decipher = createDecipheriv('aes-256-gcm', key, data.subarray(0, 12));
-      decipher.setAuthTag(data.subarray(12, 28));
-      return Buffer.concat([decipher.update(data.subarray(28)), decipher.final()]).toString('utf8');
-    },
-  };
-}
-
-function value<T>(result: Result<T>): T {
-  if (!result.ok) throw new Error(`${result.error.code}: ${result.error.message}`);
-  return result.value;
-}
 
 const b64 = (plain: string) => Buffer.from(plain, 'utf8').toString('base64');
 const text = (base64: string) => Buffer.from(base64, 'base64').toString('utf8');

@@ -3,6 +3,7 @@
 // little for traffic, answered as the members' Raft state plus the messages in time order. Each
 // message is kept once, as its sender saw it; the receivers' records add only what a fault dropped
 // on arrival. Drawing and replay are the renderer's.
+import type { Member } from '../client/clusterClient.js';
 import type { EtcdClient } from '../client/etcdClient.js';
 import type { RaftLiveMember, RaftMessageRecord, RaftMessageType, RaftTraffic, RaftTrafficCursor } from './api.js';
 import { decimalId, getInspection, notRafterMessage, type InspectionAccess } from './raftInspection.js';
@@ -15,6 +16,8 @@ export const trafficReadSlackMs = 1_500;
  * last time): short, so a frozen member (SIGSTOP) does not hold every read up for long.
  */
 export const trafficRetrySlackMs = 250;
+/** How long one endpoint gets to answer the member list before the next is asked. */
+export const memberListTimeoutMs = 1_000;
 
 interface TapRecord {
   seq: number;
@@ -80,11 +83,30 @@ function messageRecord(seenBy: string, record: TapRecord): RaftMessageRecord | n
 }
 
 /**
+ * The member list from the first of the connection's endpoints that answers within
+ * memberListTimeoutMs, the current one first. A member paused with SIGSTOP keeps its connections
+ * open and answers nothing, so the endpoint calls happen to go to must not hold every read up
+ * until the call's deadline (which is not a failover).
+ */
+async function memberListFromAny(client: EtcdClient): Promise<Member[]> {
+  const current = client.currentEndpoint;
+  let last: unknown = null;
+  for (const endpoint of [current, ...client.endpoints.filter((other) => other !== current)]) {
+    try {
+      return (await client.cluster.memberList({ endpoint, timeoutMs: memberListTimeoutMs })).members;
+    } catch (error) {
+      last = error;
+    }
+  }
+  throw last;
+}
+
+/**
  * One read of every member's tap, continuing from `cursors`. Fails with `unavailable` when no
  * member serves the tap (real etcd); a member that does not answer is listed as unreachable.
  */
 export async function raftTraffic(client: EtcdClient, access: InspectionAccess, cursors: readonly RaftTrafficCursor[], waitMs: number): Promise<RaftTraffic> {
-  const { members } = await client.cluster.memberList();
+  const members = await memberListFromAny(client);
   const byMember = new Map(cursors.map((cursor) => [cursor.memberId, cursor]));
   let served = false;
   const reads = members.map(async (member): Promise<{ live: RaftLiveMember; messages: RaftMessageRecord[] }> => {

@@ -90,6 +90,38 @@ describe('raft inspection', () => {
   });
 });
 
+describe('raft traffic with a member paused (SIGSTOP)', () => {
+  let cluster: RafterCluster;
+  let connectionId: string;
+
+  beforeAll(async () => {
+    cluster = await RafterCluster.start({ members: 3 });
+    connectionId = value(await service.addConnection({ config: { name: 'three', endpoints: cluster.endpoints } })).id;
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const member of cluster?.members ?? []) member.process?.kill('SIGCONT');
+    await cluster?.stop();
+  });
+
+  // A paused member keeps its connections open and answers nothing. Pausing each member in turn
+  // pauses the one the connection's calls go to at least once: the read must still answer.
+  it('answers for every member in turn, listing the paused one as unreachable', async () => {
+    for (const paused of cluster.members) {
+      const id = (await cluster.raftStatus(paused)).memberId;
+      paused.process!.kill('SIGSTOP');
+      try {
+        const traffic = value(await service.raftTraffic({ connectionId, cursors: [], waitMs: 0 }));
+        const reachable = Object.fromEntries(traffic.members.map((member) => [member.memberId, member.reachable]));
+        expect(Object.values(reachable).filter((up) => up)).toHaveLength(2);
+        expect(reachable[BigInt(`0x${id}`).toString()]).toBe(false);
+      } finally {
+        paused.process!.kill('SIGCONT');
+      }
+    }
+  }, 90_000);
+});
+
 describe('term samples', () => {
   it('merge by time and keep one sample per change of term or leader', () => {
     const merged = mergeTermSamples(

@@ -22,6 +22,16 @@ export interface MemberRequest {
   readonly timeoutMs: number;
 }
 
+/** The parts of a request's options that carry a connection's TLS settings (CA, client certificate, verification). */
+export function tlsRequestOptions(tls: TlsConfig): https.RequestOptions {
+  return {
+    ...(tls.caPem === undefined ? {} : { ca: tls.caPem }),
+    ...(tls.certPem === undefined ? {} : { cert: tls.certPem }),
+    ...(tls.keyPem === undefined ? {} : { key: tls.keyPem }),
+    rejectUnauthorized: !tls.skipVerify,
+  };
+}
+
 /** Sends one request to `url`; rejects with a plain Error when the member cannot be reached or does not answer in time. */
 export function memberRequest(url: string, tls: TlsConfig | undefined, request: MemberRequest): Promise<MemberResponse> {
   const target = new URL(url);
@@ -32,12 +42,7 @@ export function memberRequest(url: string, tls: TlsConfig | undefined, request: 
     timeout: request.timeoutMs,
     headers: { accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
   };
-  if (secure && tls) {
-    if (tls.caPem !== undefined) options.ca = tls.caPem;
-    if (tls.certPem !== undefined) options.cert = tls.certPem;
-    if (tls.keyPem !== undefined) options.key = tls.keyPem;
-    options.rejectUnauthorized = !tls.skipVerify;
-  }
+  if (secure && tls) Object.assign(options, tlsRequestOptions(tls));
   return new Promise((resolve, reject) => {
     const outgoing = (secure ? https : http).request(target, options, (response) => {
       const chunks: Buffer[] = [];

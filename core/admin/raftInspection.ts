@@ -6,6 +6,7 @@ import https from 'node:https';
 import type { EtcdClient } from '../client/etcdClient.js';
 import type { FollowerProgress, RaftLogEntry, RaftLogWindow, RaftProgress, TermSample, TlsConfig } from './api.js';
 import { AdminFailure } from './result.js';
+import { tlsRequestOptions } from './memberHttp.js';
 
 /** Largest inspection response read (a full window of 1,000 entries is far smaller). */
 export const inspectionBytesMax = 8 * 1024 * 1024;
@@ -66,12 +67,7 @@ export function getInspection(url: string, access: InspectionAccess, timeoutMs =
     // TLS checks the certificate against the member's own name, not the tunnel's address.
     if (secure) options.servername = target.hostname.replace(/^\[|\]$/g, '');
   }
-  if (secure && tls) {
-    if (tls.caPem !== undefined) options.ca = tls.caPem;
-    if (tls.certPem !== undefined) options.cert = tls.certPem;
-    if (tls.keyPem !== undefined) options.key = tls.keyPem;
-    options.rejectUnauthorized = !tls.skipVerify;
-  }
+  if (secure && tls) Object.assign(options, tlsRequestOptions(tls));
   return new Promise((resolve, reject) => {
     const request = (secure ? https : http).request(target, options, (response) => {
       const chunks: Buffer[] = [];

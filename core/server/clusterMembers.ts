@@ -62,16 +62,30 @@ export class ClusterMembers {
   private readonly removedPeerUrls = new Map<string, string>();
   /** Peer → when a message from it last arrived (ms since the epoch). */
   private readonly lastHeardMs = new Map<string, number>();
+  /**
+   * The members a joining member learned of from the cluster it joined ("remotes", as etcd calls
+   * them), kept for as long as this process runs. The first snapshot it is sent may predate its
+   * own addition and that of the leader sending it; installing that snapshot must not make the
+   * leader a stranger, or the entries that would bring the newer membership are dropped and the
+   * member never catches up. A remote is a peer until the membership removes it.
+   */
+  private readonly remotes = new Map<string, MemberRecord>();
 
   constructor(
     private readonly host: ClusterMembersHost,
     membership: Membership,
+    remotes: readonly MemberRecord[] = [],
   ) {
     this.membership = membership;
+    for (const remote of remotes) if (remote.id !== host.memberId) this.remotes.set(remote.id, remote);
   }
 
+  /** A member of the cluster, or a remote learned at joining that the membership has not removed. */
   get(id: NodeId): MemberRecord | undefined {
-    return this.membership.get(id);
+    const member = this.membership.get(id);
+    if (member !== undefined) return member;
+    const remote = this.remotes.get(id);
+    return remote !== undefined && !this.membership.isRemoved(id) ? remote : undefined;
   }
 
   image(): MembershipImage {
@@ -96,6 +110,11 @@ export class ClusterMembers {
       wanted.add(member.id);
       this.host.transport.setPeer(member.id, member.peerUrls);
     }
+    for (const remote of this.remotes.values()) {
+      if (wanted.has(remote.id) || this.membership.isRemoved(remote.id)) continue;
+      wanted.add(remote.id);
+      this.host.transport.setPeer(remote.id, remote.peerUrls);
+    }
     for (const peer of this.host.transport.peers()) if (!wanted.has(peer)) this.host.transport.removePeer(peer);
   }
 
@@ -119,7 +138,7 @@ export class ClusterMembers {
 
   /** A peer says this member was removed: believed only from a current member. */
   toldRemovedBy(by: unknown): void {
-    if (typeof by === 'string' && this.membership.get(by as NodeId)) this.stopRemoved();
+    if (typeof by === 'string' && this.get(by as NodeId)) this.stopRemoved();
   }
 
   private stopRemoved(): void {

@@ -12,7 +12,7 @@ import { Wal } from '../wal/wal.js';
 import { WalSnapshotNotFoundError } from '../wal/walErrors.js';
 import type { WalEvent } from '../wal/wal.js';
 import { SnapshotFiles, type JsonValue, type SnapshotEvent } from '../snap/snapshotFiles.js';
-import { Membership, type MembershipImage } from './membership.js';
+import { Membership, type Member, type MembershipImage } from './membership.js';
 
 export interface DataPaths {
   readonly root: string;
@@ -61,6 +61,8 @@ export interface RecoveredState {
   readonly snapshotIndex: number;
   /** True when this member joins an existing cluster and has no membership yet. */
   readonly joining: boolean;
+  /** The members the cluster named when this member joined it (see ClusterMembers' remotes). */
+  readonly remotes?: readonly Member[];
 }
 
 export interface StorageOptions {

@@ -259,7 +259,7 @@ export class Member implements EtcdBackend {
       linearizable: () => this.linearizable(),
       forwardToLeader: (request) => this.forwardToLeader(request),
     };
-    return new ClusterMembers(host, recovered.membership);
+    return new ClusterMembers(host, recovered.membership, recovered.remotes);
   }
 
   /**
@@ -382,9 +382,10 @@ export class Member implements EtcdBackend {
   }
 
   /**
-   * Whether a peer message comes from a member of the cluster, as the connection it came on
-   * says: etcd's peers refuse streams from unknown members too. Anything else (a member not yet
-   * known here, a stranger, a message naming another sender) is dropped; Raft retries.
+   * Whether a peer message comes from a member of the cluster (or a member named when this one
+   * joined, not removed since), as the connection it came on says: etcd's peers refuse streams
+   * from unknown members too. Anything else (a member not yet known here, a stranger, a message
+   * naming another sender) is dropped; Raft retries.
    */
   private knownSender(from: string, message: Message): boolean {
     const known = message.from === from && this.clusterMembers.get(message.from) !== undefined;

@@ -56,10 +56,13 @@ export async function openDurableState(config: MemberConfig, unsafeNoFsync: bool
     log('info', `started member ${self.id} of new cluster ${membership.clusterId}`);
   } else {
     const lookup = await lookupCluster(config, selfPeerUrls, peerTls);
-    recovered = await bootstrapJoin(paths, lookup.clusterId, lookup.memberId, storageOptions);
+    const joined = await bootstrapJoin(paths, lookup.clusterId, lookup.memberId, storageOptions);
     log('info', `joining cluster ${lookup.clusterId} as member ${lookup.memberId}`);
-    // Until the leader's snapshot brings the membership, reach the peers the lookup named.
-    for (const peer of lookup.members) recovered.membership.add({ ...peer, id: peer.id as NodeId });
+    // Until the leader's snapshot brings the membership, reach the peers the lookup named; and
+    // keep them as remotes in case that snapshot predates them.
+    const remotes = lookup.members.map((peer) => ({ ...peer, id: peer.id as NodeId }));
+    for (const peer of remotes) joined.membership.add(peer);
+    recovered = { ...joined, remotes };
   }
   // etcd too ignores the flag without a WAL to start from.
   if (config.forceNewCluster && !existing) log('warn', `--force-new-cluster has no effect: ${paths.root} held no data to start from`);

@@ -178,6 +178,39 @@ describe('faults on a 3-member cluster', () => {
     expect(onLagging.kvs.find((kv) => kv.key.toString() === '/late/last')?.modRevision).toBe(last.header.revision);
   });
 
+  it('catches up a learner sent a snapshot older than both its own addition and the leader sending it', async () => {
+    // The leader m4 joined from a snapshot taken before its addition and has taken none since, so
+    // the snapshot it sends m5 names neither of them. m5 must still take the leader's messages
+    // (and answer them) until the entries that add both arrive.
+    cluster = await RafterCluster.start({ members: 3, snapshotCount: 50, snapshotCatchupEntries: 10 });
+    const c = cluster;
+    const client = clientOf(c.members);
+    for (let i = 0; i < 60; i++) await client.kv.put(`/old/${String(i).padStart(2, '0')}`, `v${i}`);
+    const m4 = await c.reserveMember('m4');
+    await client.cluster.memberAdd([m4.peerUrl]);
+    await c.startJoining(m4);
+    const id4 = (await c.raftStatus(m4)).memberId;
+    const installed = /installing a snapshot at index (\d+)/.exec(m4.log.join('\n'));
+    expect(installed, 'm4 caught up from a snapshot').not.toBeNull();
+    await eventually(async () => {
+      const leader = await c.leader();
+      if (leader !== m4) await clientOf([leader]).maintenance.moveLeader(BigInt(`0x${id4}`), { endpoint: `127.0.0.1:${leader.clientPort}` });
+      return (await c.leader()) === m4;
+    }, 'm4 leads');
+    const m5 = await c.reserveMember('m5');
+    const added5 = await clientOf([m4]).cluster.memberAdd([m5.peerUrl], { isLearner: true });
+    await c.startJoining(m5);
+    expect(m5.log.join('\n')).toContain(`installing a snapshot at index ${installed![1]}`);
+    await hashesConverge(c, c.members);
+    await eventually(async () => {
+      await client.cluster.memberPromote(added5.member.id);
+      return true;
+    }, 'the learner is promoted');
+    const listed = await clientOf([m5]).cluster.memberList({ linearizable: true });
+    expect(listed.members.map((m) => m.name).sort()).toEqual(['m1', 'm2', 'm3', 'm4', 'm5']);
+    expect(m5.log.join('\n')).not.toContain('not a member of this cluster');
+  });
+
   it('adds a learner that catches up, promotes it, and removes a member', async () => {
     cluster = await RafterCluster.start({ members: 3 });
     const c = cluster;

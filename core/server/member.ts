@@ -448,7 +448,7 @@ export class Member implements EtcdBackend {
     if (ready.hardState !== null || ready.entries.length > 0) {
       const started = performance.now();
       // A new commit index alone (no entries, same term and vote) is written, not waited for on disk.
-      await this.wal.save(ready.hardState, ready.entries, { sync: ready.mustSync });
+      await this.wal.save(ready.hardState, ready.entries, { sync: ready.mustSync, immediate: true });
       if (ready.mustSync) this.metrics.walFsync.observe((performance.now() - started) / 1000);
     }
     if (ready.entries.length > 0) this.storage.append(ready.entries);

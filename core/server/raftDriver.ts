@@ -1,8 +1,8 @@
 // Drives a RaftNode: ticks on a timer, steps peer messages, and handles each Ready in the order
 // core/raft documents — the leader sends its appends before its own fsync (allowed: nothing is
 // applied before this member's fsync completes, and commit needs a majority of durable acks),
-// everyone else sends only after the WAL fsync; then committed entries are applied and ReadIndex
-// answers released. Readies are handled one at a time, so proposals arriving during an fsync are
+// everyone else sends only after the WAL fsync; committed entries already on disk are applied
+// while that fsync runs, the others after it, and then ReadIndex answers are released. Readies are handled one at a time, so proposals arriving during an fsync are
 // batched into the next one (group commit).
 import { RaftNode } from '../raft/raftNode.js';
 import type { Ready } from '../raft/raftNode.js';
@@ -17,7 +17,10 @@ import { ServerError } from './errors.js';
 export interface DriverHooks {
   /** Persists a snapshot received from the leader (its store is already installed). */
   persistSnapshot(snapshot: Snapshot): Promise<void>;
-  /** Persists entries and hard state durably (WAL fsync). */
+  /**
+   * Persists entries and hard state durably (WAL fsync). The write must be issued before this
+   * returns its promise: the driver applies entries already durable while the fsync runs.
+   */
   persist(ready: Ready): Promise<void>;
   send(messages: readonly Message[]): void;
   /** Applies a snapshot's state (membership) and then committed entries. */
@@ -244,9 +247,20 @@ export class RaftDriver {
       const durableLast = Math.min(this.options.storage.lastIndex(), (ready.entries[0]?.index ?? Number.MAX_SAFE_INTEGER) - 1);
       while (early < committed.length && committed[early]!.index <= durableLast) early++;
     }
-    if (early > 0) this.applyCommitted(committed.slice(0, early));
     if (ready.snapshot !== null) await this.hooks.persistSnapshot(ready.snapshot);
-    await this.hooks.persist(ready);
+    // The WAL write is issued first and its fdatasync runs in the thread pool while the already
+    // durable entries are applied here (the store's commit holds the event loop), so the two
+    // overlap instead of following each other.
+    const persisting = this.hooks.persist(ready);
+    if (early > 0) {
+      try {
+        this.applyCommitted(committed.slice(0, early));
+      } catch (error) {
+        await persisting.catch(() => undefined);
+        throw error;
+      }
+    }
+    await persisting;
     if (!isLeader) this.hooks.send(ready.messages);
     if (ready.snapshot !== null) {
       this.hooks.applySnapshot(ready.snapshot);

@@ -10,6 +10,7 @@
 // does no work is printed first: a figure near it measures the generator, not the server.
 //
 //   npm run bench -- [--quick] [--members 3|1] [--pairs 3] [--seconds 10] [--puts 40000] [--node]
+//   npm run bench -- --big 1000000     # only: memory, data size and restart time with N keys
 import { spawn } from 'node:child_process';
 import fs from 'node:fs/promises';
 import os from 'node:os';
@@ -30,6 +31,8 @@ interface Options {
   readonly warmupSeconds: number;
   readonly puts: number;
   readonly forceNode: boolean;
+  /** With --big N: only the big-store comparison, N keys. */
+  readonly big: number;
 }
 
 interface Workload {
@@ -70,6 +73,7 @@ function parseOptions(argv: readonly string[]): Options {
     warmupSeconds: quick ? 0.5 : 1,
     puts: Number(get('puts') ?? (quick ? 10_000 : 40_000)),
     forceNode: argv.includes('--node'),
+    big: Number(get('big') ?? 0),
   };
 }
 
@@ -192,6 +196,61 @@ async function putsThenMemory(bench: Bench, side: Side, puts: number): Promise<s
   return `| ${side.name} | ${cell(puts)} | ${cell(load.opsPerSecond)} | ${cell((cpu / puts) * 1e6)} | ${cell(rss / 2 ** 20)} |`;
 }
 
+/** Bytes under a directory (files only). */
+async function directoryBytes(dir: string): Promise<number> {
+  let total = 0;
+  for (const entry of await fs.readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) total += (await fs.stat(path.join(entry.parentPath, entry.name))).size;
+  }
+  return total;
+}
+
+/**
+ * `--big N`: on a fresh 1-member cluster of each side, N distinct keys (256-byte values) put at 100
+ * clients; then the member's resident memory, its data directory's size, and a restart (SIGTERM,
+ * start on the same data) timed until /health answers, with the resident memory once it serves.
+ */
+async function bigStore(bench: Bench, keys: number): Promise<string[]> {
+  if (bench.binary === undefined) return ['skipped: --big needs the Go load generator'];
+  const load = ['--op', 'put', '--clients', '100', '--conns', '10', '--keys', String(keys), '--total', String(keys)];
+  const rows: string[] = [];
+  const measureSide = async (name: string, endpoints: readonly string[], pid: () => number, dataDir: string, stop: () => Promise<void>, start: () => Promise<void>): Promise<void> => {
+    const before = await totalCpuSeconds([pid()]);
+    const result = await runLoad(bench.binary, endpoints, load, 3_600_000);
+    const cpu = (await totalCpuSeconds([pid()])) - before;
+    const loaded = await residentBytes(pid());
+    await stop();
+    const bytes = await directoryBytes(dataDir);
+    const started = performance.now();
+    let restarted = 'never healthy';
+    let after = Number.NaN;
+    try {
+      await start();
+      restarted = cell((performance.now() - started) / 1000, 2);
+      after = await residentBytes(pid());
+    } catch (error) {
+      process.stdout.write(`${name} restart failed: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}\n`);
+    }
+    rows.push(`| ${name} | ${cell(keys)} | ${cell(result.opsPerSecond)} | ${cell((cpu / keys) * 1e6)} | ${cell(loaded / 2 ** 20)} | ${cell(bytes / 2 ** 20)} | ${restarted} | ${Number.isNaN(after) ? '—' : cell(after / 2 ** 20)} |`);
+    process.stdout.write(`${rows.at(-1)!}\n`);
+  };
+  const rafter = await RafterCluster.start({ members: 1, extraArgs: ['--log-level=warn'] });
+  try {
+    const member = rafter.members[0]!;
+    await measureSide('Rafter', rafter.endpoints, () => member.process!.pid!, member.dataDir, () => rafter.kill(member, 'SIGTERM'), () => rafter.restart(member));
+  } finally {
+    await rafter.stop();
+  }
+  const etcd = await EtcdTestCluster.start({ members: 1 });
+  try {
+    const member = etcd.members[0]!;
+    await measureSide('etcd', etcd.endpoints.map((url) => url.replace(/^https?:\/\//, '')), () => member.process!.pid!, member.dataDir, () => etcd.stopMember(member), () => etcd.startMember(member));
+  } finally {
+    await etcd.stop();
+  }
+  return rows;
+}
+
 /** The load generator against a gRPC server that does no work. */
 async function ceiling(bench: Bench): Promise<string> {
   const stub = bench.binary === undefined
@@ -209,6 +268,11 @@ async function ceiling(bench: Bench): Promise<string> {
   }
 }
 
+const bigHeader = [
+  '| server | keys | puts/s | CPU µs/put | RSS MB loaded | data MB | restart s (until /health) | RSS MB after restart |',
+  '|---|---:|---:|---:|---:|---:|---:|---:|',
+];
+
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   let binary: string | undefined;
@@ -224,10 +288,19 @@ async function main(): Promise<void> {
     }
     const bench: Bench = { options, binary };
     const loadAverage = (): string => os.loadavg().map((n) => n.toFixed(1)).join(' ');
-    const notes = [`${new Date().toISOString().slice(0, 10)}, ${options.pairs} A/B pair(s) of ${options.seconds} s (after ${options.warmupSeconds} s warm-up) per workload, medians; load average at start ${loadAverage()}`];
+    const what = options.big > 0 ? `one load of ${cell(options.big)} keys per side` : `${options.pairs} A/B pair(s) of ${options.seconds} s (after ${options.warmupSeconds} s warm-up) per workload, medians`;
+    const notes = [`${new Date().toISOString().slice(0, 10)}, ${what}; load average at start ${loadAverage()}`];
     notes.push(await ceiling(bench));
     process.stdout.write(`${notes.at(-1)!}\n`);
     const out: string[] = [];
+    if (options.big > 0) {
+      process.stdout.write(`\n1 member, ${cell(options.big)} keys\n${bigHeader.join('\n')}\n`);
+      const rows = await bigStore(bench, options.big);
+      out.push(`### 1 member, ${cell(options.big)} keys of 256 bytes`, '', ...bigHeader, ...rows, '');
+      notes.push(`load average at end ${loadAverage()}`);
+      process.stdout.write(`\n${out.join('\n')}\n${notes.join('\n')}\n`);
+      return;
+    }
     if (options.members !== '1') {
       process.stdout.write(`\n3 members\n${tableHeader}\n`);
       const rows = await withClusters(3, (sides) => compareWorkloads(bench, sides, threeMemberWorkloads));

@@ -7,6 +7,7 @@ import { createPrivateKey, createPublicKey, sign, verify, constants, type KeyObj
 import fs from 'node:fs';
 import { AuthError } from './errors.js';
 import type { TokenKeeper } from './simpleTokens.js';
+import { durationMs } from '../util/duration.js';
 
 /** etcd's default JWT lifetime. */
 export const jwtTtlSecondsDefault = 300;
@@ -25,19 +26,10 @@ export interface JwtOptions {
   readonly ttlSeconds: number;
 }
 
-/** Go's time.ParseDuration for the units etcd's ttl option uses (h, m, s, ms). */
+/** The ttl option's duration in seconds, or null when it is not one. */
 function parseDuration(text: string): number | null {
-  let seconds = 0;
-  let rest = text;
-  if (rest === '') return null;
-  while (rest !== '') {
-    const match = /^(\d+(?:\.\d+)?)(ms|h|m|s)/.exec(rest);
-    if (!match) return null;
-    const units: Record<string, number> = { h: 3600, m: 60, s: 1, ms: 0.001 };
-    seconds += Number(match[1]) * units[match[2]!]!;
-    rest = rest.slice(match[0].length);
-  }
-  return seconds;
+  const ms = durationMs(text);
+  return ms === null ? null : ms / 1000;
 }
 
 /**

@@ -9,6 +9,7 @@ import { ConfigFileError, readConfigFile } from './configFile.js';
 import { etcdFlagGroups, etcdFlags, etcdFlagsByName } from './etcdFlags.js';
 import { checkTlsListeners, parseTlsFlags, tlsFlagSpecs, TlsFlagError } from './tlsFlags.js';
 import type { TlsFlags } from '../tls/portTls.js';
+import { durationMs } from '../util/duration.js';
 
 /** A configuration problem the user can fix; printed as one line, exit code 2. */
 export class FlagError extends Error {
@@ -42,6 +43,8 @@ export const flagSpecs: Readonly<Record<string, FlagSpec>> = {
   'auto-compaction-mode': { kind: 'string', help: "'periodic' or 'revision'.", defaultText: 'periodic' },
   'auto-compaction-retention': { kind: 'string', help: "History to keep: a duration ('1h', '30m', or hours) or a revision count; 0 disables.", defaultText: '0' },
   'max-request-bytes': { kind: 'integer', help: 'Largest client request accepted, in bytes.', defaultText: '1572864' },
+  'backend-batch-interval': { kind: 'string', help: "Longest time the store's open write transaction waits for its commit (a duration; empty or 0 means 100ms).", defaultText: '' },
+  'backend-batch-limit': { kind: 'integer', help: "Store writes (applied batches, compaction steps) after which the open write transaction commits; 0 means 10000.", defaultText: '0' },
   'max-txn-ops': { kind: 'integer', help: 'Most operations in one transaction.', defaultText: '128' },
   'log-level': { kind: 'string', help: "'debug', 'info', 'warn' or 'error' (etcd's 'panic' and 'fatal' mean 'error').", defaultText: 'info' },
   'experimental-snapshot-catchup-entries': { kind: 'integer', help: 'Log entries kept after a snapshot for slow followers (etcd 3.5 name).', defaultText: '5000' },
@@ -209,16 +212,22 @@ export function parseRetention(mode: AutoCompactionMode, raw: string): number {
   if (text === '' || text === '0') return 0;
   if (/^\d+$/.test(text)) return mode === 'revision' ? Number(text) : Number(text) * 3_600_000;
   if (mode === 'revision') throw new FlagError(`invalid --auto-compaction-retention "${raw}": revision mode wants a whole number`);
-  const units: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
-  let total = 0;
-  let rest = text;
-  while (rest !== '') {
-    const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)/.exec(rest);
-    if (!m) throw new FlagError(`invalid --auto-compaction-retention "${raw}": want a duration such as 1h or 30m`);
-    total += Number(m[1]) * units[m[2]!]!;
-    rest = rest.slice(m[0].length);
-  }
+  const total = durationMs(text);
+  if (total === null) throw new FlagError(`invalid --auto-compaction-retention "${raw}": want a duration such as 1h or 30m`);
   return Math.round(total);
+}
+
+/** etcd's default --backend-batch-interval and --backend-batch-limit. */
+export const backendBatchIntervalMsDefault = 100;
+export const backendBatchLimitDefault = 10_000;
+
+/** --backend-batch-interval: a Go duration; empty or 0 means etcd's default, 100ms. */
+export function parseBatchInterval(raw: string): number {
+  const text = raw.trim();
+  if (text === '' || text === '0') return backendBatchIntervalMsDefault;
+  const ms = durationMs(text);
+  if (ms === null) throw new FlagError(`invalid --backend-batch-interval "${raw}": want a duration such as 100ms or 1s`);
+  return ms === 0 ? backendBatchIntervalMsDefault : Math.max(1, Math.round(ms));
 }
 
 function oneOf<T extends string>(name: string, raw: string, allowed: readonly T[]): T {
@@ -292,6 +301,8 @@ export function parseMemberConfig(argv: readonly string[], env: Readonly<Record<
     autoCompactionRetention: parseRetention(autoCompactionMode, get('auto-compaction-retention', '0')),
     maxRequestBytes,
     maxTxnOps: parseInteger('max-txn-ops', get('max-txn-ops', '128'), 1, 100_000),
+    backendBatchIntervalMs: parseBatchInterval(get('backend-batch-interval', '')),
+    backendBatchLimit: parseInteger('backend-batch-limit', get('backend-batch-limit', '0'), 0, 1e9) || backendBatchLimitDefault,
     logLevel: parseLogLevel(values),
     snapshotCatchupEntries: parseInteger('experimental-snapshot-catchup-entries', get('experimental-snapshot-catchup-entries', '5000'), 1, 1e9),
     unsafeFaultInjection: parseBoolean('unsafe-fault-injection', get('unsafe-fault-injection', 'false')),

@@ -1,5 +1,6 @@
 // The LMDB environment under the store and the lessor: one database file, a fixed set of named
-// tables with binary keys and values, synchronous write transactions, consistent copies,
+// tables with binary keys and values, synchronous write transactions (optionally grouped into one
+// commit per interval, as etcd batches its backend's commits), consistent copies,
 // defragmentation (a rewrite of every table into a new file, swapped in), and size figures. LMDB flushes its data pages at
 // every commit but not its meta page (MDB_NOMETASYNC): a power loss may undo the last commit, which
 // the write-ahead log (the durability point) replays, but never leaves the file inconsistent —
@@ -91,6 +92,33 @@ export class Table {
   }
 }
 
+/**
+ * Group commit (etcd's batched backend): one write transaction stays open across `transact`
+ * calls, each of which runs as a nested transaction inside it (so a throw still aborts only its
+ * own writes), and is committed — flushed — once per interval, after a number of calls, and before
+ * anything that needs the file to hold everything (sync, copy, defragment, close). Reads see the
+ * open transaction's writes. A crash loses what the open transaction held; the owner must be able
+ * to redo it (the member replays its write-ahead log from the applied index stored with the data).
+ */
+export interface GroupCommitOptions {
+  /** The longest an open group transaction waits for its commit. */
+  readonly intervalMs: number;
+  /** `transact` calls after which the group commits at once. */
+  readonly callsMax: number;
+  /** Told the duration of each group commit (seconds). */
+  readonly onCommit?: (seconds: number) => void;
+  /** Told when a commit the interval started failed (a full disk, an I/O error); nothing of the group was kept. */
+  readonly onFailure?: (error: Error) => void;
+}
+
+/** The open group transaction: how to commit or abort it (lmdb-js's own transaction ending). */
+interface OpenGroup {
+  commit: (value: unknown) => unknown;
+  abort: (error: unknown) => unknown;
+  calls: number;
+  readonly timer: NodeJS.Timeout;
+}
+
 /** Keys written per table since a defragment's copy began (latin1 strings: one char per byte). */
 type WrittenKeys = Map<TableName, Set<string>>;
 
@@ -102,6 +130,8 @@ export class Backend {
   private written: WrittenKeys | null = null;
   private defragmenting: Promise<boolean> | null = null;
   private closed = false;
+  private grouping: GroupCommitOptions | null = null;
+  private group: OpenGroup | null = null;
 
   private constructor(
     readonly filePath: string,
@@ -154,10 +184,67 @@ export class Backend {
     return table;
   }
 
-  /** Runs `action` in one synchronous write transaction; a throw aborts every write in it. */
+  /**
+   * Runs `action` in one synchronous write transaction; a throw aborts every write in it. Under
+   * group commit it is a nested transaction of the open group, durable once the group commits.
+   */
   transact<T>(action: () => T): T {
     assert(!this.closed, 'backend is closed');
-    return this.root.transactionSync(action);
+    if (this.grouping === null) return this.root.transactionSync(action);
+    const group = this.group ?? this.openGroup(this.grouping);
+    group.calls += 1;
+    // Inside an open write transaction lmdb-js runs this as a child transaction (abortable).
+    const result = this.root.transactionSync(action);
+    if (group.calls >= this.grouping.callsMax) this.commitGroup();
+    return result;
+  }
+
+  /** Turns group commit on (see GroupCommitOptions) or, with null, off (committing the open group). */
+  groupCommits(options: GroupCommitOptions | null): void {
+    if (options === null) this.commitGroup();
+    this.grouping = options;
+  }
+
+  /**
+   * Opens the group transaction. lmdb-js keeps a synchronous transaction open while its callback's
+   * result is pending and ends it through that result's `then`; the result here is a thenable
+   * whose callbacks are kept, so the group is committed (or aborted) synchronously when asked.
+   */
+  private openGroup(options: GroupCommitOptions): OpenGroup {
+    let commit: ((value: unknown) => unknown) | undefined;
+    let abort: ((error: unknown) => unknown) | undefined;
+    const pending = {
+      then(onCommit: (value: unknown) => unknown, onAbort: (error: unknown) => unknown): undefined {
+        commit = onCommit;
+        abort = onAbort;
+        return undefined;
+      },
+    };
+    void this.root.transactionSync(() => pending as unknown as Promise<void>);
+    assert(commit !== undefined && abort !== undefined, 'lmdb-js kept the group transaction open');
+    const timer = setTimeout(() => {
+      try {
+        this.commitGroup();
+      } catch (error) {
+        const failure = error instanceof Error ? error : new Error(String(error));
+        if (options.onFailure === undefined) throw failure;
+        options.onFailure(failure);
+      }
+    }, options.intervalMs);
+    timer.unref();
+    this.group = { commit, abort, calls: 0, timer };
+    return this.group;
+  }
+
+  /** Commits the open group transaction, if any, flushing it (on the event loop). */
+  commitGroup(): void {
+    const group = this.group;
+    if (group === null) return;
+    this.group = null;
+    clearTimeout(group.timer);
+    const started = performance.now();
+    group.commit(undefined);
+    this.grouping?.onCommit?.((performance.now() - started) / 1000);
   }
 
   /**
@@ -169,6 +256,7 @@ export class Backend {
    */
   async copyTo(filePath: string): Promise<void> {
     assert(!this.closed, 'backend is closed');
+    this.commitGroup();
     await this.root.backup(filePath, false);
   }
 
@@ -192,6 +280,9 @@ export class Backend {
   private async runDefragment(): Promise<boolean> {
     const copyPath = `${this.filePath}.defrag`;
     removeDatabaseFiles(copyPath);
+    // The copy reads a committed snapshot: what the open group holds must be in it, since only
+    // writes from here on are recorded for the catch-up.
+    this.commitGroup();
     this.written = new Map(tableNames.map((name) => [name, new Set<string>()]));
     const target = Backend.openRoot(copyPath, true);
     let swapped = false;
@@ -212,6 +303,7 @@ export class Backend {
           // From here to the reopen everything is synchronous: no write can interleave.
           this.copyWritten(written, target, targetTables);
           void target.close();
+          this.commitGroup();
           this.closeRoot();
           syncFile(copyPath);
           fs.renameSync(copyPath, this.filePath);
@@ -309,6 +401,7 @@ export class Backend {
 /** Flushes committed transactions to disk. */
   sync(): Promise<void> {
     assert(!this.closed, 'backend is closed');
+    this.commitGroup();
     const root = this.root as unknown as { sync(callback: (error: unknown) => void): void };
     return new Promise((resolve, reject) =>
       root.sync((error) => (error ? reject(error instanceof Error ? error : new Error('LMDB sync failed')) : resolve())),
@@ -338,7 +431,9 @@ export class Backend {
 
   /** Closes the environment. Pending synchronous transactions have already committed. */
   close(): void {
-    if (!this.closed) this.closeRoot();
+    if (this.closed) return;
+    this.commitGroup();
+    this.closeRoot();
   }
 }
 

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { assert } from '../raft/assert.js';
 import { AlarmRegistry } from './alarms.js';
 import { Backend, databaseFileName, syncFile } from './backend.js';
-import type { Table, TableName } from './backend.js';
+import type { GroupCommitOptions, Table, TableName } from './backend.js';
 import { CompactedError, FutureRevisionError, StoreError } from './errors.js';
 import { decodeKvRecord, decodeNumberRecord, encodeNumberRecord, encodeRevision } from './encoding.js';
 import { serveRange } from './serveRange.js';
@@ -60,6 +60,11 @@ export interface MvccStoreOptions {
   readonly memberId?: bigint;
   /** UNSAFE, fault tests only (--unsafe-no-fsync): never flush the database file. */
   readonly unsafeNoFsync?: boolean;
+  /**
+   * Group commit (see Backend): batches become durable when the group commits, not each at its
+   * own commit. Only for an owner that can redo what a crash loses (the member, from its WAL).
+   */
+  readonly groupCommit?: GroupCommitOptions;
 }
 
 /** The last Raft entry whose effects are in the store. */
@@ -114,6 +119,7 @@ export class MvccStore {
 
   private constructor(options: MvccStoreOptions) {
     this.backend = Backend.open(options.dir, options.unsafeNoFsync ?? false);
+    if (options.groupCommit !== undefined) this.backend.groupCommits(options.groupCommit);
     this.reader = new StoreReader(this.backend);
     const meta = this.backend.table('meta');
     const readNumber = (key: Buffer): number => {
@@ -444,7 +450,7 @@ export class MvccStore {
     return swapped;
   }
 
-  /** Flushes committed batches to disk, meta page included (each commit flushes only its data pages). */
+  /** Commits the open group (if any) and flushes it to disk, meta page included (each commit flushes only its data pages). */
   sync(): Promise<void> {
     return this.backend.sync();
   }

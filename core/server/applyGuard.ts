@@ -79,7 +79,9 @@ export class ApplyGuard {
     const file = path.join(options.dir, applyGuardFileName);
     const previous = readRecord(file);
     if (previous === null || options.storeApplied >= previous.last) return new ApplyGuard(file, 0, 0, null);
-    const entryIndex = options.storeApplied + 1;
+    // The batch being applied when the run died holds the entry; under group commit the store
+    // may be further behind (batches applied before it were not committed yet).
+    const entryIndex = Math.max(options.storeApplied + 1, previous.first);
     const deaths = (previous.stuckAt === entryIndex ? previous.deaths : 0) + 1;
     const recovery = { entryIndex, deaths, error: previous.error };
     if (deaths >= deathsMax) throw new DataDirError(refusal(file, options, recovery));
@@ -94,6 +96,16 @@ export class ApplyGuard {
     }
     this.first = first;
     this.last = last;
+    this.write(null);
+  }
+
+  /**
+   * Records that the batch begun last was applied: a run that ends after this (killed, stopped)
+   * did not die applying, even though the store may not have committed the batch yet.
+   */
+  end(): void {
+    this.first = 0;
+    this.last = 0;
     this.write(null);
   }
 

@@ -125,6 +125,8 @@ export class Member implements EtcdBackend {
   private readonly leaderDuties: LeaderDuties;
   private snapshotIndex: number;
   private snapshotting = false;
+  /** The entries applied since the store's last group commit; null when it holds them all. */
+  private uncommitted: { first: number; last: number } | null = null;
   /** When a message from an unknown sender was last logged. */
   private strangerWarnedAtMs = 0;
   private stopped = false;
@@ -413,7 +415,35 @@ export class Member implements EtcdBackend {
   }
 
   private openStore(): MvccStore {
-    return MvccStore.open({ dir: this.paths.db, quotaBackendBytes: this.config.quotaBackendBytes, memberId: BigInt(`0x${this.memberId}`), unsafeNoFsync: this.unsafeNoFsync });
+    // The store commits once per --backend-batch-interval rather than once per applied batch:
+    // what a crash loses is replayed from the WAL, from the applied index stored with the data,
+    // and the WAL keeps everything after it (its segments are released only after a snapshot,
+    // which syncs the store first).
+    return MvccStore.open({
+      dir: this.paths.db,
+      quotaBackendBytes: this.config.quotaBackendBytes,
+      memberId: BigInt(`0x${this.memberId}`),
+      unsafeNoFsync: this.unsafeNoFsync,
+      groupCommit: {
+        intervalMs: this.config.backendBatchIntervalMs,
+        callsMax: this.config.backendBatchLimit,
+        onCommit: (seconds) => {
+          this.uncommitted = null;
+          this.metrics.backendCommit.observe(seconds);
+        },
+        onFailure: (error) => {
+          // The group's entries never reached the store: as for a batch that failed to apply,
+          // the guard records them, so a restart that fails the same way counts toward a refusal.
+          const range = this.uncommitted ?? { first: this.driver.applied, last: this.driver.applied };
+          const failure = failedWhile(`applying entries ${range.first}–${range.last} to the store in ${this.paths.db}`, error);
+          this.applyGuard.begin(range.first, range.last);
+          this.applyGuard.failed(failure);
+          const message = `${failure.message}${fullDiskHint([this.config.dataDir, this.paths.db, this.paths.wal, this.paths.snap])}`;
+          this.log('error', `stopping: ${message}`);
+          void this.stop(`fatal: ${message}`);
+        },
+      },
+    });
   }
 
   /**
@@ -463,7 +493,11 @@ export class Member implements EtcdBackend {
   private apply(entries: readonly Entry[]): void {
     const started = performance.now();
     let outcomes: ReturnType<typeof applyEntries>;
-    this.applyGuard.begin(entries[0]!.index, entries.at(-1)!.index);
+    // The guard records every entry applied since the store's last commit: under group commit
+    // they are all lost together if the process dies, and the first of them is where a restart
+    // that dies again would be stuck.
+    this.uncommitted = { first: this.uncommitted?.first ?? entries[0]!.index, last: entries.at(-1)!.index };
+    this.applyGuard.begin(this.uncommitted.first, this.uncommitted.last);
     try {
       outcomes = applyEntries(this.store, this.lessor, this.auth.store, entries, {
         confChange: (change, context) => this.clusterMembers.applyConfChange(change, context),
@@ -478,6 +512,7 @@ export class Member implements EtcdBackend {
       this.applyGuard.failed(failure);
       throw failure;
     }
+    this.applyGuard.end();
     this.metrics.applyDuration.observe((performance.now() - started) / 1000);
     this.metrics.proposalsApplied += entries.length;
     for (const [id, outcome] of outcomes) {

@@ -43,6 +43,9 @@ export interface MemberConfig {
   readonly logLevel: LogLevel;
   /** Log entries kept behind a snapshot so a follower a little behind catches up without one. */
   readonly snapshotCatchupEntries: number;
+  /** The store's group commit (--backend-batch-interval, --backend-batch-limit). */
+  readonly backendBatchIntervalMs: number;
+  readonly backendBatchLimit: number;
   /** Enables the transport fault hooks on the client port (/rafter/v1/faults). Tests and local clusters only. */
   readonly unsafeFaultInjection: boolean;
   /** UNSAFE: no fsync of the WAL and snapshot files (etcd 3.5's --unsafe-no-fsync); fault tests only. */

@@ -41,6 +41,18 @@ describe('member flags', () => {
     expect(config.electionTimeoutMs).toBe(150);
     expect(config.maxRequestBytes).toBe(1.5 * 1024 * 1024);
     expect(config.dataDir).toBe('default.rafter');
+    expect(config.backendBatchIntervalMs).toBe(100);
+    expect(config.backendBatchLimit).toBe(10_000);
+  });
+
+  it("reads the store's group commit from etcd's --backend-batch-interval and --backend-batch-limit", () => {
+    const config = parseMemberConfig(['--backend-batch-interval', '250ms', '--backend-batch-limit', '64']);
+    expect(config.backendBatchIntervalMs).toBe(250);
+    expect(config.backendBatchLimit).toBe(64);
+    expect(parseMemberConfig(['--backend-batch-interval=1.5s']).backendBatchIntervalMs).toBe(1500);
+    // 0 and an empty value mean etcd's defaults, as in etcd.
+    expect(parseMemberConfig(['--backend-batch-interval=0', '--backend-batch-limit=0'])).toMatchObject({ backendBatchIntervalMs: 100, backendBatchLimit: 10_000 });
+    expect(unimplementedFlagWarnings(collectFlags(['--backend-batch-interval=250ms'], {}))).toEqual([]);
   });
 
   it.each([
@@ -52,6 +64,7 @@ describe('member flags', () => {
     [['--initial-cluster-state', 'old'], "want new or existing"],
     [['--heartbeat-interval', '100', '--election-timeout', '200'], 'at least 3 times'],
     [['--name'], 'needs a value'],
+    [['--backend-batch-interval', 'soon'], 'invalid --backend-batch-interval "soon"'],
   ])('refuses %j with a clear one-line message', (argv, message) => {
     expect(() => parseMemberConfig(argv)).toThrow(FlagError);
     expect(() => parseMemberConfig(argv)).toThrow(message);

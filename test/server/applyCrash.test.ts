@@ -23,9 +23,9 @@ afterAll(async () => {
   for (const dir of dirs) await fs.rm(dir, { recursive: true, force: true });
 });
 
-function runUntilKilled(dir: string, concurrency: number, killAfter: number): Promise<number[]> {
+function runUntilKilled(dir: string, concurrency: number, killAfter: number, commits: Commits): Promise<number[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'applyCrashChild.ts'), dir, String(concurrency)], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'applyCrashChild.ts'), dir, String(concurrency), commits], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     let acks = 0;
@@ -46,17 +46,21 @@ function runUntilKilled(dir: string, concurrency: number, killAfter: number): Pr
   });
 }
 
+/** How the child's store commits: each batch, or in groups (as a member does). */
+type Commits = 'each' | 'group';
+
 describe('WAL and store under SIGKILL', () => {
-  it(`keeps every acknowledged entry and applies each exactly once across ${killPoints} kills (seed ${seed})`, async () => {
+  it.each(['each', 'group'] as const)(`keeps every acknowledged entry and applies each exactly once across ${killPoints} kills (seed ${seed}), store commits: %s`, async (commits) => {
     const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'rafter-apply-crash-'));
     dirs.push(dir);
     const generator = new Random(seed);
     const random = (): number => generator.nextFloat();
     const acknowledged = new Set<number>();
+    let lagging = 0;
     for (let kill = 0; kill < killPoints; kill++) {
       const killAfter = 1 + Math.floor(random() * 200);
       const concurrency = 1 + Math.floor(random() * 8);
-      for (const index of await runUntilKilled(dir, concurrency, killAfter)) acknowledged.add(index);
+      for (const index of await runUntilKilled(dir, concurrency, killAfter, commits)) acknowledged.add(index);
       const opened = await Wal.open(path.join(dir, 'wal'));
       const store = MvccStore.open({ dir: path.join(dir, 'db') });
       try {
@@ -65,6 +69,7 @@ describe('WAL and store under SIGKILL', () => {
         for (const index of acknowledged) expect(inWal.has(index), `acknowledged entry ${index} after kill ${kill}`).toBe(true);
         expect(store.appliedIndex()).toBeLessThanOrEqual(last);
         expect(counterValue(store)).toBe(store.appliedIndex());
+        if (store.appliedIndex() < Math.max(...acknowledged)) lagging += 1;
         for (const entry of opened.entries) if (entry.index > store.appliedIndex()) applyCounterEntry(store, entry);
         expect(counterValue(store)).toBe(last);
         expect(store.range({ key: Buffer.from('/entry/'), rangeEnd: Buffer.from('/entry0'), countOnly: true }).count).toBe(last);
@@ -74,5 +79,7 @@ describe('WAL and store under SIGKILL', () => {
       }
     }
     expect(acknowledged.size).toBeGreaterThan(killPoints);
+    // Under group commit the kills must have caught applied batches not yet committed.
+    if (commits === 'group') expect(lagging).toBeGreaterThan(0);
   });
 });

@@ -12,7 +12,10 @@ import fs from 'node:fs';
 const dir = process.argv[2]!;
 const concurrency = Number(process.argv[3] ?? '4');
 const walDir = path.join(dir, 'wal');
-const store = MvccStore.open({ dir: path.join(dir, 'db') });
+// 'group': the store commits in groups, as a member's does (a short interval, so kills land both
+// inside and between groups).
+const groupCommit = process.argv[4] === 'group' ? { intervalMs: 15, callsMax: 40 } : undefined;
+const store = MvccStore.open({ dir: path.join(dir, 'db'), ...(groupCommit ? { groupCommit } : {}) });
 let wal: Wal;
 let last: number;
 if (fs.existsSync(walDir)) {

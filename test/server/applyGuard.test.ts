@@ -81,6 +81,21 @@ describe('the apply guard', () => {
     expect(recoveryAt(dir, 14)).toEqual({ entryIndex: 15, deaths: 1, error: null });
   });
 
+  it('does not count a run that ends between batches, though the store has not committed them', () => {
+    const dir = newDir();
+    const guard = open(dir, 10);
+    guard.begin(11, 14);
+    guard.end();
+    guard.begin(15, 20);
+    guard.end();
+    guard.close();
+    // Group commit: the store still says 10 after the kill; the batches were applied, not lost.
+    expect(recoveryAt(dir, 10)).toBeNull();
+    // A run that dies inside a batch names that batch's first entry, not the store's next one.
+    expect(dieApplying(dir, 10, 15, 20)).toBeNull();
+    expect(recoveryAt(dir, 10)).toEqual({ entryIndex: 15, deaths: 1, error: null });
+  });
+
   it('ignores a torn or foreign record', () => {
     const dir = newDir();
     dieApplying(dir, 10, 11, 14);

@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { RafterCluster } from '../test/support/rafterCluster.js';
 import { EtcdTestCluster } from '../test/support/etcd.js';
 import { buildGoLoadgen, runLoad, type LoadResult } from './goLoadgen.js';
-import { residentBytes, totalCpuSeconds } from './procStat.js';
+import { residentBytes, residentKinds, totalCpuSeconds } from './procStat.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -207,8 +207,9 @@ async function directoryBytes(dir: string): Promise<number> {
 
 /**
  * `--big N`: on a fresh 1-member cluster of each side, N distinct keys (256-byte values) put at 100
- * clients; then the member's resident memory, its data directory's size, and a restart (SIGTERM,
- * start on the same data) timed until /health answers, with the resident memory once it serves.
+ * clients; then the member's resident memory (anonymous, and file-backed: mapped database pages),
+ * its data directory's size, and a restart (SIGTERM, start on the same data) timed until /health
+ * answers, with the resident memory once it serves.
  */
 async function bigStore(bench: Bench, keys: number): Promise<string[]> {
   if (bench.binary === undefined) return ['skipped: --big needs the Go load generator'];
@@ -218,20 +219,21 @@ async function bigStore(bench: Bench, keys: number): Promise<string[]> {
     const before = await totalCpuSeconds([pid()]);
     const result = await runLoad(bench.binary, endpoints, load, 3_600_000);
     const cpu = (await totalCpuSeconds([pid()])) - before;
-    const loaded = await residentBytes(pid());
+    const loaded = await residentKinds(pid());
     await stop();
     const bytes = await directoryBytes(dataDir);
     const started = performance.now();
     let restarted = 'never healthy';
-    let after = Number.NaN;
+    let after = { anon: Number.NaN, file: Number.NaN };
     try {
       await start();
       restarted = cell((performance.now() - started) / 1000, 2);
-      after = await residentBytes(pid());
+      after = await residentKinds(pid());
     } catch (error) {
       process.stdout.write(`${name} restart failed: ${error instanceof Error ? error.message.split('\n')[0]! : String(error)}\n`);
     }
-    rows.push(`| ${name} | ${cell(keys)} | ${cell(result.opsPerSecond)} | ${cell((cpu / keys) * 1e6)} | ${cell(loaded / 2 ** 20)} | ${cell(bytes / 2 ** 20)} | ${restarted} | ${Number.isNaN(after) ? '—' : cell(after / 2 ** 20)} |`);
+    const mb = (n: number): string => cell(n / 2 ** 20);
+    rows.push(`| ${name} | ${cell(keys)} | ${cell(result.opsPerSecond)} | ${cell((cpu / keys) * 1e6)} | ${mb(loaded.anon)} + ${mb(loaded.file)} | ${mb(bytes)} | ${restarted} | ${mb(after.anon)} + ${mb(after.file)} |`);
     process.stdout.write(`${rows.at(-1)!}\n`);
   };
   const rafter = await RafterCluster.start({ members: 1, extraArgs: ['--log-level=warn'] });
@@ -269,7 +271,7 @@ async function ceiling(bench: Bench): Promise<string> {
 }
 
 const bigHeader = [
-  '| server | keys | puts/s | CPU µs/put | RSS MB loaded | data MB | restart s (until /health) | RSS MB after restart |',
+  '| server | keys | puts/s | CPU µs/put | RSS MB loaded (anon + file) | data MB | restart s (until /health) | RSS MB after restart (anon + file) |',
   '|---|---:|---:|---:|---:|---:|---:|---:|',
 ];
 

@@ -22,6 +22,20 @@ export async function residentBytes(pid: number): Promise<number> {
   return Number(match[1]) * 1024;
 }
 
+/**
+ * Resident memory by kind (bytes): anonymous (heaps, the process's own) and file-backed (pages of
+ * mapped files, such as an LMDB database: page cache the kernel may reclaim).
+ */
+export async function residentKinds(pid: number): Promise<{ anon: number; file: number }> {
+  const status = await fs.readFile(`/proc/${pid}/status`, 'utf8');
+  const field = (name: string): number => {
+    const match = new RegExp(`^${name}:\\s+(\\d+) kB$`, 'm').exec(status);
+    if (!match) throw new Error(`no ${name} for process ${pid}`);
+    return Number(match[1]) * 1024;
+  };
+  return { anon: field('RssAnon'), file: field('RssFile') + field('RssShmem') };
+}
+
 /** Summed CPU seconds of several processes. */
 export async function totalCpuSeconds(pids: readonly number[]): Promise<number> {
   const each = await Promise.all(pids.map((pid) => cpuSeconds(pid)));

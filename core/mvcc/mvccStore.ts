@@ -239,6 +239,8 @@ export class MvccStore {
     try {
       result = this.backend.transact(() => {
         const value = action(batch);
+        // Revisions written in the batch move the counters; they are saved once for all of them.
+        if (batch.committed.length > 0) this.core.saveCounters();
         if (applied !== null) this.saveApplied(applied);
         return value;
       });

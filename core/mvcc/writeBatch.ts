@@ -207,8 +207,8 @@ export class WriteBatch {
     const context: RevisionContext = { begin, main: begin + 1, sub: 0, events: [] };
     const result = action(context);
     if (context.sub > 0) {
+      // The counters are saved once, at the end of the batch (MvccStore.applyBatch).
       this.core.revision = context.main;
-      this.core.saveCounters();
       this.committed.push({ revision: context.main, events: context.events });
     }
     return result;

@@ -54,6 +54,8 @@ interface PendingRead {
 
 /** How long a ReadIndex round may take before its readers get "request timed out". */
 const readTimeoutMs = 5_000;
+/** Readers of a finished ReadIndex round released per event-loop turn (see RaftDriver.release). */
+const readersPerTurn = 16;
 /** Reads waiting for the next ReadIndex round; more fail fast with "too many requests". */
 const pendingReadsMax = 100_000;
 
@@ -185,11 +187,23 @@ export class RaftDriver {
     if (round === null || round.context !== context) return;
     clearTimeout(round.timer);
     this.readRound = null;
-    for (const reader of round.readers) {
-      if (error) reader.reject(error);
-      else reader.resolve();
-    }
+    this.release(round.readers, error);
     this.startReadRound();
+  }
+
+  /**
+   * Settles the readers of a round, `readersPerTurn` per event-loop turn: each one goes on to serve
+   * its read at once, and a round of many large ranges served in one turn would hold the loop past
+   * an election timeout (heartbeats unanswered, the leader deposed). Later slices keep their
+   * guarantee: they were read-indexed before it, and the store only moves forward.
+   */
+  private release(readers: readonly PendingRead[], error: Error | null, from = 0): void {
+    const to = Math.min(readers.length, from + readersPerTurn);
+    for (let i = from; i < to; i++) {
+      if (error) readers[i]!.reject(error);
+      else readers[i]!.resolve();
+    }
+    if (to < readers.length) setImmediate(() => this.release(readers, error, to));
   }
 
   private handleReadStates(states: readonly ReadState[]): void {

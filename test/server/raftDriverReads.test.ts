@@ -3,7 +3,7 @@
 // large reads released together cannot hold the loop past an election timeout.
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStorage } from '../../core/raft/memoryStorage.js';
-import type { NodeId } from '../../core/raft/types.js';
+import { index, type NodeId } from '../../core/raft/types.js';
 import { RaftDriver } from '../../core/server/raftDriver.js';
 
 let driver: RaftDriver | undefined;
@@ -14,7 +14,7 @@ function oneMember(): RaftDriver {
   return new RaftDriver({
     id,
     storage: MemoryStorage.bootstrap({ voters: [id], learners: [] }),
-    applied: 0,
+    applied: index(0),
     tickMs: 1,
     electionTicks: 10,
     heartbeatTicks: 1,

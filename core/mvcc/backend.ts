@@ -111,10 +111,9 @@ export interface GroupCommitOptions {
   readonly onFailure?: (error: Error) => void;
 }
 
-/** The open group transaction: how to commit or abort it (lmdb-js's own transaction ending). */
+/** The open group transaction: how to commit it (lmdb-js's own ending of the transaction). */
 interface OpenGroup {
-  commit: (value: unknown) => unknown;
-  abort: (error: unknown) => unknown;
+  readonly commit: (value: unknown) => unknown;
   calls: number;
   readonly timer: NodeJS.Timeout;
 }
@@ -199,29 +198,27 @@ export class Backend {
     return result;
   }
 
-  /** Turns group commit on (see GroupCommitOptions) or, with null, off (committing the open group). */
-  groupCommits(options: GroupCommitOptions | null): void {
-    if (options === null) this.commitGroup();
+  /** Turns group commit on (see GroupCommitOptions). */
+  groupCommits(options: GroupCommitOptions): void {
     this.grouping = options;
   }
 
   /**
    * Opens the group transaction. lmdb-js keeps a synchronous transaction open while its callback's
    * result is pending and ends it through that result's `then`; the result here is a thenable
-   * whose callbacks are kept, so the group is committed (or aborted) synchronously when asked.
+   * whose callback is kept, so the group is committed synchronously when asked (a commit that
+   * fails ends the transaction too, keeping nothing of it).
    */
   private openGroup(options: GroupCommitOptions): OpenGroup {
     let commit: ((value: unknown) => unknown) | undefined;
-    let abort: ((error: unknown) => unknown) | undefined;
     const pending = {
-      then(onCommit: (value: unknown) => unknown, onAbort: (error: unknown) => unknown): undefined {
+      then(onCommit: (value: unknown) => unknown): undefined {
         commit = onCommit;
-        abort = onAbort;
         return undefined;
       },
     };
     void this.root.transactionSync(() => pending as unknown as Promise<void>);
-    assert(commit !== undefined && abort !== undefined, 'lmdb-js kept the group transaction open');
+    assert(commit !== undefined, 'lmdb-js kept the group transaction open');
     const timer = setTimeout(() => {
       try {
         this.commitGroup();
@@ -232,7 +229,7 @@ export class Backend {
       }
     }, options.intervalMs);
     timer.unref();
-    this.group = { commit, abort, calls: 0, timer };
+    this.group = { commit, calls: 0, timer };
     return this.group;
   }
 

@@ -2,8 +2,9 @@
 // core/raft documents — the leader sends its appends before its own fsync (allowed: nothing is
 // applied before this member's fsync completes, and commit needs a majority of durable acks),
 // everyone else sends only after the WAL fsync; committed entries already on disk are applied
-// while that fsync runs, the others after it, and then ReadIndex answers are released. Readies are handled one at a time, so proposals arriving during an fsync are
-// batched into the next one (group commit).
+// while that fsync runs, the others after it, and then ReadIndex answers are released. Readies
+// are handled one at a time, so proposals arriving during an fsync are batched into the next one
+// (group commit).
 import { RaftNode } from '../raft/raftNode.js';
 import type { Ready } from '../raft/raftNode.js';
 import type { Message } from '../raft/message.js';

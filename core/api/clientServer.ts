@@ -18,6 +18,8 @@ import { serverStream, unary, type CallContext } from './handlers.js';
 import { authHandlers } from './authService.js';
 import { AuthorityRewriter } from './authorityRewriter.js';
 import { PrefaceProbe, serverPrefaceSettings } from './prefaceProbe.js';
+import { serveFastUnary, takeStreamsFirst, type FastMethod } from './fastUnary.js';
+import { assert } from '../raft/assert.js';
 import { kvHandlers } from './kvService.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
 import { grpcReceiveBytesCeiling, oversizeInterceptor, withRequestLimit } from './messageSize.js';
@@ -72,22 +74,31 @@ export class ClientServer {
     const requestBytesMax = backend.maxRequestBytes + grpcOverheadBytes;
     this.grpc = new Server({
       // Requests over requestBytesMax are refused in etcd's words by oversizeInterceptor.
+      // fastTable below must say the same.
       'grpc.max_receive_message_length': Math.max(requestBytesMax, grpcReceiveBytesCeiling),
       'grpc.max_send_message_length': -1,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+      // Nothing reads grpc-js's channelz counters; keeping them costs time on every message.
+      'grpc.enable_channelz': 0,
       interceptors: [oversizeInterceptor],
     });
+    const fastMethods = new Map<string, FastMethod>();
+    const fastTable = { methods: fastMethods, receiveBytesMax: Math.max(requestBytesMax, grpcReceiveBytesCeiling), sendBytesMax: -1, intercepted: true };
+    takeStreamsFirst(this.grpc, (stream, headers) => serveFastUnary(fastTable, stream, headers));
     const unaryMap = new Map<string, UnaryHandler>();
     const duplexMap = new Map<string, StreamHandler>();
     const streamMap = new Map<string, ServerStreamHandler>();
     const add = (name: EtcdServiceName, methods: Record<string, (request: never, call: CallContext) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
       const implementation: UntypedServiceImplementation = { ...extra };
+      const definition = withRequestLimit(serviceDefinition(name), requestBytesMax);
       for (const [method, handler] of Object.entries(methods)) {
         implementation[method] = unary(handler);
         unaryMap.set(`${name}/${method}`, handler);
+        const codec = definition[method];
+        assert(codec !== undefined, `${name} defines ${method}`);
+        fastMethods.set(codec.path, { deserialize: codec.requestDeserialize, serialize: codec.responseSerialize, handler });
       }
-      const definition = withRequestLimit(serviceDefinition(name), requestBytesMax);
       this.grpc.addService(name === 'etcdserverpb.Watch' ? withWatchEncoding(definition) : definition, implementation);
     };
     const watch = watchHandler(backend);

@@ -8,10 +8,11 @@ import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
-import { Server, ServerCredentials, type ServiceDefinition, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
+import { Server, ServerCredentials, type MethodDefinition, type ServiceDefinition, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
 import { replaying } from '../api/clientServer.js';
 import { Gateway, type ServerStreamHandler, type StreamHandler, type UnaryHandler } from '../api/gateway.js';
 import { serviceError } from '../api/handlers.js';
+import { serveFastUnary, takeStreamsFirst, type FastCallContext, type FastMethod } from '../api/fastUnary.js';
 import { etcdServiceNames, serviceDefinition, type EtcdServiceName } from '../api/proto/load.js';
 import { withoutDefaults } from './wireDefaults.js';
 import { KeepAlives, keepAliveProxyHandler } from './keepAliveProxy.js';
@@ -49,6 +50,13 @@ export function callContext(call: object): CallContext {
   return { token, timeoutMs };
 }
 
+/** callContext() of a call on the fast unary path. */
+function fastCallContext(call: FastCallContext): CallContext {
+  const token = call.credentials.token;
+  const timeoutMs = Number.isFinite(call.deadline) ? Math.max(1, call.deadline - Date.now()) : undefined;
+  return { token: token === null || token === '' ? undefined : token, timeoutMs };
+}
+
 export class ProxyServer {
   readonly metrics = new ProxyMetrics();
   readonly upstream: Upstream;
@@ -82,18 +90,25 @@ export class ProxyServer {
     const keepAlive = keepAliveProxyHandler(this.keepAlives, callContext);
 
     this.grpc = new Server({
+      // fastTable below must say the same.
       'grpc.max_receive_message_length': config.maxRecvBytes,
       'grpc.max_send_message_length': config.maxSendBytes,
       'grpc.keepalive_permit_without_calls': 1,
       'grpc.http2.min_ping_interval_without_data_ms': 5_000,
+      'grpc.enable_channelz': 0,
     });
+    const fastMethods = new Map<string, FastMethod>();
+    const fastTable = { methods: fastMethods, receiveBytesMax: config.maxRecvBytes, sendBytesMax: config.maxSendBytes, intercepted: false };
+    takeStreamsFirst(this.grpc, (stream, headers) => serveFastUnary(fastTable, stream, headers));
     for (const service of etcdServiceNames) {
       const implementation: UntypedServiceImplementation = {};
-      for (const method of Object.keys(serviceDefinition(service))) {
+      const definition = service === 'etcdserverpb.Watch' ? watchServiceTakingBytes() : service === 'etcdserverpb.KV' ? kvServiceEncodingOnce() : serviceDefinition(service);
+      for (const [method, codec] of Object.entries(definition) as [string, MethodDefinition<never, object>][]) {
         const path = `${service}/${method}`;
         const handler = services.unary.get(path);
         const stream = services.serverStream.get(path);
         if (handler) {
+          fastMethods.set(codec.path, { deserialize: codec.requestDeserialize, serialize: codec.responseSerialize, handler: (request: never, call) => handler(request, fastCallContext(call)) });
           implementation[method] = (call: ServerUnaryCall<unknown, object>, callback: sendUnaryData<object>): void => {
             handler(call.request as never, callContext(call)).then(
               (response) => callback(null, response),
@@ -106,7 +121,6 @@ export class ProxyServer {
       }
       if (service === 'etcdserverpb.Watch') implementation['Watch'] = grpcWatch;
       if (service === 'etcdserverpb.Lease') implementation['LeaseKeepAlive'] = keepAlive;
-      const definition = service === 'etcdserverpb.Watch' ? watchServiceTakingBytes() : service === 'etcdserverpb.KV' ? kvServiceEncodingOnce() : serviceDefinition(service);
       this.grpc.addService(definition, implementation);
     }
     const gatewayFor = (token: string | undefined): Gateway => proxyGateway(services, watch, keepAlive, token, config.maxRecvBytes);

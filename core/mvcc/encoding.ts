@@ -127,9 +127,12 @@ export function unescapeHistoryPrefix(prefix: Uint8Array): Buffer {
   return out.subarray(0, at);
 }
 
+/** Bytes of a record's frame: its payload's length and CRC32. */
+const frameHeaderBytes = 8;
+
 /** Wraps a payload as [u32 length][u32 crc32][payload]. */
 export function frame(payload: Uint8Array): Buffer {
-  const out = Buffer.alloc(8 + payload.length);
+  const out = Buffer.alloc(frameHeaderBytes + payload.length);
   out.writeUInt32BE(payload.length, 0);
   out.writeUInt32BE(crc32(payload), 4);
   out.set(payload, 8);
@@ -158,9 +161,14 @@ export interface KvRecord {
 
 const kvHeaderBytes = 1 + 8 + 8 + 8 + 8 + 4;
 
-/** Encodes a revision record (also the live table's value, always of kind 'put'). */
+/**
+ * Encodes a revision record (also the live table's value, always of kind 'put'), framed as
+ * `frame` frames a payload, in one buffer.
+ */
 export function encodeKvRecord(kind: RecordKind, kv: KeyValue): Buffer {
-  const payload = Buffer.alloc(kvHeaderBytes + kv.key.length + kv.value.length);
+  const payloadBytes = kvHeaderBytes + kv.key.length + kv.value.length;
+  const out = Buffer.allocUnsafe(frameHeaderBytes + payloadBytes);
+  const payload = out.subarray(frameHeaderBytes);
   payload.writeUInt8(kind === 'put' ? 1 : 2, 0);
   payload.writeDoubleBE(kv.createRevision, 1);
   payload.writeDoubleBE(kv.modRevision, 9);
@@ -169,7 +177,9 @@ export function encodeKvRecord(kind: RecordKind, kv: KeyValue): Buffer {
   payload.writeUInt32BE(kv.key.length, 33);
   payload.set(kv.key, kvHeaderBytes);
   payload.set(kv.value, kvHeaderBytes + kv.key.length);
-  return frame(payload);
+  out.writeUInt32BE(payloadBytes, 0);
+  out.writeUInt32BE(crc32(payload), 4);
+  return out;
 }
 
 /**

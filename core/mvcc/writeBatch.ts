@@ -319,9 +319,11 @@ export class WriteBatch {
       version: prev === undefined ? 1 : prev.version + 1,
     };
     const { backend } = this.core;
-    backend.table('live').putSync(storageKey(key), encodeKvRecord('put', kv));
+    // The live value and the revision record are the same bytes.
+    const record = encodeKvRecord('put', kv);
+    backend.table('live').putSync(storageKey(key), record);
     backend.table('history').putSync(historyKey(key, context.main, context.sub), encodeHistoryValue('put', key));
-    backend.table('revisions').putSync(encodeRevision(context.main, context.sub), encodeKvRecord('put', kv));
+    backend.table('revisions').putSync(encodeRevision(context.main, context.sub), record);
     context.sub += 1;
     this.core.usedBytes += putCost(key, value);
     if (prev !== undefined && prev.lease !== 0n) this.core.leases.detach(prev.lease, key);

@@ -252,8 +252,8 @@ function readAuth(r: ByteReader): AuthRequest {
 
 /** Encodes a request for a Raft entry. */
 export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
-  const w = new ByteWriter();
   const q = envelope.request;
+  const w = new ByteWriter(encodedBytesHint(envelope));
   w.u8(formatVersion).bigint(envelope.id);
   const caller = envelope.caller ?? null;
   w.bool(caller !== null);
@@ -281,7 +281,23 @@ export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
       break;
     case 'auth': writeAuth(w, q.auth); break;
   }
-  return w.finish().slice();
+  const encoded = w.finish();
+  // Entries stay in memory until the log is compacted: keep a view only when little is wasted.
+  return encoded.buffer.byteLength - encoded.length <= encodedSlackBytesMax ? encoded : encoded.slice();
+}
+
+/** Bytes beyond the encoding that encodeRequest lets an entry's buffer hold rather than copy it. */
+const encodedSlackBytesMax = 128;
+
+/**
+ * A buffer size that holds a put's encoding with room for the writer's headroom checks (so the
+ * writer neither grows nor wastes much); the writer's default for other requests.
+ */
+function encodedBytesHint(envelope: RequestEnvelope): number | undefined {
+  const q = envelope.request;
+  if (q.kind !== 'put') return undefined;
+  const caller = envelope.caller === null || envelope.caller === undefined ? 0 : 3 * envelope.caller.user.length + 24;
+  return 64 + caller + q.put.key.length + (q.put.value?.length ?? 0);
 }
 
 /** Decodes an entry payload. Throws DecodeError on malformed input. */

@@ -46,34 +46,34 @@ export const revisionBytes = 16;
 
 const twoTo32 = 0x1_0000_0000;
 
-function writeUint53(view: DataView, offset: number, n: number): void {
+function writeUint53(out: Buffer, offset: number, n: number): void {
   assert(Number.isSafeInteger(n) && n >= 0, `revision part ${n} is not a safe non-negative integer`);
-  view.setUint32(offset, Math.floor(n / twoTo32));
-  view.setUint32(offset + 4, n % twoTo32);
+  out.writeUInt32BE(Math.floor(n / twoTo32), offset);
+  out.writeUInt32BE(n % twoTo32, offset + 4);
 }
 
-function readUint53(view: DataView, offset: number): number {
-  return view.getUint32(offset) * twoTo32 + view.getUint32(offset + 4);
+function readUint53(bytes: Buffer, offset: number): number {
+  return bytes.readUInt32BE(offset) * twoTo32 + bytes.readUInt32BE(offset + 4);
 }
 
-function viewOf(bytes: Uint8Array): DataView {
-  return new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+/** `bytes` as a Buffer (itself when it is one: LMDB hands out Buffers). */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /** Encodes (main, sub) so byte order equals revision order. */
 export function encodeRevision(main: Revision, sub: number): Buffer {
-  const out = Buffer.alloc(revisionBytes);
-  const view = viewOf(out);
-  writeUint53(view, 0, main);
-  writeUint53(view, 8, sub);
+  const out = Buffer.allocUnsafe(revisionBytes);
+  writeUint53(out, 0, main);
+  writeUint53(out, 8, sub);
   return out;
 }
 
 /** Inverse of `encodeRevision`, reading at `offset`. */
 export function decodeRevision(bytes: Uint8Array, offset = 0): { main: Revision; sub: number } {
   assert(bytes.length - offset >= revisionBytes, 'revision key too short');
-  const view = viewOf(bytes);
-  return { main: readUint53(view, offset), sub: readUint53(view, offset + 8) };
+  const buffer = asBuffer(bytes);
+  return { main: readUint53(buffer, offset), sub: readUint53(buffer, offset + 8) };
 }
 
 /**
@@ -82,17 +82,24 @@ export function decodeRevision(bytes: Uint8Array, offset = 0): { main: Revision;
  * with 0x00 0x01.
  */
 export function escapeKeyWithTerminator(key: Uint8Array): Buffer {
+  return escapedWithRoom(key, 0);
+}
+
+/** `key` escaped and terminated as escapeKeyWithTerminator does, in a buffer `room` bytes longer (left for the caller). */
+function escapedWithRoom(key: Uint8Array, room: number): Buffer {
   let zeros = 0;
-  for (const byte of key) if (byte === 0) zeros += 1;
-  const out = Buffer.alloc(key.length + zeros + 2);
+  for (let i = 0; i < key.length; i++) if (key[i] === 0) zeros += 1;
+  const escapedBytes = key.length + zeros + 2;
+  const out = Buffer.allocUnsafe(escapedBytes + room);
   let at = 0;
-  for (const byte of key) {
+  for (let i = 0; i < key.length; i++) {
+    const byte = key[i]!;
     out[at++] = byte;
     if (byte === 0) out[at++] = 0xff;
   }
   out[at++] = 0x00;
   out[at++] = 0x01;
-  assert(at === out.length, 'escaped key length mismatch');
+  assert(at === escapedBytes, 'escaped key length mismatch');
   return out;
 }
 
@@ -101,9 +108,13 @@ export function historyPrefix(key: Uint8Array): Buffer {
   return escapeKeyWithTerminator(storageKey(key));
 }
 
-/** The history index key of user key `key` written at (main, sub). */
+/** The history index key of user key `key` written at (main, sub): its prefix, then the revision. */
 export function historyKey(key: Uint8Array, main: Revision, sub: number): Buffer {
-  return Buffer.concat([historyPrefix(key), encodeRevision(main, sub)]);
+  const out = escapedWithRoom(storageKey(key), revisionBytes);
+  const at = out.length - revisionBytes;
+  writeUint53(out, at, main);
+  writeUint53(out, at + 8, sub);
+  return out;
 }
 
 /**
@@ -207,7 +218,7 @@ export function decodeKvRecord(bytes: Uint8Array): KvRecord {
 /** Encodes a non-negative safe integer as a framed 8-byte record (meta values). */
 export function encodeNumberRecord(n: number): Buffer {
   const payload = Buffer.alloc(8);
-  writeUint53(viewOf(payload), 0, n);
+  writeUint53(payload, 0, n);
   return frame(payload);
 }
 
@@ -215,7 +226,7 @@ export function encodeNumberRecord(n: number): Buffer {
 export function decodeNumberRecord(bytes: Uint8Array): number {
   const payload = unframe(bytes);
   assert(payload.length === 8, 'number record must be 8 bytes');
-  return readUint53(viewOf(payload), 0);
+  return readUint53(payload, 0);
 }
 
 /** Encodes a signed 64-bit id so byte order equals numeric order (sign bit flipped). */

@@ -11,14 +11,18 @@ const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder('utf-8', { fatal: true });
 const initialBytes = 256;
 
+/** 2^28: varints of 64-bit values are written and read as a low 28-bit part and the rest, both exact in a number. */
+const twoTo52 = 2 ** 52;
+const lowMask = 0xfff_ffffn;
+
 export class ByteWriter {
   private buffer: Uint8Array;
-  private view: DataView;
+  /** Made on first use (only f64 needs one): a DataView costs more than the rest of a small write. */
+  private view: DataView | null = null;
   private length = 0;
 
   constructor(capacityBytes = initialBytes) {
     this.buffer = new Uint8Array(capacityBytes);
-    this.view = new DataView(this.buffer.buffer);
   }
 
   private reserve(bytes: number): void {
@@ -28,7 +32,7 @@ export class ByteWriter {
     const next = new Uint8Array(capacity);
     next.set(this.buffer.subarray(0, this.length));
     this.buffer = next;
-    this.view = new DataView(next.buffer);
+    this.view = null;
   }
 
   u8(value: number): this {
@@ -51,23 +55,34 @@ export class ByteWriter {
 
   /** A signed safe integer (etcd's int64 counts and revisions may be negative), zig-zag encoded. */
   int(value: number): this {
+    // Zig-zag in plain arithmetic while it stays exact (below 2^53), as `bigint` would write it.
+    if (Number.isSafeInteger(value) && Math.abs(value) < twoTo52) return this.uint(value >= 0 ? value * 2 : -value * 2 - 1);
     return this.bigint(BigInt(value));
   }
 
   /** A signed 64-bit integer, zig-zag encoded as a varint. */
   bigint(value: bigint): this {
-    let rest = value >= 0n ? value << 1n : ((-value) << 1n) - 1n;
+    const zigzag = value >= 0n ? value << 1n : ((-value) << 1n) - 1n;
     this.reserve(10);
-    while (rest >= 0x80n) {
-      this.buffer[this.length++] = Number(rest & 0x7fn) | 0x80;
-      rest >>= 7n;
+    // Seven bits a byte from the low end: the low 28 bits make four bytes, the rest follows.
+    let high = Number(zigzag >> 28n);
+    let low = Number(zigzag & lowMask);
+    if (high === 0) return this.uint(low);
+    for (let i = 0; i < 4; i++) {
+      this.buffer[this.length++] = (low & 0x7f) | 0x80;
+      low >>>= 7;
     }
-    this.buffer[this.length++] = Number(rest);
+    while (high >= 0x80) {
+      this.buffer[this.length++] = (high % 0x80) | 0x80;
+      high = Math.floor(high / 0x80);
+    }
+    this.buffer[this.length++] = high;
     return this;
   }
 
   f64(value: number): this {
     this.reserve(8);
+    this.view ??= new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
     this.view.setFloat64(this.length, value);
     this.length += 8;
     return this;
@@ -97,11 +112,10 @@ export class ByteWriter {
 
 export class ByteReader {
   private offset = 0;
-  private readonly view: DataView;
+  /** Made on first use, as the writer's. */
+  private view: DataView | null = null;
 
-  constructor(private readonly buffer: Uint8Array) {
-    this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  }
+  constructor(private readonly buffer: Uint8Array) {}
 
   get done(): boolean {
     return this.offset >= this.buffer.length;
@@ -141,19 +155,28 @@ export class ByteReader {
   }
 
   bigint(): bigint {
-    let result = 0n;
-    let shift = 0n;
+    // Up to 10 bytes (70 bits): the first four bytes' 28 bits, then up to 42 more, each exact in a number.
+    let low = 0;
+    let high = 0;
+    let scale = 1;
     for (let i = 0; i < 10; i++) {
       const byte = this.u8();
-      result |= BigInt(byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return (result & 1n) === 0n ? result >> 1n : -((result + 1n) >> 1n);
-      shift += 7n;
+      if (i < 4) low += (byte & 0x7f) * 2 ** (7 * i);
+      else {
+        high += (byte & 0x7f) * scale;
+        scale *= 0x80;
+      }
+      if ((byte & 0x80) === 0) {
+        const result = high === 0 ? BigInt(low) : (BigInt(high) << 28n) | BigInt(low);
+        return (result & 1n) === 0n ? result >> 1n : -((result + 1n) >> 1n);
+      }
     }
     throw new DecodeError('varint too long');
   }
 
   f64(): number {
     this.need(8);
+    this.view ??= new DataView(this.buffer.buffer, this.buffer.byteOffset, this.buffer.byteLength);
     const value = this.view.getFloat64(this.offset);
     this.offset += 8;
     return value;

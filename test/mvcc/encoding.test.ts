@@ -3,7 +3,7 @@
 // was written. Seeded: a failure prints its seed.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeKvRecord, encodeKvRecord, frame } from '../../core/mvcc/encoding.js';
+import { decodeKvRecord, decodeRevision, encodeKvRecord, encodeRevision, frame, historyKey, historyPrefix, inlineKeyBytesMax } from '../../core/mvcc/encoding.js';
 import type { KeyValue } from '../../core/mvcc/types.js';
 import type { RecordKind } from '../../core/mvcc/encoding.js';
 
@@ -39,6 +39,25 @@ describe('revision records', () => {
         const decoded = decodeKvRecord(encoded);
         expect(decoded.kind).toBe(kind);
         expect({ ...decoded.kv, key: Buffer.from(decoded.kv.key), value: Buffer.from(decoded.kv.value) }).toEqual({ ...kv, value: Buffer.from(kv.value) });
+      }),
+      { seed: 20261205, numRuns: 300 },
+    );
+  });
+
+  it('make history keys of a key\'s prefix then its revision, for short, zero-holding and hashed long keys', () => {
+    const keyArb = fc.oneof(
+      fc.uint8Array({ minLength: 1, maxLength: 40 }),
+      fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bytes) => Uint8Array.from([0, ...bytes, 0])),
+      fc.uint8Array({ minLength: inlineKeyBytesMax + 1, maxLength: inlineKeyBytesMax + 40 }),
+    );
+    // The layout on disk: 0x00 escaped as 0x00 0xFF, the terminator 0x00 0x01, then main and sub as two big-endian 64-bit halves each.
+    expect(historyKey(Buffer.from([0x61, 0x00]), 2 ** 32 + 1, 2).toString('hex')).toBe('6100ff0001' + '0000000100000001' + '0000000000000002');
+    fc.assert(
+      fc.property(keyArb, fc.maxSafeNat(), fc.nat(), (key, main, sub) => {
+        const built = historyKey(key, main, sub);
+        expect(built.equals(Buffer.concat([historyPrefix(key), encodeRevision(main, sub)]))).toBe(true);
+        expect(decodeRevision(built, built.length - 16)).toEqual({ main, sub });
+        expect(decodeRevision(Uint8Array.from(encodeRevision(main, sub)))).toEqual({ main, sub });
       }),
       { seed: 20261205, numRuns: 300 },
     );

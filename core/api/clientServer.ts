@@ -21,6 +21,7 @@ import { PrefaceProbe, serverPrefaceSettings } from './prefaceProbe.js';
 import { serveFastUnary, takeStreamsFirst, type FastMethod } from './fastUnary.js';
 import { assert } from '../raft/assert.js';
 import { kvHandlers } from './kvService.js';
+import { kvResponseEncoders } from './kvResponseCodec.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
 import { grpcReceiveBytesCeiling, oversizeInterceptor, withRequestLimit } from './messageSize.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
@@ -97,7 +98,9 @@ export class ClientServer {
         unaryMap.set(`${name}/${method}`, handler);
         const codec = definition[method];
         assert(codec !== undefined, `${name} defines ${method}`);
-        fastMethods.set(codec.path, { deserialize: codec.requestDeserialize, serialize: codec.responseSerialize, handler });
+        const serialize = codec.responseSerialize;
+        const encode = name === 'etcdserverpb.KV' ? kvResponseEncoders[method] : undefined;
+        fastMethods.set(codec.path, { deserialize: codec.requestDeserialize, serialize: encode ? (response: never) => encode(response) ?? serialize(response) : serialize, handler });
       }
       this.grpc.addService(name === 'etcdserverpb.Watch' ? withWatchEncoding(definition) : definition, implementation);
     };

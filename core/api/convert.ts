@@ -37,9 +37,20 @@ export function toMemberId(value: WireInt): string {
   return toBigInt(value).toString(16);
 }
 
+/** fromHexId's answers so far (bounded: ids come from requests too). */
+const decimalIds = new Map<string, string>();
+const decimalIdsMax = 256;
+
 /** A decimal uint64 string from a hex id. */
 export function fromHexId(id: string): string {
-  return BigInt(`0x${id || '0'}`).toString();
+  let decimal = decimalIds.get(id);
+  if (decimal === undefined) {
+    decimal = BigInt(`0x${id || '0'}`).toString();
+    // Every response names the cluster and the member: a handful of ids, converted once each.
+    if (decimalIds.size >= decimalIdsMax) decimalIds.clear();
+    decimalIds.set(id, decimal);
+  }
+  return decimal;
 }
 
 function bytes(value: Uint8Array | undefined | null): Uint8Array {

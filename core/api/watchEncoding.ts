@@ -3,14 +3,15 @@
 // encode) of every event for every watcher was a third of a member's busy time.
 //
 // The watch service attaches the store's events to a response under `storeEvents`; the Watch
-// method's serializer encodes the rest of the response as before and appends each event's
-// cached field bytes. protobufjs writes fields in field-number order and `events` (11) is the
-// last field of WatchResponse, so the bytes are the ones the plain serializer would write. The
+// method's serializer encodes the rest of the response (by hand, kvResponseCodec.ts: its header
+// bytes made once per revision) and appends each event's cached field bytes. `events` (11) is
+// the last field of WatchResponse, so the message reads as the plain serializer's would. The
 // JSON gateway reads the response's ordinary fields and never sees the cache.
 import type { ServiceDefinition } from '@grpc/proto-loader';
 import type { Event } from '../mvcc/types.js';
 import { eventToWire } from './convert.js';
 import type * as pb from './proto/messages.js';
+import { encodeWatchResponseHead } from './kvResponseCodec.js';
 
 /** Where a WatchResponse carries the store events its `events` field was made from. */
 export const storeEvents: unique symbol = Symbol('storeEvents');
@@ -45,9 +46,17 @@ class EventBytesCache {
 export function watchResponseSerializer(serialize: Serialize): Serialize {
   const cache = new EventBytesCache(serialize);
   return (message: object): Buffer => {
-    const events = (message as WatchResponseWithEvents)[storeEvents];
+    const response = message as WatchResponseWithEvents;
+    const events = response[storeEvents];
     if (events === undefined || events.length === 0) return serialize(message);
-    const parts = [serialize({ ...message, events: [] })];
+    // The fields before `events`, named one by one: reading `events` would make the wire events.
+    const head =
+      encodeWatchResponseHead(response) ??
+      serialize({
+        header: response.header, watch_id: response.watch_id, created: response.created, canceled: response.canceled,
+        compact_revision: response.compact_revision, cancel_reason: response.cancel_reason, fragment: response.fragment, events: [],
+      });
+    const parts = [head];
     for (const event of events) parts.push(cache.bytes(event));
     return Buffer.concat(parts);
   };

@@ -10,6 +10,7 @@ import { AuthError } from '../auth/errors.js';
 import { StoreError } from '../mvcc/errors.js';
 import type * as pb from './proto/messages.js';
 import { storeEvents, type WatchResponseWithEvents } from './watchEncoding.js';
+import type { Event } from '../mvcc/types.js';
 
 /** Watches one stream may hold; more are refused with a canceled response. */
 export const watchesPerStreamMax = 10_000;
@@ -41,7 +42,48 @@ type WireWatchRequest = {
   progress_request?: object | null;
 };
 
+/**
+ * A response carrying store events. Its wire `events` are made only when read: the JSON gateway
+ * reads them, while gRPC encodes the store events themselves, once for every watcher
+ * (watchEncoding.ts). With 1,000 watchers on a prefix, making them for every watcher's response
+ * was most of the watch path's time.
+ */
+class EventsResponse implements WatchResponseWithEvents {
+  readonly created = false;
+  readonly canceled = false;
+  readonly compact_revision = '0';
+  readonly cancel_reason = '';
+  readonly fragment = false;
+  readonly [storeEvents]: readonly Event[];
+
+  constructor(
+    readonly header: pb.ResponseHeader,
+    readonly watch_id: string,
+    events: readonly Event[],
+  ) {
+    this[storeEvents] = events;
+  }
+
+  get events(): pb.Event[] {
+    return this[storeEvents].map(eventToWire);
+  }
+}
+
+/**
+ * The header at `revision`, made once for every watcher it goes to: the object is shared until
+ * the revision or the term moves on (the watch encoder also caches its bytes by the object).
+ */
+function sharedHeaders(backend: EtcdBackend): (revision: number) => pb.ResponseHeader {
+  let last: { readonly revision: number; readonly term: number; readonly header: pb.ResponseHeader } | null = null;
+  return (revision) => {
+    const info = backend.header();
+    if (last === null || last.revision !== revision || last.term !== info.raftTerm) last = { revision, term: info.raftTerm, header: header(info, revision) };
+    return last.header;
+  };
+}
+
 export function watchHandler(backend: EtcdBackend) {
+  const headerAt = sharedHeaders(backend);
   return (call: ServerDuplexStream<WireWatchRequest, pb.WatchResponse>): void => {
     const watches = new Map<string, WatchRegistration>();
     /** Watches created with progress_notify, and those that delivered events this interval. */
@@ -52,11 +94,10 @@ export function watchHandler(backend: EtcdBackend) {
     const credentials = callCredentials(call);
     /** Requests are handled one after another: a create may wait for its permission check. */
     let queue: Promise<void> = Promise.resolve();
-    const send = (response: Partial<WatchResponseWithEvents> & { watch_id: string }): boolean => {
+    /** Any response but one carrying events. */
+    const send = (response: Partial<pb.WatchResponse> & { watch_id: string }): boolean => {
       if (closed || call.cancelled) return true;
-      const events = response[storeEvents];
       return call.write({
-        ...(events === undefined ? {} : { [storeEvents]: events }),
         header: response.header ?? header(backend.header()),
         watch_id: response.watch_id,
         created: response.created ?? false,
@@ -116,7 +157,8 @@ export function watchHandler(backend: EtcdBackend) {
             events: (revision, events) => {
               announce();
               active.add(id);
-              return send({ header: header(backend.header(), revision), watch_id: id, events: events.map(eventToWire), [storeEvents]: events });
+              if (closed || call.cancelled) return true;
+              return call.write(new EventsResponse(headerAt(revision), id, events));
             },
             compacted: (compactRevision) => {
               announce();

@@ -65,6 +65,8 @@ export interface WatchHubOptions {
 interface Watcher {
   readonly id: number;
   readonly range: KeyRange;
+  /** Its range, filters and prevKv choice as a string: watchers with the same shape see the same events. */
+  readonly shape: string;
   readonly prevKv: boolean;
   readonly noPut: boolean;
   readonly noDelete: boolean;
@@ -75,6 +77,14 @@ interface Watcher {
   congested: boolean;
   synced: boolean;
 }
+
+/** What one catch-up step selected for watchers of one shape and next revision (see `selection`). */
+interface Selection {
+  readonly events: readonly Event[];
+  readonly last: Revision;
+}
+
+type Selections = Map<string, Selection>;
 
 /** Delivers store changes to watchers. One hub per store. */
 export class WatchHub {
@@ -122,12 +132,16 @@ export class WatchHub {
       return id;
     }
     const filters = request.filters ?? [];
+    const prevKv = request.prevKv === true;
+    const noPut = filters.includes('NOPUT');
+    const noDelete = filters.includes('NODELETE');
     const watcher: Watcher = {
       id,
       range,
-      prevKv: request.prevKv === true,
-      noPut: filters.includes('NOPUT'),
-      noDelete: filters.includes('NODELETE'),
+      shape: `${Number(prevKv)}${Number(noPut)}${Number(noDelete)}${Number(range.single)}${range.start.length}:${range.start.toString('latin1')}${range.end === null ? '' : range.end.toString('latin1')}`,
+      prevKv,
+      noPut,
+      noDelete,
       sink,
       nextRevision: start > 0 ? start : this.store.revision + 1,
       pending: [],
@@ -320,7 +334,29 @@ export class WatchHub {
     const chunk = this.store.reader.revisionsBetween(from, current, this.chunkMax, withPrevKv);
     const last = chunk[chunk.length - 1];
     const reachesNow = chunk.length < this.chunkMax || last === undefined || last.revision >= current;
-    for (const watcher of ready) this.catchUpFrom(watcher, chunk, reachesNow, current);
+    const selections: Selections = new Map();
+    for (const watcher of ready) this.catchUpFrom(watcher, chunk, reachesNow, current, selections);
+  }
+
+  /**
+   * The events of `chunk` from `watcher`'s next revision on that it takes, and the last revision
+   * the chunk covers for it; made once for all the watchers of one step with the same shape and
+   * next revision (many watchers on one prefix fall behind together and catch up together).
+   */
+  private selection(watcher: Watcher, chunk: readonly RevisionEvents[], selections: Selections): Selection {
+    const key = `${watcher.nextRevision} ${watcher.shape}`;
+    const known = selections.get(key);
+    if (known !== undefined) return known;
+    const events: Event[] = [];
+    let last = watcher.nextRevision - 1;
+    for (const { revision, events: all } of chunk) {
+      if (revision < watcher.nextRevision) continue;
+      for (const event of this.select(watcher, all.filter((candidate) => rangeContains(watcher.range, candidate.kv.key)))) events.push(event);
+      last = revision;
+    }
+    const made = { events, last };
+    selections.set(key, made);
+    return made;
   }
 
   /**
@@ -328,15 +364,9 @@ export class WatchHub {
    * catch-up: stamped with the current revision when the chunk reaches it (else with the chunk's
    * last revision). Syncs the watcher when the chunk reaches now.
    */
-  private catchUpFrom(watcher: Watcher, chunk: readonly RevisionEvents[], reachesNow: boolean, current: Revision): void {
+  private catchUpFrom(watcher: Watcher, chunk: readonly RevisionEvents[], reachesNow: boolean, current: Revision, selections: Selections): void {
     if (!this.watchers.has(watcher.id)) return;
-    const selected: Event[] = [];
-    let last = watcher.nextRevision - 1;
-    for (const { revision, events } of chunk) {
-      if (revision < watcher.nextRevision) continue;
-      selected.push(...this.select(watcher, events.filter((event) => rangeContains(watcher.range, event.kv.key))));
-      last = revision;
-    }
+    const { events: selected, last } = this.selection(watcher, chunk, selections);
     watcher.nextRevision = last + 1;
     if (selected.length > 0) {
       watcher.congested = !watcher.sink.send({ watchId: watcher.id, revision: reachesNow ? current : last, events: selected });

@@ -20,12 +20,14 @@ function response(events: readonly Event[], extra: object = {}): object {
 }
 
 describe('watch response encoding', () => {
-  it('writes the bytes the plain serializer writes, for events with and without a previous value', () => {
+  it('writes what reads as the plain serializer\'s message, for events with and without a previous value', () => {
     const fast = watchResponseSerializer(serialize);
     const withoutPrev: Event = { type: put.type, kv: put.kv };
-    for (const events of [[put], [deleted], [put, deleted], [withoutPrev, deleted]]) {
-      const message = response(events);
-      expect(fast({ ...message, [storeEvents]: events })).toEqual(serialize(message));
+    for (const extra of [{}, { created: true, fragment: true }, { canceled: true, compact_revision: '9', cancel_reason: 'gone: ünïcode' }]) {
+      for (const events of [[put], [deleted], [put, deleted], [withoutPrev, deleted]]) {
+        const message = response(events, extra);
+        expect(watch.responseDeserialize(fast({ ...message, [storeEvents]: events }))).toEqual(watch.responseDeserialize(serialize(message)));
+      }
     }
   });
 
@@ -48,7 +50,7 @@ describe('watch response encoding', () => {
       const copy = stripped();
       fast({ ...response([copy]), [storeEvents]: [copy] });
     }
-    // One call per response for the rest of it, plus one per distinct encoding of the event.
-    expect(calls).toBe(200 + 2);
+    // The rest of each response is written by hand: one call per distinct encoding of the event.
+    expect(calls).toBe(2);
   });
 });

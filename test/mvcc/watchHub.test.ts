@@ -127,6 +127,36 @@ describe('WatchHub', () => {
     });
   });
 
+  it('catches up watchers from one revision that differ only in range bounds, filters or prevKv, each with its own events', async () => {
+    const store = openStore();
+    const hub = newHub(store);
+    store.put({ key: b('a'), value: b('1') });
+    store.put({ key: b('ab'), value: b('2') });
+    store.put({ key: b('ab'), value: b('3') });
+    store.deleteRange({ key: b('a') });
+    const watch = (request: Omit<Parameters<WatchHub['watch']>[0], 'startRevision'>): RecordingSink => {
+      const sink = new RecordingSink();
+      hub.watch({ ...request, startRevision: 2 }, sink);
+      return sink;
+    };
+    const range = watch({ key: b('a'), rangeEnd: b('b') });
+    const rangeAgain = watch({ key: b('a'), rangeEnd: b('b') });
+    const single = watch({ key: b('ab') });
+    const fromA = watch({ key: b('a'), rangeEnd: b('ac') });
+    const noPut = watch({ key: b('a'), rangeEnd: b('b'), filters: ['NOPUT'] });
+    const noDelete = watch({ key: b('a'), rangeEnd: b('b'), filters: ['NODELETE'] });
+    const withPrev = watch({ key: b('a'), rangeEnd: b('b'), prevKv: true });
+    await hub.whenIdle();
+    expect(range.keys()).toEqual(['PUT:a', 'PUT:ab', 'PUT:ab', 'DELETE:a']);
+    expect(rangeAgain.keys()).toEqual(range.keys());
+    expect(single.keys()).toEqual(['PUT:ab', 'PUT:ab']);
+    expect(fromA.keys()).toEqual(['PUT:a', 'PUT:ab', 'PUT:ab', 'DELETE:a']);
+    expect(noPut.keys()).toEqual(['DELETE:a']);
+    expect(noDelete.keys()).toEqual(['PUT:a', 'PUT:ab', 'PUT:ab']);
+    expect(range.events().every((e) => e.prevKv === undefined)).toBe(true);
+    expect(withPrev.events().map((e) => e.prevKv?.value.toString())).toEqual([undefined, undefined, '2', '1']);
+  });
+
   it('answers a watch from a compacted revision with the compact revision and no watcher', () => {
     const store = openStore();
     const hub = newHub(store);

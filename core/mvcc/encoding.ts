@@ -152,7 +152,7 @@ export function frame(payload: Uint8Array): Buffer {
 
 /** Checks and strips a frame. A bad length or checksum is corruption: it crashes. */
 export function unframe(bytes: Uint8Array): Buffer {
-  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const buffer = asBuffer(bytes);
   assert(buffer.length >= 8, 'record shorter than its frame');
   const length = buffer.readUInt32BE(0);
   assert(length === buffer.length - 8, `record length ${length} does not match ${buffer.length - 8}`);
@@ -207,7 +207,8 @@ export function decodeKvRecord(bytes: Uint8Array): KvRecord {
     createRevision: payload.readDoubleBE(1),
     modRevision: payload.readDoubleBE(9),
     version: payload.readDoubleBE(17),
-    lease: payload.readBigInt64BE(25),
+    // Most keys have no lease: 0n without making a BigInt from the bytes.
+    lease: payload.readUInt32BE(25) === 0 && payload.readUInt32BE(29) === 0 ? 0n : payload.readBigInt64BE(25),
     // Views, not copies: LMDB hands every read its own buffer, and the caller owns `bytes`.
     key: payload.subarray(kvHeaderBytes, kvHeaderBytes + keyLength),
     value: payload.subarray(kvHeaderBytes + keyLength),

@@ -111,6 +111,30 @@ export function serveFastUnary(table: FastUnaryTable, stream: http2.ServerHttp2S
   return true;
 }
 
+/** Where a stream on the fast path holds its call. */
+const callOf = Symbol('fast unary call');
+
+type CallCarrier = http2.ServerHttp2Stream & { [callOf]: FastCall };
+
+// An error always comes with a close, which is what ends the call.
+function ignoreError(): void {}
+
+function onClose(this: CallCarrier): void {
+  this[callOf].cancel();
+}
+
+function onData(this: CallCarrier, chunk: Buffer): void {
+  this[callOf].receive(chunk);
+}
+
+function onEnd(this: CallCarrier): void {
+  this[callOf].halfClosed();
+}
+
+function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+  this.sendTrailers(okTrailers);
+}
+
 /** Marks a call whose request message has not arrived. */
 const noRequest = Symbol('no request');
 
@@ -136,11 +160,12 @@ class FastCall {
     private readonly path: string,
     timeoutMs: number,
   ) {
-    // An error always comes with a close, which is what ends the call.
-    stream.once('error', () => undefined);
-    stream.once('close', () => this.cancel());
-    stream.on('data', (chunk: Buffer) => this.receive(chunk));
-    stream.once('end', () => this.halfClosed());
+    // The listeners are shared functions that find the call on the stream: no closures per call.
+    (stream as Partial<CallCarrier>)[callOf] = this;
+    stream.on('error', ignoreError);
+    stream.on('close', onClose);
+    stream.on('data', onData);
+    stream.on('end', onEnd);
     if (timeoutMs >= 0) {
       this.deadline = Date.now() + timeoutMs;
       this.timer = setTimeout(() => this.fail(status.DEADLINE_EXCEEDED, 'Deadline exceeded'), timeoutMs);
@@ -148,7 +173,7 @@ class FastCall {
   }
 
   /** Takes each whole message as it completes, in the order and with the checks grpc-js applies. */
-  private receive(chunk: Buffer): void {
+  receive(chunk: Buffer): void {
     if (this.finished) return;
     this.chunks.push(chunk);
     this.buffered += chunk.length;
@@ -198,7 +223,7 @@ class FastCall {
     else this.request = request;
   }
 
-  private halfClosed(): void {
+  halfClosed(): void {
     if (this.finished) return;
     this.chunks.length = 0;
     if (this.request === noRequest) {
@@ -279,7 +304,8 @@ class FastCall {
     const stream = this.stream;
     try {
       stream.respond(responseHeaders, respondOptions);
-      stream.once('wantTrailers', () => stream.sendTrailers(trailers));
+      if (trailers === okTrailers) stream.on('wantTrailers', sendOkTrailers);
+      else stream.once('wantTrailers', () => stream.sendTrailers(trailers));
       if (frame === null) stream.end();
       else stream.end(frame);
     } catch {
@@ -306,7 +332,7 @@ class FastCall {
     this.gone?.abort();
   }
 
-  private cancel(): void {
+  cancel(): void {
     if (this.finished) return;
     this.finish();
   }

@@ -5,11 +5,20 @@ import { ServerError } from './errors.js';
 interface Waiter {
   readonly resolve: (value: unknown) => void;
   readonly reject: (error: Error) => void;
-  readonly timer: NodeJS.Timeout;
+  /** performance.now() after which it times out. */
+  readonly deadline: number;
 }
 
+/**
+ * Timeouts are kept by one timer for all waiters, set for the earliest deadline, rather than a
+ * timer per request: a busy member registers and settles tens of thousands of waiters a second,
+ * nearly all long before their deadline.
+ */
 export class Waiters {
   private readonly pending = new Map<bigint, Waiter>();
+  private timer: NodeJS.Timeout | null = null;
+  /** When the timer fires (performance.now() time), while it is set. */
+  private timerAt = Infinity;
 
   get size(): number {
     return this.pending.size;
@@ -18,11 +27,9 @@ export class Waiters {
   /** Registers `id`; the promise settles when `trigger`/`fail` names it, or rejects after `timeoutMs`. */
   wait<T>(id: bigint, timeoutMs: number): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new ServerError('TIMEOUT'));
-      }, timeoutMs);
-      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, timer });
+      const deadline = performance.now() + timeoutMs;
+      this.pending.set(id, { resolve: resolve as (value: unknown) => void, reject, deadline });
+      if (deadline < this.timerAt) this.armFor(deadline);
     });
   }
 
@@ -34,7 +41,6 @@ export class Waiters {
     const waiter = this.pending.get(id);
     if (!waiter) return;
     this.pending.delete(id);
-    clearTimeout(waiter.timer);
     waiter.resolve(value);
   }
 
@@ -42,13 +48,40 @@ export class Waiters {
     const waiter = this.pending.get(id);
     if (!waiter) return;
     this.pending.delete(id);
-    clearTimeout(waiter.timer);
     waiter.reject(error);
+  }
+
+  private armFor(deadline: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timerAt = deadline;
+    this.timer = setTimeout(() => this.expire(), Math.max(0, deadline - performance.now()));
+    // Waiting callers keep nothing alive by themselves; the servers they came through do.
+    this.timer.unref();
+  }
+
+  /** Rejects every waiter past its deadline, and sets the timer for the earliest one left. */
+  private expire(): void {
+    this.timer = null;
+    this.timerAt = Infinity;
+    const now = performance.now();
+    let next = Infinity;
+    for (const [id, waiter] of this.pending) {
+      if (waiter.deadline <= now) {
+        this.pending.delete(id);
+        waiter.reject(new ServerError('TIMEOUT'));
+      } else if (waiter.deadline < next) {
+        next = waiter.deadline;
+      }
+    }
+    if (next < Infinity) this.armFor(next);
   }
 
   /** Rejects every pending caller (shutdown). */
   failAll(error: Error): void {
     for (const id of [...this.pending.keys()]) this.fail(id, error);
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    this.timerAt = Infinity;
   }
 }
 

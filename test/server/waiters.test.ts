@@ -19,6 +19,29 @@ describe('waiters', () => {
     expect(waiters.size).toBe(0);
   });
 
+  it('times each waiter out at its own deadline, whatever the order they came in, and leaves the others waiting', async () => {
+    const waiters = new Waiters();
+    const settled: string[] = [];
+    const track = (name: string, p: Promise<unknown>): Promise<void> =>
+      p.then(
+        () => void settled.push(`${name} resolved`),
+        (error: Error) => void settled.push(`${name} ${error.message}`),
+      );
+    // Registered after a waiter of 60 s, these time out in milliseconds: the timer moves earlier for them.
+    const long = track('long', waiters.wait(10n, 60_000));
+    const late = track('late', waiters.wait(11n, 40));
+    const early = track('early', waiters.wait(12n, 5));
+    const answered = track('answered', waiters.wait(13n, 1));
+    waiters.trigger(13n, 'ok');
+    await Promise.all([early, late, answered]);
+    expect(settled[0]).toBe('answered resolved');
+    expect(settled.slice(1).sort()).toEqual(['early etcdserver: request timed out', 'late etcdserver: request timed out']);
+    expect(waiters.isWaiting(10n)).toBe(true);
+    waiters.trigger(10n, 'ok');
+    await long;
+    expect(settled.at(-1)).toBe('long resolved');
+  });
+
   it('fails every pending waiter on shutdown', async () => {
     const waiters = new Waiters();
     const all = [waiters.wait(3n, 60_000), waiters.wait(4n, 60_000)];

@@ -12,6 +12,7 @@ import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend.js';
+import type { PutResponse, RangeResponse } from '../mvcc/types.js';
 import { clusterHandlers, maintenanceHandlers, snapshotStream } from './clusterService.js';
 import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandler } from './gateway.js';
 import { serverStream, unary, type CallContext } from './handlers.js';
@@ -20,8 +21,9 @@ import { AuthorityRewriter } from './authorityRewriter.js';
 import { PrefaceProbe, serverPrefaceSettings } from './prefaceProbe.js';
 import { serveFastUnary, takeStreamsFirst, type FastMethod } from './fastUnary.js';
 import { assert } from '../raft/assert.js';
-import { kvHandlers } from './kvService.js';
-import { kvResponseEncoders } from './kvResponseCodec.js';
+import { kvHandlers, kvStoreHandlers, type StoreAnswer } from './kvService.js';
+import { framePutAnswer, frameRangeAnswer, kvResponseFrameEncoders } from './kvResponseCodec.js';
+import { putResponseToWire, rangeResponseToWire } from './convert.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
 import { grpcReceiveBytesCeiling, oversizeInterceptor, withRequestLimit } from './messageSize.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
@@ -90,7 +92,13 @@ export class ClientServer {
     const unaryMap = new Map<string, UnaryHandler>();
     const duplexMap = new Map<string, StreamHandler>();
     const streamMap = new Map<string, ServerStreamHandler>();
-    const add = (name: EtcdServiceName, methods: Record<string, (request: never, call: CallContext) => Promise<object>>, extra: UntypedServiceImplementation = {}): void => {
+    /** Methods whose fast-path handler answers in another form than the wire object, with its encoders. */
+    interface FastAnswer {
+      readonly handler: (request: never, call: CallContext) => Promise<object>;
+      readonly frame: (answer: never) => Buffer | null;
+      readonly toWire: (answer: never) => object;
+    }
+    const add = (name: EtcdServiceName, methods: Record<string, (request: never, call: CallContext) => Promise<object>>, extra: UntypedServiceImplementation = {}, fast: Record<string, FastAnswer> = {}): void => {
       const implementation: UntypedServiceImplementation = { ...extra };
       const definition = withRequestLimit(serviceDefinition(name), requestBytesMax);
       for (const [method, handler] of Object.entries(methods)) {
@@ -98,9 +106,11 @@ export class ClientServer {
         unaryMap.set(`${name}/${method}`, handler);
         const codec = definition[method];
         assert(codec !== undefined, `${name} defines ${method}`);
+        const answer = fast[method];
         const serialize = codec.responseSerialize;
-        const encode = name === 'etcdserverpb.KV' ? kvResponseEncoders[method] : undefined;
-        fastMethods.set(codec.path, { deserialize: codec.requestDeserialize, serialize: encode ? (response: never) => encode(response) ?? serialize(response) : serialize, handler });
+        const frame = name === 'etcdserverpb.KV' ? kvResponseFrameEncoders[method] : undefined;
+        if (answer) fastMethods.set(codec.path, { deserialize: codec.requestDeserialize, handler: answer.handler, frame: answer.frame, serialize: (value: never) => serialize(answer.toWire(value)) });
+        else fastMethods.set(codec.path, { deserialize: codec.requestDeserialize, serialize, ...(frame ? { frame } : {}), handler });
       }
       this.grpc.addService(name === 'etcdserverpb.Watch' ? withWatchEncoding(definition) : definition, implementation);
     };
@@ -110,7 +120,20 @@ export class ClientServer {
     duplexMap.set('etcdserverpb.Watch/Watch', watch as unknown as StreamHandler);
     duplexMap.set('etcdserverpb.Lease/LeaseKeepAlive', keepAlive as unknown as StreamHandler);
     streamMap.set('etcdserverpb.Maintenance/Snapshot', snapshot);
-    add('etcdserverpb.KV', kvHandlers(backend));
+    // Range and Put on the fast path answer with the store's values, encoded without wire objects.
+    const kvStore = kvStoreHandlers(backend);
+    add('etcdserverpb.KV', kvHandlers(backend), {}, {
+      Range: {
+        handler: kvStore.Range,
+        frame: (answer: StoreAnswer<RangeResponse>) => frameRangeAnswer(answer.info, answer.response),
+        toWire: (answer: StoreAnswer<RangeResponse>) => rangeResponseToWire(answer.info, answer.response),
+      },
+      Put: {
+        handler: kvStore.Put,
+        frame: (answer: StoreAnswer<PutResponse>) => framePutAnswer(answer.info, answer.response),
+        toWire: (answer: StoreAnswer<PutResponse>) => putResponseToWire(answer.info, answer.response),
+      },
+    });
     add('etcdserverpb.Watch', {}, { Watch: watch });
     add('etcdserverpb.Lease', leaseHandlers(backend), { LeaseKeepAlive: keepAlive });
     add('etcdserverpb.Cluster', clusterHandlers(backend));

@@ -1,14 +1,14 @@
 // etcd's KV service: Range, Put, DeleteRange, Txn, Compact. Checks what etcd checks at its API
 // edge (empty keys, value/lease flags, operation counts), then calls the member.
 import type { CallContext } from './handlers.js';
-import type { EtcdBackend } from './backend.js';
+import type { EtcdBackend, HeaderInfo } from './backend.js';
 import {
   deleteRangeRequestFromWire, deleteRangeResponseToWire, header, putRequestFromWire, putResponseToWire, rangeRequestFromWire,
   rangeResponseToWire, toNumber, txnRequestFromWire, txnResponseToWire,
 } from './convert.js';
 import { InvalidRequestError } from './grpcStatus.js';
 import type * as pb from './proto/messages.js';
-import type { RequestOp, TxnRequest } from '../mvcc/types.js';
+import type { PutResponse, RangeResponse, RequestOp, TxnRequest } from '../mvcc/types.js';
 import { txnDepthMax } from '../server/internalRequest.js';
 
 const emptyKey = 'etcdserver: key is not provided';
@@ -43,18 +43,44 @@ export function checkTxn(txn: TxnRequest, maxTxnOps: number, depth = 0): void {
   for (const op of failure) checkOp(op, maxTxnOps, depth);
 }
 
-export function kvHandlers(backend: EtcdBackend) {
+/** A KV answer as the store gave it, with the header it goes out under (see kvStoreHandlers). */
+export interface StoreAnswer<T> {
+  readonly info: HeaderInfo;
+  readonly response: T;
+}
+
+/**
+ * Range and Put answering with the store's own values rather than wire objects: the fast gRPC
+ * path encodes these directly (kvResponseCodec's frameRangeAnswer, framePutAnswer); every other
+ * path takes kvHandlers' wire objects, made from the same answers.
+ */
+export function kvStoreHandlers(backend: EtcdBackend) {
   return {
-    async Range(q: pb.RangeRequest, { credentials }: CallContext): Promise<pb.RangeResponse> {
+    Range: async (q: pb.RangeRequest, { credentials }: CallContext): Promise<StoreAnswer<RangeResponse>> => {
       const request = rangeRequestFromWire(q);
       checkKey(request.key);
       const response = await backend.range(request, credentials);
-      return rangeResponseToWire(backend.header(), response);
+      return { info: backend.header(), response };
     },
-    async Put(q: pb.PutRequest, { credentials }: CallContext): Promise<pb.PutResponse> {
+    Put: async (q: pb.PutRequest, { credentials }: CallContext): Promise<StoreAnswer<PutResponse>> => {
       const request = putRequestFromWire(q);
       checkPut(request);
-      return putResponseToWire(backend.header(), await backend.put(request, credentials));
+      const response = await backend.put(request, credentials);
+      return { info: backend.header(), response };
+    },
+  };
+}
+
+export function kvHandlers(backend: EtcdBackend) {
+  const store = kvStoreHandlers(backend);
+  return {
+    async Range(q: pb.RangeRequest, call: CallContext): Promise<pb.RangeResponse> {
+      const { info, response } = await store.Range(q, call);
+      return rangeResponseToWire(info, response);
+    },
+    async Put(q: pb.PutRequest, call: CallContext): Promise<pb.PutResponse> {
+      const { info, response } = await store.Put(q, call);
+      return putResponseToWire(info, response);
     },
     async DeleteRange(q: pb.DeleteRangeRequest, { credentials }: CallContext): Promise<pb.DeleteRangeResponse> {
       const request = deleteRangeRequestFromWire(q);

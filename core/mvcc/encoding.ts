@@ -201,9 +201,20 @@ export function decodeKvRecord(bytes: Uint8Array): KvRecord {
   const payload = unframe(bytes);
   const kindByte = payload.readUInt8(0);
   assert(kindByte === 1 || kindByte === 2, `unknown record kind ${kindByte}`);
+  return { kind: kindByte === 1 ? 'put' : 'delete', kv: payloadKv(payload) };
+}
+
+/** Decodes a live table value (a record of kind 'put'), as `decodeKvRecord` does, to its kv alone. */
+export function decodeLiveKv(bytes: Uint8Array): KeyValue {
+  const payload = unframe(bytes);
+  assert(payload[0] === 1, `a live record is a put (kind ${payload[0]})`);
+  return payloadKv(payload);
+}
+
+function payloadKv(payload: Buffer): KeyValue {
   const keyLength = payload.readUInt32BE(33);
   assert(kvHeaderBytes + keyLength <= payload.length, 'record key overruns its payload');
-  const kv: KeyValue = {
+  return {
     createRevision: payload.readDoubleBE(1),
     modRevision: payload.readDoubleBE(9),
     version: payload.readDoubleBE(17),
@@ -213,7 +224,6 @@ export function decodeKvRecord(bytes: Uint8Array): KvRecord {
     key: payload.subarray(kvHeaderBytes, kvHeaderBytes + keyLength),
     value: payload.subarray(kvHeaderBytes + keyLength),
   };
-  return { kind: kindByte === 1 ? 'put' : 'delete', kv };
 }
 
 /** Encodes a non-negative safe integer as a framed 8-byte record (meta values). */

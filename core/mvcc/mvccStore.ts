@@ -16,7 +16,7 @@ import { AlarmRegistry } from './alarms.js';
 import { Backend, databaseFileName, syncFile } from './backend.js';
 import type { GroupCommitOptions, Table, TableName } from './backend.js';
 import { CompactedError, FutureRevisionError, StoreError } from './errors.js';
-import { decodeKvRecord, decodeNumberRecord, encodeNumberRecord, encodeRevision } from './encoding.js';
+import { decodeLiveKv, decodeNumberRecord, encodeNumberRecord, encodeRevision } from './encoding.js';
 import { serveRange } from './serveRange.js';
 import { StoreReader } from './storeReader.js';
 import { compactionStep, loadCompaction } from './compaction.js';
@@ -393,7 +393,7 @@ export class MvccStore {
 
   /** Every current key-value, in key order (used to rebuild lease attachments at open). */
   *liveKeyValues(): Generator<KeyValue> {
-    for (const { value } of this.backend.table('live').getRange({})) yield decodeKvRecord(value).kv;
+    for (const { value } of this.backend.table('live').getRange({})) yield decodeLiveKv(value);
   }
 
   /**

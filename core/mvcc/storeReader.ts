@@ -6,6 +6,7 @@ import { assert } from '../raft/assert.js';
 import type { Backend } from './backend.js';
 import {
   decodeKvRecord,
+  decodeLiveKv,
   decodeRevision,
   encodeRevision,
   escapeKeyWithTerminator,
@@ -72,7 +73,7 @@ export class StoreReader {
   liveGet(key: Uint8Array): KeyValue | undefined {
     const bytes = this.backend.table('live').get(storageKey(key));
     if (bytes === undefined) return undefined;
-    const { kv } = decodeKvRecord(bytes);
+    const kv = decodeLiveKv(bytes);
     assert(Buffer.compare(kv.key, key) === 0, 'a storage key names exactly one user key');
     return kv;
   }
@@ -109,11 +110,11 @@ export class StoreReader {
           if (runPrefix !== null && !runPrefix.equals(prefix)) flush();
           if (full()) break;
           runPrefix = prefix;
-          run.push(decodeKvRecord(value).kv);
+          run.push(decodeLiveKv(value));
         } else {
           flush();
           if (full()) break;
-          keep(decodeKvRecord(value).kv);
+          keep(decodeLiveKv(value));
         }
       }
       flush();
@@ -137,7 +138,7 @@ export class StoreReader {
       const end = bounds.end !== null && Buffer.compare(bounds.end, groupEnd) < 0 ? bounds.end : groupEnd;
       const start = Buffer.compare(prefix, bounds.start) > 0 ? prefix : bounds.start;
       for (const { value } of this.backend.table('live').getRange({ start, end })) {
-        if (!rangeContains(range, decodeKvRecord(value).kv.key)) outside += 1;
+        if (!rangeContains(range, decodeLiveKv(value).key)) outside += 1;
       }
     }
     return outside;

@@ -1,13 +1,27 @@
 // The hand-written KV response encoders against the reflective one (protobufjs, through the
 // service definition every client decodes with): seeded random responses, both encodings decoded
 // the same way, must read the same, and a value the hand encoders do not take must be handed
-// back (null) rather than written wrong.
+// back (null) rather than written wrong. The same for Range and Put answers encoded straight from
+// the store's values, against their wire objects.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { kvResponseEncoders } from '../../core/api/kvResponseCodec.js';
+import { framePutAnswer, frameRangeAnswer, kvResponseFrameEncoders } from '../../core/api/kvResponseCodec.js';
+import { putResponseToWire, rangeResponseToWire } from '../../core/api/convert.js';
+import type { HeaderInfo } from '../../core/api/backend.js';
+import type { KeyValue, PutResponse, RangeResponse } from '../../core/mvcc/types.js';
 import { serviceDefinition } from '../../core/api/proto/load.js';
 
 const kv = serviceDefinition('etcdserverpb.KV');
+
+/** The message inside a gRPC frame, checking the frame's header (uncompressed, its length). */
+function unframed(frame: Buffer | null): Buffer | null {
+  if (frame === null) return null;
+  expect(frame[0]).toBe(0);
+  expect(frame.readUInt32BE(1)).toBe(frame.length - 5);
+  return frame.subarray(5);
+}
+
+const kvResponseEncoders = Object.fromEntries(Object.entries(kvResponseFrameEncoders).map(([method, encode]) => [method, (response: never) => unframed(encode(response))]));
 
 const uint64 = fc.oneof(fc.constant('0'), fc.nat({ max: 300 }).map(String), fc.maxSafeNat().map(String), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map(String));
 const int64 = fc.oneof(uint64.filter((s) => BigInt(s) < 2n ** 63n), fc.bigInt({ min: -(2n ** 63n), max: -1n }).map(String));
@@ -76,5 +90,48 @@ describe('hand-written KV response encoders', () => {
     ['a key that is not bytes', { header: null, prev_kv: { key: 'a', create_revision: '1', mod_revision: '1', version: '1', value: Buffer.alloc(0), lease: '0' } }],
   ])('hands back %s to the reflective encoder', (_name, response) => {
     expect(kvResponseEncoders['Put']!(response as never)).toBeNull();
+  });
+});
+
+describe('Range and Put answers encoded from the store\'s values', () => {
+  const hexId = fc.oneof(fc.constant('0'), fc.constant('1'), fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }).map((n) => n.toString(16)), fc.constant('ffffffffffffffff'));
+  const info = fc.record({ clusterId: hexId, memberId: hexId, raftTerm: fc.oneof(fc.nat({ max: 5 }), fc.maxSafeNat()), revision: fc.maxSafeNat() });
+  const storeKv: fc.Arbitrary<KeyValue> = fc.record({
+    key: bytes,
+    createRevision: fc.oneof(fc.nat({ max: 300 }), fc.maxSafeNat()),
+    modRevision: fc.oneof(fc.nat({ max: 300 }), fc.maxSafeNat()),
+    version: fc.oneof(fc.nat({ max: 300 }), fc.maxSafeNat()),
+    value: bytes,
+    lease: fc.oneof(fc.constant(0n), fc.bigInt({ min: 1n, max: 2n ** 53n + 5n }), fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n })),
+  });
+  const range: fc.Arbitrary<RangeResponse> = fc.record({ revision: fc.maxSafeNat(), kvs: fc.array(storeKv, { maxLength: 6 }), more: fc.boolean(), count: fc.maxSafeNat() });
+  const put: fc.Arbitrary<PutResponse> = fc.oneof(fc.record({ revision: fc.maxSafeNat() }), fc.record({ revision: fc.maxSafeNat(), prevKv: storeKv }));
+
+  it.each([
+    ['Range', range, (h: HeaderInfo, r: never) => frameRangeAnswer(h, r), (h: HeaderInfo, r: never) => rangeResponseToWire(h, r)],
+    ['Put', put, (h: HeaderInfo, r: never) => framePutAnswer(h, r), (h: HeaderInfo, r: never) => putResponseToWire(h, r)],
+  ] as const)('%s: reads as the reflective encoding of its wire object', (method, answers, frameAnswer, toWire) => {
+    const codec = kv[method]!;
+    fc.assert(
+      fc.property(info, answers as fc.Arbitrary<object>, (h: HeaderInfo, r) => {
+        const fast = unframed(frameAnswer(h, r as never));
+        expect(fast).not.toBeNull();
+        expect(codec.responseDeserialize(fast!)).toEqual(codec.responseDeserialize(codec.responseSerialize(toWire(h, r as never))));
+      }),
+      { seed: 20261206, numRuns: 400 },
+    );
+  });
+
+  it('writes the same bytes for an id the second time (from its cache) as the first', () => {
+    const h: HeaderInfo = { clusterId: 'fedcba9876543210', memberId: '8e9e05c52164694d', raftTerm: 2, revision: 9 };
+    const answer: PutResponse = { revision: 9, prevKv: { key: Buffer.from('k'), value: Buffer.alloc(0), createRevision: 1, modRevision: 2, version: 2, lease: 7587862179470046467n } };
+    const first = framePutAnswer(h, answer);
+    expect(framePutAnswer(h, answer)).toEqual(first);
+    expect(unframed(first)).toEqual(unframed(kvResponseFrameEncoders['Put']!(putResponseToWire(h, answer) as never)));
+  });
+
+  it('hands back a value out of its reach to the reflective encoder', () => {
+    expect(framePutAnswer({ clusterId: 'not hex', memberId: '1', raftTerm: 1, revision: 1 }, { revision: 1 })).toBeNull();
+    expect(frameRangeAnswer({ clusterId: '1', memberId: '1', raftTerm: 1, revision: 1 }, { revision: 1, kvs: [], more: false, count: -1 })).toBeNull();
   });
 });

@@ -11,8 +11,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { open } from 'lmdb';
-import type { Database, RootDatabase } from 'lmdb';
+import type { Database, RootDatabase, RootDatabaseOptions } from 'lmdb';
 import { assert } from '../raft/assert.js';
+import { copyLiveKv } from './encoding.js';
+import type { KeyValue } from './types.js';
 
 /**
  * Flushes a file or directory to disk. A copy is flushed before the rename that makes it live, and
@@ -63,6 +65,8 @@ export class Table {
   constructor(
     private readonly db: Database<Buffer, Buffer>,
     private readonly noteWrite: (key: Buffer) => void,
+    /** The live table's second handle, whose reads decode each value as LMDB hands it over (copyLiveKv). */
+    private readonly kvReader: Database<KeyValue, Buffer> | null = null,
   ) {}
 
   get(key: Buffer): Buffer | undefined {
@@ -71,6 +75,15 @@ export class Table {
 
   getRange(options: RangeOptions = {}): ReturnType<Database<Buffer, Buffer>['getRange']> {
     return this.db.getRange(options);
+  }
+
+  /**
+   * The live table's entries over `options`, each value decoded as `copyLiveKv` does, straight
+   * from LMDB's read buffer (no copy of the record first). Live table only.
+   */
+  getKvRange(options: RangeOptions = {}): Iterable<{ readonly key: Buffer; readonly value: KeyValue }> {
+    assert(this.kvReader !== null, 'only the live table decodes kvs as it reads');
+    return this.kvReader.getRange(options);
   }
 
   putSync(key: Buffer, value: Buffer): void {
@@ -144,12 +157,29 @@ export class Backend {
   private openTables(): void {
     for (const name of tableNames) {
       const db = Backend.openTable(this.root, name);
-      this.tables.set(name, new Table(db, (key) => this.written?.get(name)?.add(key.toString('latin1'))));
+      const kvReader = name === 'live' ? Backend.openKvReader(this.root, name) : null;
+      this.tables.set(name, new Table(db, (key) => this.written?.get(name)?.add(key.toString('latin1')), kvReader));
     }
   }
 
   private static openTable(root: RootDatabase<Buffer, Buffer>, name: TableName): Database<Buffer, Buffer> {
     return root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+  }
+
+  /**
+   * A second, read-only handle of table `name` whose values decode to kvs. lmdb-js hands a decoder
+   * that copies (this one does) its shared read buffer instead of a fresh copy of every value.
+   */
+  private static openKvReader(root: RootDatabase<Buffer, Buffer>, name: TableName): Database<KeyValue, Buffer> {
+    const decoder = {
+      encode: (): Buffer => {
+        throw new Error(`the ${name} table's kv reader does not write`);
+      },
+      decode: copyLiveKv,
+    };
+    // lmdb-js documents `encoder` for every database, but types it on the root's options only.
+    const options: RootDatabaseOptions & { name: string } = { name, keyEncoding: 'binary', encoder: decoder };
+    return root.openDB<KeyValue, Buffer>(options);
   }
 
   /**

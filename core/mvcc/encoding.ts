@@ -211,6 +211,35 @@ export function decodeLiveKv(bytes: Uint8Array): KeyValue {
   return payloadKv(payload);
 }
 
+/**
+ * Decodes a live table value as `decodeLiveKv` does, from the first `size` bytes of a buffer that
+ * LMDB fills again for its next read: the key and the value are copied out, into small buffers
+ * Node takes from its shared pool, so a range of a thousand keys makes no allocation per value
+ * (LMDB's own copy of each value was one). Without `size`, all of `bytes`.
+ */
+export function copyLiveKv(bytes: Buffer, size?: unknown): KeyValue {
+  const end = typeof size === 'number' ? size : bytes.length;
+  assert(end >= frameHeaderBytes && bytes.readUInt32BE(0) === end - frameHeaderBytes, 'record length does not match its frame');
+  const payload = bytes.subarray(frameHeaderBytes, end);
+  assert(crc32(payload) === bytes.readUInt32BE(4), 'record checksum mismatch: store is corrupt');
+  assert(payload[0] === 1, `a live record is a put (kind ${payload[0]})`);
+  const keyLength = payload.readUInt32BE(33);
+  const valueStart = kvHeaderBytes + keyLength;
+  assert(valueStart <= payload.length, 'record key overruns its payload');
+  const key = Buffer.allocUnsafe(keyLength);
+  payload.copy(key, 0, kvHeaderBytes, valueStart);
+  const value = Buffer.allocUnsafe(payload.length - valueStart);
+  payload.copy(value, 0, valueStart);
+  return {
+    createRevision: payload.readDoubleBE(1),
+    modRevision: payload.readDoubleBE(9),
+    version: payload.readDoubleBE(17),
+    lease: payload.readUInt32BE(25) === 0 && payload.readUInt32BE(29) === 0 ? 0n : payload.readBigInt64BE(25),
+    key,
+    value,
+  };
+}
+
 function payloadKv(payload: Buffer): KeyValue {
   const keyLength = payload.readUInt32BE(33);
   assert(kvHeaderBytes + keyLength <= payload.length, 'record key overruns its payload');

@@ -104,17 +104,17 @@ export class StoreReader {
         runPrefix = null;
       };
       const full = (): boolean => limit > 0 && kvs.length >= limit;
-      for (const { key, value } of live.getRange(options)) {
+      for (const { key, value: kv } of live.getKvRange(options)) {
         if (isHashedStorageKey(key)) {
           const prefix = key.subarray(0, inlineKeyBytesMax);
           if (runPrefix !== null && !runPrefix.equals(prefix)) flush();
           if (full()) break;
           runPrefix = prefix;
-          run.push(decodeLiveKv(value));
+          run.push(kv);
         } else {
           flush();
           if (full()) break;
-          keep(decodeLiveKv(value));
+          keep(kv);
         }
       }
       flush();

@@ -3,7 +3,7 @@
 // was written. Seeded: a failure prints its seed.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeKvRecord, decodeRevision, encodeKvRecord, encodeRevision, frame, historyKey, historyPrefix, inlineKeyBytesMax } from '../../core/mvcc/encoding.js';
+import { copyLiveKv, decodeKvRecord, decodeLiveKv, decodeRevision, encodeKvRecord, encodeRevision, frame, historyKey, historyPrefix, inlineKeyBytesMax } from '../../core/mvcc/encoding.js';
 import type { KeyValue } from '../../core/mvcc/types.js';
 import type { RecordKind } from '../../core/mvcc/encoding.js';
 
@@ -61,5 +61,33 @@ describe('revision records', () => {
       }),
       { seed: 20261205, numRuns: 300 },
     );
+  });
+});
+
+describe('live records read from a buffer LMDB reuses', () => {
+  it('decode to what decodeLiveKv reads, and keep their bytes once the buffer is overwritten', () => {
+    fc.assert(
+      fc.property(kvArb, fc.nat({ max: 64 }), (kv, slack) => {
+        const record = encodeKvRecord('put', kv);
+        // The read buffer is larger than the record and is filled again by the next read.
+        const reused = Buffer.alloc(record.length + slack, 0xee);
+        record.copy(reused);
+        const copied = copyLiveKv(reused, record.length);
+        const expected = decodeLiveKv(record);
+        reused.fill(0x11);
+        expect({ ...copied, key: Buffer.from(copied.key), value: Buffer.from(copied.value) }).toEqual({ ...expected, key: Buffer.from(expected.key), value: Buffer.from(expected.value) });
+      }),
+      { seed: 20261206, numRuns: 300 },
+    );
+  });
+
+  it('refuse a record whose frame or kind is wrong', () => {
+    const record = encodeKvRecord('put', { key: Buffer.from('k'), value: Buffer.from('v'), lease: 0n, createRevision: 2, modRevision: 2, version: 1 });
+    const flipped = Buffer.from(record);
+    flipped[flipped.length - 1]! ^= 1;
+    expect(() => copyLiveKv(flipped, flipped.length)).toThrow(/checksum/);
+    expect(() => copyLiveKv(Buffer.concat([record, Buffer.alloc(4)]), record.length + 4)).toThrow(/length/);
+    const tombstone = encodeKvRecord('delete', { key: Buffer.from('k'), value: Buffer.alloc(0), lease: 0n, createRevision: 2, modRevision: 3, version: 0 });
+    expect(() => copyLiveKv(tombstone, tombstone.length)).toThrow(/live record is a put/);
   });
 });

@@ -35,6 +35,22 @@ describe('Range', () => {
     expect(keysOf(store.range({ key: b('b'), rangeEnd: b('d') }).kvs)).toEqual(['b', 'c']);
   });
 
+  it('reads values of every size whole, and they stay whole after later reads and writes', () => {
+    // Sizes around Node's pooled small buffers (4 KB), lmdb-js's read buffer, and an overflow page run.
+    const sizes = [0, 1, 300, 4095, 4096, 5000, 70_000, 1_500_000];
+    const valueOf = (size: number, seed: number): Buffer => Buffer.from(Array.from({ length: size }, (_, i) => (i * 31 + seed) & 0xff));
+    sizes.forEach((size, i) => store.put({ key: b(`size/${String(i).padStart(2, '0')}`), value: valueOf(size, i) }));
+    const first = store.range({ key: b('size/'), rangeEnd: b('size0') }).kvs;
+    expect(first.map((kv) => kv.value.length)).toEqual(sizes);
+    // Another range and a rewrite of every key: what the first range returned must not change.
+    store.range({ key: b('size/'), rangeEnd: b('size0') });
+    sizes.forEach((size, i) => store.put({ key: b(`size/${String(i).padStart(2, '0')}`), value: Buffer.alloc(size, 0xaa) }));
+    first.forEach((kv, i) => {
+      expect(Buffer.from(kv.value).equals(valueOf(sizes[i]!, i))).toBe(true);
+      expect(Buffer.from(kv.key).toString()).toBe(`size/${String(i).padStart(2, '0')}`);
+    });
+  });
+
   it('reads a prefix and every key from a key on with rangeEnd [0]', () => {
     store.put({ key: b('ab'), value: b('x') });
     expect(keysOf(store.range({ key: b('a'), rangeEnd: b('b') }).kvs)).toEqual(['a', 'ab']);

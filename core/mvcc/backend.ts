@@ -77,6 +77,12 @@ export class Table {
     return this.db.getRange(options);
   }
 
+  /** The live table's kv under `key`, decoded as `getKvRange` decodes. Live table only. */
+  getKv(key: Buffer): KeyValue | undefined {
+    assert(this.kvReader !== null, 'only the live table decodes kvs as it reads');
+    return this.kvReader.get(key);
+  }
+
   /**
    * The live table's entries over `options`, each value decoded as `copyLiveKv` does, straight
    * from LMDB's read buffer (no copy of the record first). Live table only.

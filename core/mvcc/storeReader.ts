@@ -71,9 +71,8 @@ export class StoreReader {
 
   /** The current version of `key`, if it exists. */
   liveGet(key: Uint8Array): KeyValue | undefined {
-    const bytes = this.backend.table('live').get(storageKey(key));
-    if (bytes === undefined) return undefined;
-    const kv = decodeLiveKv(bytes);
+    const kv = this.backend.table('live').getKv(storageKey(key));
+    if (kv === undefined) return undefined;
     assert(Buffer.compare(kv.key, key) === 0, 'a storage key names exactly one user key');
     return kv;
   }

@@ -42,10 +42,13 @@ describe('Range', () => {
     sizes.forEach((size, i) => store.put({ key: b(`size/${String(i).padStart(2, '0')}`), value: valueOf(size, i) }));
     const first = store.range({ key: b('size/'), rangeEnd: b('size0') }).kvs;
     expect(first.map((kv) => kv.value.length)).toEqual(sizes);
+    const singles = sizes.map((_, i) => store.range({ key: b(`size/${String(i).padStart(2, '0')}`) }).kvs[0]!);
+    expect(singles.map((kv) => kv.value.length)).toEqual(sizes);
     // Another range and a rewrite of every key: what the first range returned must not change.
     store.range({ key: b('size/'), rangeEnd: b('size0') });
     sizes.forEach((size, i) => store.put({ key: b(`size/${String(i).padStart(2, '0')}`), value: Buffer.alloc(size, 0xaa) }));
-    first.forEach((kv, i) => {
+    [...first, ...singles].forEach((kv, j) => {
+      const i = j % sizes.length;
       expect(Buffer.from(kv.value).equals(valueOf(sizes[i]!, i))).toBe(true);
       expect(Buffer.from(kv.key).toString()).toBe(`size/${String(i).padStart(2, '0')}`);
     });

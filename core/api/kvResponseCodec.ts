@@ -13,7 +13,7 @@
 import type * as pb from './proto/messages.js';
 import { assert } from '../raft/assert.js';
 import type { HeaderInfo } from './backend.js';
-import type { KeyValue, PutResponse, RangeResponse } from '../mvcc/types.js';
+import type { Event, KeyValue, PutResponse, RangeResponse } from '../mvcc/types.js';
 
 /**
  * A 64-bit value negative or past 2^53 (a cluster, member or lease id): its varint bytes. Ids
@@ -419,6 +419,36 @@ function storePut(info: HeaderInfo, r: PutResponse): Parsed {
       if (prev) writeKv(w, 2, prev);
     },
   };
+}
+
+function storeEvent(event: Event): Parsed {
+  if (event.type !== 'PUT' && event.type !== 'DELETE') throw new Unencodable();
+  const type = event.type === 'DELETE' ? 1 : 0;
+  const kv = storeKv(event.kv);
+  const prev = event.prevKv ? storeKv(event.prevKv) : null;
+  return {
+    bytes: wideFieldBytes(type) + messageFieldBytes(kv.bytes) + (prev ? messageFieldBytes(prev.bytes) : 0),
+    write(w) {
+      w.wideField(1, type);
+      writeKv(w, 2, kv);
+      if (prev) writeKv(w, 3, prev);
+    },
+  };
+}
+
+/**
+ * A WatchResponse's `events` field (11) holding one store event — tag, length, Event — encoded
+ * from the store's values; null when a value is out of the encoder's reach. Decodes to what the
+ * reflective encoder makes of `{ events: [eventToWire(event)] }`.
+ */
+export function encodeEventField(event: Event): Buffer | null {
+  const parsed = parseOrNull(storeEvent, [event]);
+  if (parsed === null) return null;
+  const w = new Writer(messageFieldBytes(parsed.bytes));
+  w.lengthOf(11, parsed.bytes);
+  parsed.write(w);
+  assert(w.at === w.out.length, `encoded ${w.at} bytes where ${w.out.length} were sized`);
+  return w.out;
 }
 
 /**

@@ -11,7 +11,7 @@ import type { ServiceDefinition } from '@grpc/proto-loader';
 import type { Event } from '../mvcc/types.js';
 import { eventToWire } from './convert.js';
 import type * as pb from './proto/messages.js';
-import { encodeWatchResponseHead } from './kvResponseCodec.js';
+import { encodeEventField, encodeWatchResponseHead } from './kvResponseCodec.js';
 
 /** Where a WatchResponse carries the store events its `events` field was made from. */
 export const storeEvents: unique symbol = Symbol('storeEvents');
@@ -35,7 +35,7 @@ class EventBytesCache {
     const plain = event.prevKv === undefined;
     const cached = plain ? this.withoutPrevKv.get(event.kv) : this.withPrevKv.get(event);
     if (cached !== undefined) return cached;
-    const bytes = this.serialize({ events: [eventToWire(event)] });
+    const bytes = encodeEventField(event) ?? this.serialize({ events: [eventToWire(event)] });
     if (plain) this.withoutPrevKv.set(event.kv, bytes);
     else this.withPrevKv.set(event, bytes);
     return bytes;

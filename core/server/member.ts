@@ -567,7 +567,7 @@ export class Member implements EtcdBackend {
     const id = this.ids.take();
     const data = encodeRequest({ id, request, caller });
     if (data.length > this.maxRequestBytes) throw new ServerError('REQUEST_TOO_LARGE');
-    await this.ensureLeader();
+    if (this.driver.leader() === null) await this.ensureLeader();
     const result = this.waiters.wait<T>(id, requestTimeoutMs);
     this.queueProposal(id, data);
     try {
@@ -620,11 +620,11 @@ export class Member implements EtcdBackend {
   }
 
   async put(request: PutRequest, credentials: Credentials): Promise<PutResponse> {
-    return this.propose({ kind: 'put', put: request }, await this.auth.caller(credentials));
+    return this.propose({ kind: 'put', put: request }, this.auth.callerAtOnce() ?? (await this.auth.caller(credentials)));
   }
 
   async deleteRange(request: DeleteRangeRequest, credentials: Credentials): Promise<DeleteRangeResponse> {
-    return this.propose({ kind: 'deleteRange', deleteRange: request }, await this.auth.caller(credentials));
+    return this.propose({ kind: 'deleteRange', deleteRange: request }, this.auth.callerAtOnce() ?? (await this.auth.caller(credentials)));
   }
 
   async txn(request: TxnRequest, credentials: Credentials): Promise<TxnResponse> {
@@ -632,7 +632,7 @@ export class Member implements EtcdBackend {
       await this.linearizable();
       return this.auth.read(credentials, (info) => this.auth.checkTxn(info, request), () => this.store.txn(request));
     }
-    return this.propose({ kind: 'txn', txn: request }, await this.auth.caller(credentials));
+    return this.propose({ kind: 'txn', txn: request }, this.auth.callerAtOnce() ?? (await this.auth.caller(credentials)));
   }
 
   /** Compaction needs the root role once auth is on (etcd's current releases; 3.4.23 let anyone compact). */

@@ -94,6 +94,14 @@ export class MemberAuth {
     return (await this.resolve(credentials)) ?? nobody;
   }
 
+  /**
+   * `caller`'s answer when it needs no waiting (auth off: every request runs as nobody), else
+   * null. Writes take it first, sparing a promise per request in the common case.
+   */
+  callerAtOnce(): AuthInfo | null {
+    return this.store.enabled ? null : nobody;
+  }
+
   /** etcd's requireAuthInfo: with auth on, the call must name a user. */
   async requireUser(credentials: Credentials): Promise<AuthInfo | null> {
     const info = await this.resolve(credentials);

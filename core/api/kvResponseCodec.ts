@@ -161,12 +161,12 @@ interface Header {
   readonly bytes: number;
 }
 
-function header(h: pb.ResponseHeader): Header {
-  const clusterId = wide(h.cluster_id);
-  const memberId = wide(h.member_id);
-  const revision = wide(h.revision);
-  const raftTerm = wide(h.raft_term);
+function parsedHeader(clusterId: Wide, memberId: Wide, revision: Wide, raftTerm: Wide): Header {
   return { clusterId, memberId, revision, raftTerm, bytes: wideFieldBytes(clusterId) + wideFieldBytes(memberId) + wideFieldBytes(revision) + wideFieldBytes(raftTerm) };
+}
+
+function header(h: pb.ResponseHeader): Header {
+  return parsedHeader(wide(h.cluster_id), wide(h.member_id), wide(h.revision), wide(h.raft_term));
 }
 
 function writeHeader(w: Writer, field: number, h: Header): void {
@@ -376,11 +376,7 @@ function leaseOf(lease: bigint): Wide {
 }
 
 function infoHeader(info: HeaderInfo, revision: number): Header {
-  const clusterId = hexId(info.clusterId);
-  const memberId = hexId(info.memberId);
-  const rev = counted(revision);
-  const raftTerm = counted(info.raftTerm);
-  return { clusterId, memberId, revision: rev, raftTerm, bytes: wideFieldBytes(clusterId) + wideFieldBytes(memberId) + wideFieldBytes(rev) + wideFieldBytes(raftTerm) };
+  return parsedHeader(hexId(info.clusterId), hexId(info.memberId), counted(revision), counted(info.raftTerm));
 }
 
 function storeKv(source: KeyValue): Kv {

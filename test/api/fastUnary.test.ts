@@ -94,7 +94,11 @@ async function start(fast: boolean, intercepted: boolean): Promise<number> {
       servedBy.push('fast');
       return handler(request, call);
     };
-    const methods = new Map<string, FastMethod>([[putPath, { deserialize: codec.requestDeserialize, serialize: codec.responseSerialize, handler: viaFast }]]);
+    // A member's client port answers KV calls through encoders that write whole gRPC frames; the
+    // grpc-proxy's goes through `serialize`. Each setup here takes its server's way.
+    const frameOf = (response: never): Buffer => frame(codec.responseSerialize(response));
+    const method: FastMethod = { deserialize: codec.requestDeserialize, serialize: codec.responseSerialize, handler: viaFast, ...(intercepted ? { frame: frameOf } : {}) };
+    const methods = new Map<string, FastMethod>([[putPath, method]]);
     takeStreamsFirst(server, (stream, headers) => serveFastUnary({ methods, receiveBytesMax, sendBytesMax, intercepted }, stream, headers));
   }
   servers.push(server);

@@ -5,7 +5,7 @@ import type { Credentials } from '../auth/credentials.js';
 import type { Permission } from '../auth/permissions.js';
 import type {
   AlarmMember, CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, Event, HashKvResult,
-  PutRequest, PutResponse, RangeRequest, RangeResponse, TxnRequest, TxnResponse,
+  PutRequest, PutResponse, RangeKvSink, RangeRequest, RangeResponse, RangeSummary, TxnRequest, TxnResponse,
 } from '../mvcc/types.js';
 
 export interface HeaderInfo {
@@ -118,6 +118,12 @@ export interface EtcdBackend {
   header(): HeaderInfo;
 
   range(request: RangeRequest, credentials: Credentials): Promise<RangeResponse>;
+  /**
+   * Optionally, `range` with the kvs handed to `sink` as the store reads them and the rest of the
+   * answer returned (a RangeSummary), for a request `rangeGoesToSink` takes; when the store finds
+   * it cannot (long keys), the whole RangeResponse, and what the sink took is to be dropped.
+   */
+  rangeInto?(request: RangeRequest, credentials: Credentials, sink: RangeKvSink): Promise<RangeSummary | RangeResponse>;
   put(request: PutRequest, credentials: Credentials): Promise<PutResponse>;
   deleteRange(request: DeleteRangeRequest, credentials: Credentials): Promise<DeleteRangeResponse>;
   txn(request: TxnRequest, credentials: Credentials): Promise<TxnResponse>;

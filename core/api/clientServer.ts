@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import { Duplex } from 'node:stream';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend.js';
-import type { PutResponse, RangeResponse } from '../mvcc/types.js';
+import type { PutResponse } from '../mvcc/types.js';
 import { clusterHandlers, maintenanceHandlers, snapshotStream } from './clusterService.js';
 import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandler } from './gateway.js';
 import { serverStream, unary, type CallContext } from './handlers.js';
@@ -21,9 +21,9 @@ import { AuthorityRewriter } from './authorityRewriter.js';
 import { PrefaceProbe, serverPrefaceSettings } from './prefaceProbe.js';
 import { serveFastUnary, takeStreamsFirst, type FastMethod } from './fastUnary.js';
 import { assert } from '../raft/assert.js';
-import { kvHandlers, kvStoreHandlers, type StoreAnswer } from './kvService.js';
-import { framePutAnswer, frameRangeAnswer, kvResponseFrameEncoders } from './kvResponseCodec.js';
-import { putResponseToWire, rangeResponseToWire } from './convert.js';
+import { frameRangeAnswerOf, kvHandlers, kvStoreHandlers, rangeAnswerToWire, streamedRangeHandler, type StoreAnswer } from './kvService.js';
+import { framePutAnswer, kvResponseFrameEncoders } from './kvResponseCodec.js';
+import { putResponseToWire } from './convert.js';
 import { leaseHandlers, leaseKeepAliveHandler } from './leaseService.js';
 import { grpcReceiveBytesCeiling, oversizeInterceptor, withRequestLimit } from './messageSize.js';
 import { electionHandlers, lockHandlers, observeStream } from './lockService.js';
@@ -124,9 +124,9 @@ export class ClientServer {
     const kvStore = kvStoreHandlers(backend);
     add('etcdserverpb.KV', kvHandlers(backend), {}, {
       Range: {
-        handler: kvStore.Range,
-        frame: (answer: StoreAnswer<RangeResponse>) => frameRangeAnswer(answer.info, answer.response),
-        toWire: (answer: StoreAnswer<RangeResponse>) => rangeResponseToWire(answer.info, answer.response),
+        handler: streamedRangeHandler(backend),
+        frame: frameRangeAnswerOf,
+        toWire: rangeAnswerToWire,
       },
       Put: {
         handler: kvStore.Put,

@@ -8,7 +8,10 @@ import {
 } from './convert.js';
 import { InvalidRequestError } from './grpcStatus.js';
 import type * as pb from './proto/messages.js';
-import type { PutResponse, RangeResponse, RequestOp, TxnRequest } from '../mvcc/types.js';
+import type { PutResponse, RangeResponse, RangeSummary, RequestOp, TxnRequest } from '../mvcc/types.js';
+import { rangeGoesToSink } from '../mvcc/serveRange.js';
+import { frameRangeAnswer, RangeFrameWriter } from './kvResponseCodec.js';
+import { methodDefinition } from './proto/load.js';
 import { txnDepthMax } from '../server/internalRequest.js';
 
 const emptyKey = 'etcdserver: key is not provided';
@@ -69,6 +72,43 @@ export function kvStoreHandlers(backend: EtcdBackend) {
       return { info: backend.header(), response };
     },
   };
+}
+
+/**
+ * A Range answer for the fast gRPC path: its kvs already encoded as the store read them (`writer`,
+ * with the rest of the answer in `summary`), or, for a range the store cannot stream (a sort, a
+ * filter, a past revision, a single key, long keys), the store's whole answer.
+ */
+export type RangeAnswer = StoreAnswer<RangeResponse> | StreamedRangeAnswer;
+
+export interface StreamedRangeAnswer {
+  readonly info: HeaderInfo;
+  readonly summary: RangeSummary;
+  readonly writer: RangeFrameWriter;
+}
+
+/** Range as the fast gRPC path serves it: kvs streamed into their frame where the store can. */
+export function streamedRangeHandler(backend: EtcdBackend) {
+  return async (q: pb.RangeRequest, { credentials }: CallContext): Promise<RangeAnswer> => {
+    const request = rangeRequestFromWire(q);
+    checkKey(request.key);
+    if (backend.rangeInto === undefined || !rangeGoesToSink(request)) return { info: backend.header(), response: await backend.range(request, credentials) };
+    const writer = new RangeFrameWriter(request.keysOnly === true);
+    const answer = await backend.rangeInto(request, credentials, writer);
+    return 'kvs' in answer ? { info: backend.header(), response: answer } : { info: backend.header(), summary: answer, writer };
+  };
+}
+
+/** A RangeAnswer as one gRPC message frame (null: a value out of the hand encoder's reach). */
+export function frameRangeAnswerOf(answer: RangeAnswer): Buffer | null {
+  return 'writer' in answer ? answer.writer.frame(answer.info, answer.summary) : frameRangeAnswer(answer.info, answer.response);
+}
+
+/** A RangeAnswer as its wire object, for the reflective encoder. */
+export function rangeAnswerToWire(answer: RangeAnswer): pb.RangeResponse {
+  if (!('writer' in answer)) return rangeResponseToWire(answer.info, answer.response);
+  const decoded = methodDefinition('etcdserverpb.KV', 'Range').responseDeserialize(answer.writer.body(answer.summary)) as pb.RangeResponse;
+  return { ...decoded, header: header(answer.info, answer.summary.revision) };
 }
 
 export function kvHandlers(backend: EtcdBackend) {

@@ -13,7 +13,8 @@ import path from 'node:path';
 import { open } from 'lmdb';
 import type { Database, RootDatabase, RootDatabaseOptions } from 'lmdb';
 import { assert } from '../raft/assert.js';
-import { copyLiveKv } from './encoding.js';
+import { copyLiveKv, newLiveRecordView, viewLiveRecord } from './encoding.js';
+import type { LiveRecordView } from './encoding.js';
 import type { KeyValue } from './types.js';
 
 /**
@@ -67,6 +68,8 @@ export class Table {
     private readonly noteWrite: (key: Buffer) => void,
     /** The live table's second handle, whose reads decode each value as LMDB hands it over (copyLiveKv). */
     private readonly kvReader: Database<KeyValue, Buffer> | null = null,
+    /** The live table's third handle, whose reads fill one record view in place (viewLiveRecord). */
+    private readonly recordReader: Database<LiveRecordView, Buffer> | null = null,
   ) {}
 
   get(key: Buffer): Buffer | undefined {
@@ -90,6 +93,20 @@ export class Table {
   getKvRange(options: RangeOptions = {}): Iterable<{ readonly key: Buffer; readonly value: KeyValue }> {
     assert(this.kvReader !== null, 'only the live table decodes kvs as it reads');
     return this.kvReader.getRange(options);
+  }
+
+  /**
+   * Calls `visit` with each live record over `options` in key order, seen where LMDB read it: no
+   * copy, no object per record (the view is filled again for the next one, so `visit` must take
+   * what it needs before returning). Stops when `visit` returns false; returns false if it did.
+   * Live table only.
+   */
+  visitLiveRange(options: RangeOptions, visit: (view: LiveRecordView) => boolean): boolean {
+    assert(this.recordReader !== null, 'only the live table is read in place');
+    for (const { value } of this.recordReader.getRange(options)) {
+      if (!visit(value)) return false;
+    }
+    return true;
   }
 
   putSync(key: Buffer, value: Buffer): void {
@@ -164,12 +181,32 @@ export class Backend {
     for (const name of tableNames) {
       const db = Backend.openTable(this.root, name);
       const kvReader = name === 'live' ? Backend.openKvReader(this.root, name) : null;
-      this.tables.set(name, new Table(db, (key) => this.written?.get(name)?.add(key.toString('latin1')), kvReader));
+      const recordReader = name === 'live' ? Backend.openRecordReader(this.root, name) : null;
+      this.tables.set(name, new Table(db, (key) => this.written?.get(name)?.add(key.toString('latin1')), kvReader, recordReader));
     }
   }
 
   private static openTable(root: RootDatabase<Buffer, Buffer>, name: TableName): Database<Buffer, Buffer> {
     return root.openDB<Buffer, Buffer>({ name, keyEncoding: 'binary', encoding: 'binary' });
+  }
+
+  /**
+   * A third, read-only handle of table `name` whose reads fill one LiveRecordView in place, from
+   * lmdb-js's shared read buffer: what a range encoded straight into its answer reads through.
+   */
+  private static openRecordReader(root: RootDatabase<Buffer, Buffer>, name: TableName): Database<LiveRecordView, Buffer> {
+    const view = newLiveRecordView();
+    const decoder = {
+      encode: (): Buffer => {
+        throw new Error(`the ${name} table's record reader does not write`);
+      },
+      decode: (bytes: Buffer, size?: unknown): LiveRecordView => {
+        viewLiveRecord(bytes, typeof size === 'number' ? size : bytes.length, view);
+        return view;
+      },
+    };
+    const options: RootDatabaseOptions & { name: string } = { name, keyEncoding: 'binary', encoder: decoder };
+    return root.openDB<LiveRecordView, Buffer>(options);
   }
 
   /**

@@ -240,6 +240,50 @@ export function copyLiveKv(bytes: Buffer, size?: unknown): KeyValue {
   };
 }
 
+/**
+ * A live record seen in place, in the buffer LMDB reads into (see `viewLiveRecord`): its numbers,
+ * and where its key and value lie in `bytes`. Valid only until LMDB's next read; one object is
+ * filled again for each record, so a scan allocates nothing per record.
+ */
+export interface LiveRecordView {
+  bytes: Buffer;
+  keyStart: number;
+  keyEnd: number;
+  valueEnd: number;
+  createRevision: number;
+  modRevision: number;
+  version: number;
+  /** 0n for most keys (no lease), made without reading a BigInt. */
+  lease: bigint;
+}
+
+/** A fresh view for `viewLiveRecord` to fill. */
+export function newLiveRecordView(): LiveRecordView {
+  return { bytes: Buffer.alloc(0), keyStart: 0, keyEnd: 0, valueEnd: 0, createRevision: 0, modRevision: 0, version: 0, lease: 0n };
+}
+
+/**
+ * Fills `view` with the live record in the first `size` bytes of `bytes`, after the checks
+ * `copyLiveKv` makes (frame, checksum, kind); nothing is copied. A bad record crashes.
+ */
+export function viewLiveRecord(bytes: Buffer, size: number, view: LiveRecordView): void {
+  assert(size >= frameHeaderBytes + kvHeaderBytes && bytes.readUInt32BE(0) === size - frameHeaderBytes, 'record length does not match its frame');
+  assert(crc32(bytes.subarray(frameHeaderBytes, size)) === bytes.readUInt32BE(4), 'record checksum mismatch: store is corrupt');
+  const at = frameHeaderBytes;
+  assert(bytes[at] === 1, `a live record is a put (kind ${bytes[at]})`);
+  const keyStart = at + kvHeaderBytes;
+  const keyEnd = keyStart + bytes.readUInt32BE(at + 33);
+  assert(keyEnd <= size, 'record key overruns its payload');
+  view.bytes = bytes;
+  view.keyStart = keyStart;
+  view.keyEnd = keyEnd;
+  view.valueEnd = size;
+  view.createRevision = bytes.readDoubleBE(at + 1);
+  view.modRevision = bytes.readDoubleBE(at + 9);
+  view.version = bytes.readDoubleBE(at + 17);
+  view.lease = bytes.readUInt32BE(at + 25) === 0 && bytes.readUInt32BE(at + 29) === 0 ? 0n : bytes.readBigInt64BE(at + 25);
+}
+
 function payloadKv(payload: Buffer): KeyValue {
   const keyLength = payload.readUInt32BE(33);
   assert(kvHeaderBytes + keyLength <= payload.length, 'record key overruns its payload');

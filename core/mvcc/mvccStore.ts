@@ -17,7 +17,7 @@ import { Backend, databaseFileName, syncFile } from './backend.js';
 import type { GroupCommitOptions, Table, TableName } from './backend.js';
 import { CompactedError, FutureRevisionError, StoreError } from './errors.js';
 import { decodeLiveKv, decodeNumberRecord, encodeNumberRecord, encodeRevision } from './encoding.js';
-import { serveRange } from './serveRange.js';
+import { serveRange, serveRangeInto } from './serveRange.js';
 import { StoreReader } from './storeReader.js';
 import { compactionStep, loadCompaction } from './compaction.js';
 import type { PendingCompaction } from './compaction.js';
@@ -33,8 +33,10 @@ import type {
   KeyValue,
   PutRequest,
   PutResponse,
+  RangeKvSink,
   RangeRequest,
   RangeResponse,
+  RangeSummary,
   Revision,
   RevisionEvents,
   TxnRequest,
@@ -215,6 +217,15 @@ export class MvccStore {
   range(request: RangeRequest): RangeResponse {
     const view = this.core.revision;
     return serveRange(this.reader, request, { view, compacted: this.core.compactRevision, reported: view });
+  }
+
+  /**
+   * etcd's Range with the kvs handed to `sink` as they are read (see serveRangeInto); null when
+   * the request must go through `range` instead, which then answers it (errors included).
+   */
+  rangeInto(request: RangeRequest, sink: RangeKvSink): RangeSummary | null {
+    const view = this.core.revision;
+    return serveRangeInto(this.reader, request, { view, compacted: this.core.compactRevision, reported: view }, sink);
   }
 
   /**

@@ -5,7 +5,7 @@ import { CompactedError, FutureRevisionError } from './errors.js';
 import { compareBytes } from './encoding.js';
 import { keyRange, rangeIsEmpty } from './keyRange.js';
 import type { StoreReader } from './storeReader.js';
-import type { KeyValue, RangeRequest, RangeResponse, Revision, SortTarget } from './types.js';
+import type { KeyValue, RangeKvSink, RangeRequest, RangeResponse, RangeSummary, Revision, SortTarget } from './types.js';
 
 /** Revision bounds a read must respect. `view` is the newest revision the reader sees. */
 export interface ReadableRevisions {
@@ -65,6 +65,43 @@ export function serveRange(reader: StoreReader, request: RangeRequest, bounds: R
   }
   if (request.keysOnly === true) kvs = kvs.map((kv) => ({ ...kv, value: new Uint8Array(0) }));
   return { revision: bounds.reported, kvs, more, count: scan.count };
+}
+
+/**
+ * Whether `serveRangeInto` takes `request` (as far as the request alone tells): the current keys
+ * of a key range in key order, all of them or `limit`, without filters, values or not.
+ */
+export function rangeGoesToSink(request: RangeRequest): boolean {
+  return (
+    (request.revision ?? 0) === 0 &&
+    request.countOnly !== true &&
+    (request.minModRevision ?? 0) === 0 &&
+    (request.maxModRevision ?? 0) === 0 &&
+    (request.minCreateRevision ?? 0) === 0 &&
+    (request.maxCreateRevision ?? 0) === 0 &&
+    (request.sortTarget ?? 'KEY') === 'KEY' &&
+    ((request.sortOrder ?? 'NONE') === 'NONE' || request.sortOrder === 'ASCEND') &&
+    (request.limit ?? 0) >= 0 &&
+    request.key.length > 0 &&
+    (request.rangeEnd?.length ?? 0) > 0
+  );
+}
+
+/**
+ * Serves `request` as `serveRange` would, but with each kv handed to `sink` as the store reads it
+ * (no object per kv) and the rest of the answer returned, for a request `rangeGoesToSink` takes.
+ * Null when the scan cannot go this way (an empty range, a long bound, long keys in the range),
+ * before or during it: the caller drops what the sink took and calls `serveRange`. `keysOnly` is
+ * the sink's to honour.
+ */
+export function serveRangeInto(reader: StoreReader, request: RangeRequest, bounds: ReadableRevisions, sink: RangeKvSink): RangeSummary | null {
+  if (!rangeGoesToSink(request)) return null;
+  const range = keyRange(request.key, request.rangeEnd);
+  if (rangeIsEmpty(range)) return null;
+  const limit = request.limit ?? 0;
+  const scan = reader.liveRangeInto(range, limit, sink);
+  if (scan === null) return null;
+  return { revision: bounds.reported, sent: scan.sent, more: limit > 0 && scan.count > limit, count: scan.count };
 }
 
 function passesFilters(kv: KeyValue, request: RangeRequest): boolean {

@@ -23,7 +23,7 @@ import {
 } from './encoding.js';
 import { rangeContains, storageBounds } from './keyRange.js';
 import type { KeyRange, StorageBounds } from './keyRange.js';
-import type { Event, KeyValue, Revision, RevisionEvents } from './types.js';
+import type { Event, KeyValue, RangeKvSink, Revision, RevisionEvents } from './types.js';
 
 const historyPutCode = 1;
 const historyDeleteCode = 2;
@@ -120,6 +120,34 @@ export class StoreReader {
       if (limit > 0 && kvs.length > limit) kvs.length = limit;
     }
     return { kvs, count: live.getCount(options) - this.liveOutside(range, bounds) };
+  }
+
+  /**
+   * As `liveRange` with kvs wanted, but each kv goes to `sink` as it is read, in place, and only the
+   * count comes back: no object per kv. Null, before or during the scan, when the range cannot go
+   * this way — a single key, bounds that are not exact, or a long (hashed) key in it, whose order
+   * needs the buffered sort of `liveRange`; the caller then drops what the sink took and asks
+   * `liveRange`.
+   */
+  liveRangeInto(range: KeyRange, limit: number, sink: RangeKvSink): { readonly sent: number; readonly count: number } | null {
+    if (range.single) return null;
+    const bounds = storageBounds(range);
+    if (!bounds.exact) return null;
+    const options = bounds.end === null ? { start: bounds.start } : { start: bounds.start, end: bounds.end };
+    let sent = 0;
+    let hashed = false;
+    this.backend.table('live').visitLiveRange(options, (record) => {
+      if (limit > 0 && sent >= limit) return false;
+      if (record.keyEnd - record.keyStart > inlineKeyBytesMax) {
+        hashed = true;
+        return false;
+      }
+      sink.kv(record);
+      sent += 1;
+      return true;
+    });
+    if (hashed) return null;
+    return { sent, count: this.backend.table('live').getCount(options) };
   }
 
   /** Live entries inside `bounds` but outside `range` (hashed neighbours of a long bound). */

@@ -3,6 +3,7 @@
 // responses) in camelCase, so the gRPC layer only translates. Pure data; no behaviour lives here.
 // Response headers (cluster id, member id, raft term) are the server's: responses carry only the
 // store revision they were served at.
+import type { LiveRecordView } from './encoding.js';
 
 /** A store revision (etcd's main revision). Invariant: a non-negative integer below 2^53. */
 export type Revision = number;
@@ -41,6 +42,23 @@ export interface RangeRequest {
   readonly maxModRevision?: Revision;
   readonly minCreateRevision?: Revision;
   readonly maxCreateRevision?: Revision;
+}
+
+/**
+ * Takes the kvs of a range one at a time as the store reads them (MvccStore.rangeInto), each seen
+ * in place: it must copy what it keeps before returning.
+ */
+export interface RangeKvSink {
+  kv(record: LiveRecordView): void;
+}
+
+/** A range whose kvs went to a RangeKvSink: the rest of its RangeResponse. */
+export interface RangeSummary {
+  readonly revision: Revision;
+  /** How many kvs went to the sink. */
+  readonly sent: number;
+  readonly more: boolean;
+  readonly count: number;
 }
 
 export interface RangeResponse {

@@ -14,7 +14,7 @@ import { ClientServer } from '../api/clientServer.js';
 import { MvccStore } from '../mvcc/mvccStore.js';
 import { WatchHub } from '../mvcc/watchHub.js';
 import { Lessor } from '../lease/lessor.js';
-import type { AlarmMember, CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, HashKvResult, PutRequest, PutResponse, RangeRequest, RangeResponse, RequestOp, TxnRequest, TxnResponse } from '../mvcc/types.js';
+import type { AlarmMember, CompactionRequest, CompactionResponse, DeleteRangeRequest, DeleteRangeResponse, HashKvResult, PutRequest, PutResponse, RangeKvSink, RangeRequest, RangeResponse, RangeSummary, RequestOp, TxnRequest, TxnResponse } from '../mvcc/types.js';
 import { PeerTransport, QueryError } from '../transport/peerTransport.js';
 import { ProposalDroppedError } from '../raft/errors.js';
 import type { Entry, NodeId, Snapshot } from '../raft/types.js';
@@ -617,6 +617,12 @@ export class Member implements EtcdBackend {
     if (!request.serializable) await this.linearizable();
     this.metrics.ranges++;
     return this.auth.read(credentials, (info) => this.auth.checkRange(info, request.key, request.rangeEnd), () => this.store.range(request));
+  }
+
+  async rangeInto(request: RangeRequest, credentials: Credentials, sink: RangeKvSink): Promise<RangeSummary | RangeResponse> {
+    if (!request.serializable) await this.linearizable();
+    this.metrics.ranges++;
+    return this.auth.read(credentials, (info) => this.auth.checkRange(info, request.key, request.rangeEnd), () => this.store.rangeInto(request, sink) ?? this.store.range(request));
   }
 
   async put(request: PutRequest, credentials: Credentials): Promise<PutResponse> {

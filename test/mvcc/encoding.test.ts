@@ -3,7 +3,7 @@
 // was written. Seeded: a failure prints its seed.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { copyLiveKv, decodeKvRecord, decodeLiveKv, decodeRevision, encodeKvRecord, encodeRevision, frame, historyKey, historyPrefix, inlineKeyBytesMax } from '../../core/mvcc/encoding.js';
+import { copyLiveKv, newLiveRecordView, viewLiveRecord, decodeKvRecord, decodeLiveKv, decodeRevision, encodeKvRecord, encodeRevision, frame, historyKey, historyPrefix, inlineKeyBytesMax } from '../../core/mvcc/encoding.js';
 import type { KeyValue } from '../../core/mvcc/types.js';
 import type { RecordKind } from '../../core/mvcc/encoding.js';
 
@@ -81,6 +81,29 @@ describe('live records read from a buffer LMDB reuses', () => {
     );
   });
 
+  it('are seen in place where LMDB reads them: numbers read, key and value located, nothing copied', () => {
+    const view = newLiveRecordView();
+    fc.assert(
+      fc.property(kvArb, fc.nat({ max: 64 }), (kv, slack) => {
+        const record = encodeKvRecord('put', kv);
+        const reused = Buffer.alloc(record.length + slack, 0xee);
+        record.copy(reused);
+        viewLiveRecord(reused, record.length, view);
+        const expected = decodeLiveKv(record);
+        expect(view.bytes).toBe(reused);
+        expect(reused.subarray(view.keyStart, view.keyEnd).equals(Buffer.from(expected.key))).toBe(true);
+        expect(reused.subarray(view.keyEnd, view.valueEnd).equals(Buffer.from(expected.value))).toBe(true);
+        expect({ createRevision: view.createRevision, modRevision: view.modRevision, version: view.version, lease: view.lease }).toEqual({
+          createRevision: expected.createRevision,
+          modRevision: expected.modRevision,
+          version: expected.version,
+          lease: expected.lease,
+        });
+      }),
+      { seed: 20261207, numRuns: 300 },
+    );
+  });
+
   it('refuse a record whose frame or kind is wrong', () => {
     const record = encodeKvRecord('put', { key: Buffer.from('k'), value: Buffer.from('v'), lease: 0n, createRevision: 2, modRevision: 2, version: 1 });
     const flipped = Buffer.from(record);
@@ -89,5 +112,9 @@ describe('live records read from a buffer LMDB reuses', () => {
     expect(() => copyLiveKv(Buffer.concat([record, Buffer.alloc(4)]), record.length + 4)).toThrow(/length/);
     const tombstone = encodeKvRecord('delete', { key: Buffer.from('k'), value: Buffer.alloc(0), lease: 0n, createRevision: 2, modRevision: 3, version: 0 });
     expect(() => copyLiveKv(tombstone, tombstone.length)).toThrow(/live record is a put/);
+    const view = newLiveRecordView();
+    expect(() => viewLiveRecord(flipped, flipped.length, view)).toThrow(/checksum/);
+    expect(() => viewLiveRecord(Buffer.concat([record, Buffer.alloc(4)]), record.length + 4, view)).toThrow(/length/);
+    expect(() => viewLiveRecord(tombstone, tombstone.length, view)).toThrow(/live record is a put/);
   });
 });

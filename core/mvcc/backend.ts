@@ -205,7 +205,17 @@ export class Backend {
         return view;
       },
     };
-    const options: RootDatabaseOptions & { name: string } = { name, keyEncoding: 'binary', encoder: decoder };
+    // Keys as lmdb-js's binary encoding writes them; read back as views of its key buffer rather
+    // than a copy each (a new ArrayBuffer per key). A view holds until the cursor's next step, and
+    // the iteration only reads it then, to seek back after its read transaction was renewed.
+    const keyEncoder = {
+      writeKey: (key: Buffer, target: Buffer, start: number): number => {
+        target.set(key, start);
+        return start + key.length;
+      },
+      readKey: (source: Buffer, start: number, end: number): Buffer => source.subarray(start, end),
+    };
+    const options: RootDatabaseOptions & { name: string } = { name, keyEncoder, encoder: decoder };
     return root.openDB<LiveRecordView, Buffer>(options);
   }
 

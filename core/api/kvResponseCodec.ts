@@ -629,9 +629,10 @@ function headerField(h: pb.ResponseHeader): Buffer {
 
 /**
  * The bytes of `message`'s fields before `events` (header to fragment), or null when a value is
- * not taken (see the header of this file).
+ * not taken (see the header of this file). With `room`, the buffer is that much longer, the head
+ * first and the rest left for the caller to fill (the events, in one buffer with the head).
  */
-export function encodeWatchResponseHead(message: WatchResponseHead): Buffer | null {
+export function encodeWatchResponseHead(message: WatchResponseHead, room = 0): Buffer | null {
   try {
     const headerBytes = message.header ? headerField(message.header) : null;
     const watchId = wide(message.watch_id);
@@ -647,7 +648,7 @@ export function encodeWatchResponseHead(message: WatchResponseHead): Buffer | nu
       wideFieldBytes(compactRevision) +
       (reasonBytes === 0 ? 0 : 1 + varintBytes(reasonBytes) + reasonBytes) +
       (message.fragment === true ? 2 : 0);
-    const w = new Writer(bytes);
+    const w = new Writer(bytes + room);
     if (headerBytes) {
       w.out.set(headerBytes, 0);
       w.at = headerBytes.length;

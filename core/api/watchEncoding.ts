@@ -49,16 +49,21 @@ export function watchResponseSerializer(serialize: Serialize): Serialize {
     const response = message as WatchResponseWithEvents;
     const events = response[storeEvents];
     if (events === undefined || events.length === 0) return serialize(message);
-    // The fields before `events`, named one by one: reading `events` would make the wire events.
-    const head =
-      encodeWatchResponseHead(response) ??
-      serialize({
+    let eventBytes = 0;
+    for (const event of events) eventBytes += cache.bytes(event).length;
+    // The fields before `events`, named one by one (reading `events` would make the wire events),
+    // with room after them for the events' cached bytes.
+    const bytes = encodeWatchResponseHead(response, eventBytes);
+    if (bytes === null) {
+      const head = serialize({
         header: response.header, watch_id: response.watch_id, created: response.created, canceled: response.canceled,
         compact_revision: response.compact_revision, cancel_reason: response.cancel_reason, fragment: response.fragment, events: [],
       });
-    const parts = [head];
-    for (const event of events) parts.push(cache.bytes(event));
-    return Buffer.concat(parts);
+      return Buffer.concat([head, ...events.map((event) => cache.bytes(event))]);
+    }
+    let at = bytes.length - eventBytes;
+    for (const event of events) at += cache.bytes(event).copy(bytes, at);
+    return bytes;
   };
 }
 

@@ -98,6 +98,8 @@ export class WatchHub {
   private catchUpScheduled = false;
   private idleWaiters: (() => void)[] = [];
   private closed = false;
+  /** The watchers one event reaches, gathered before delivery (reused: see deliverOne). */
+  private readonly reached: Watcher[] = [];
 
   constructor(
     private store: MvccStore,
@@ -235,6 +237,10 @@ export class WatchHub {
 
   private onCommit(revisions: readonly RevisionEvents[]): void {
     for (const { revision, events } of revisions) {
+      if (events.length === 1) {
+        this.deliverOne(revision, events[0]!);
+        continue;
+      }
       const touched = new Map<Watcher, Event[]>();
       for (const event of events) {
         this.index.match(toBuffer(event.kv.key), (watcher) => {
@@ -248,6 +254,29 @@ export class WatchHub {
         const selected = this.select(watcher, matched);
         if (selected.length > 0) this.deliver(watcher, { watchId: watcher.id, revision, events: selected });
       }
+    }
+  }
+
+  /**
+   * Delivers a revision of one event (most revisions): every watcher it reaches gets one of two
+   * event lists made once, the event or the event without its previous kv, instead of lists of its
+   * own. The watchers are gathered first: a delivery may cancel a watcher (the index changes).
+   */
+  private deliverOne(revision: Revision, event: Event): void {
+    // A delivery never commits, so this does not nest; if it ever did, the inner call gets its own list.
+    const reached = this.reached.length === 0 ? this.reached : [];
+    this.index.match(toBuffer(event.kv.key), (watcher) => reached.push(watcher));
+    let withPrevKv: readonly Event[] | null = null;
+    let withoutPrevKv: readonly Event[] | null = null;
+    try {
+      for (const watcher of reached) {
+        if (revision < watcher.nextRevision || !this.watchers.has(watcher.id)) continue;
+        if (event.type === 'PUT' ? watcher.noPut : watcher.noDelete) continue;
+        const events = watcher.prevKv || event.prevKv === undefined ? (withPrevKv ??= [event]) : (withoutPrevKv ??= [{ type: event.type, kv: event.kv }]);
+        this.deliver(watcher, { watchId: watcher.id, revision, events });
+      }
+    } finally {
+      reached.length = 0;
     }
   }
 

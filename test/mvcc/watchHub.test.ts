@@ -37,6 +37,52 @@ class RecordingSink implements WatchSink {
 }
 
 describe('WatchHub', () => {
+  it('gives nothing more to a watcher canceled by another watcher\'s delivery of the same event, single-event or not', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    const late = new RecordingSink();
+    let lateId = 0;
+    const canceler: WatchSink = {
+      send: () => {
+        hub.cancel(lateId);
+        return true;
+      },
+    };
+    // The canceler is indexed first (a single key comes before ranges), so it is delivered to first.
+    hub.watch({ key: b('k') }, canceler);
+    lateId = hub.watch({ key: b('k'), rangeEnd: b('l') }, late);
+    store.put({ key: b('k'), value: b('1') });
+    expect(late.responses).toEqual([]);
+    const other = new RecordingSink();
+    hub.watch({ key: b('k'), rangeEnd: b('l') }, other);
+    lateId = hub.watch({ key: b('k'), rangeEnd: b('l') }, late);
+    store.txn({ success: [{ requestPut: { key: b('k'), value: b('2') } }, { requestPut: { key: b('ka'), value: b('3') } }] });
+    expect(late.responses).toEqual([]);
+    expect(other.keys()).toEqual(['PUT:k', 'PUT:ka']);
+  });
+
+  it('shares one event list among the watchers of a one-event revision, with or without the previous kv', () => {
+    const store = openStore();
+    const hub = newHub(store);
+    store.put({ key: b('s'), value: b('old') });
+    const sinks = [new RecordingSink(), new RecordingSink(), new RecordingSink(), new RecordingSink(), new RecordingSink()];
+    hub.watch({ key: b('s'), prevKv: true }, sinks[0]!);
+    hub.watch({ key: b('s'), rangeEnd: b('t'), prevKv: true }, sinks[1]!);
+    hub.watch({ key: b('s') }, sinks[2]!);
+    hub.watch({ key: b('s'), rangeEnd: b('t'), filters: ['NOPUT'] }, sinks[3]!);
+    hub.watch({ key: b('r'), rangeEnd: b('z') }, sinks[4]!);
+    store.put({ key: b('s'), value: b('new') });
+    const [withPrev, withPrevToo, plain, noPut, plainToo] = sinks.map((sink) => sink.responses);
+    expect(withPrev![0]!.events).toBe(withPrevToo![0]!.events);
+    expect(plain![0]!.events).toBe(plainToo![0]!.events);
+    expect(Buffer.from(withPrev![0]!.events[0]!.prevKv!.value).toString()).toBe('old');
+    expect(plain![0]!.events[0]!.prevKv).toBeUndefined();
+    expect(plain![0]!.events[0]!.kv).toBe(withPrev![0]!.events[0]!.kv);
+    expect(noPut).toEqual([]);
+    store.deleteRange({ key: b('s') });
+    expect(noPut!.map((r) => r.events.map((e) => e.type))).toEqual([['DELETE']]);
+  });
+
   it('delivers changes of a key, a prefix and a from-key range, one response per revision', () => {
     const store = openStore();
     const hub = newHub(store);

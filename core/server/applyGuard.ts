@@ -18,6 +18,10 @@ export const deathsMax = 3;
 /** The record's fixed size on disk; a longer error message is cut to fit. */
 const recordBytes = 1024;
 const errorChars = 600;
+/** As many characters of a message that does not fit, as fit however each is written (6 bytes at most). */
+const errorCharsWide = 140;
+/** The record's header: its body's CRC32C in hex, its length in decimal, each followed by a space. */
+const headerBytes = 14;
 /** The record file's name in the member directory. */
 export const applyGuardFileName = 'apply-guard';
 
@@ -58,6 +62,8 @@ export class ApplyGuard {
   private deaths: number;
   private first = 0;
   private last = 0;
+  /** The record's buffer, written again for each record. */
+  private readonly bytes = Buffer.alloc(recordBytes, ' ');
 
   private constructor(
     readonly file: string,
@@ -118,15 +124,23 @@ export class ApplyGuard {
     fs.closeSync(this.fd);
   }
 
+  /**
+   * Rewrites the record in place: header and body only, in one buffer kept for it. Bytes a longer
+   * earlier record left after the body are never read (the header gives the body's length), and
+   * without a flush no write is torn short of a machine crash, after which the record is unread.
+   */
   private write(error: string | null): void {
     const record: GuardRecord = { first: this.first, last: this.last, stuckAt: this.stuckAt, deaths: this.deaths, error };
-    const body = Buffer.from(JSON.stringify(record), 'utf8');
-    const bytes = Buffer.alloc(recordBytes, ' ');
-    const header = `${crc32c(body).toString(16).padStart(8, '0')} ${body.length.toString().padStart(4, '0')} `;
+    let json = JSON.stringify(record);
+    // A message of wide or escaped characters may not fit whole: a shorter one does.
+    if (error !== null && Buffer.byteLength(json) > recordBytes - headerBytes) json = JSON.stringify({ ...record, error: error.slice(0, errorCharsWide) });
+    const bytes = this.bytes;
+    const length = bytes.write(json, headerBytes, recordBytes - headerBytes, 'utf8');
+    const header = `${crc32c(bytes.subarray(headerBytes, headerBytes + length)).toString(16).padStart(8, '0')} ${length.toString().padStart(4, '0')} `;
     bytes.write(header, 0, 'latin1');
-    body.copy(bytes, header.length, 0, Math.min(body.length, recordBytes - header.length));
-    fs.writeSync(this.fd, bytes, 0, bytes.length, 0);
+    fs.writeSync(this.fd, bytes, 0, headerBytes + length, 0);
   }
+
 }
 
 /** The record in `file`, or null when there is none or it is unreadable (a torn write at power loss). */

@@ -96,6 +96,21 @@ describe('the apply guard', () => {
     expect(recoveryAt(dir, 10)).toEqual({ entryIndex: 15, deaths: 1, error: null });
   });
 
+  it('keeps a record whose error does not fit whole readable, and reads a short record written over it', () => {
+    const dir = newDir();
+    // 1,800 bytes in UTF-8 and 3,600 escaped: more than the record holds.
+    for (const message of ['€'.repeat(600), '\u0001'.repeat(600)]) {
+      fs.rmSync(path.join(dir, applyGuardFileName), { force: true });
+      expect(dieApplying(dir, 10, 11, 14, message)).toBeNull();
+      const second = dieApplying(dir, 10, 11, 14);
+      expect(second).toMatchObject({ entryIndex: 11, deaths: 1 });
+      expect(message.startsWith(second!.error!)).toBe(true);
+      expect(second!.error!.length).toBeGreaterThan(100);
+      // The second run's record is shorter than the first's and was written over it.
+      expect(recoveryAt(dir, 10)).toEqual({ entryIndex: 11, deaths: 2, error: null });
+    }
+  });
+
   it('ignores a torn or foreign record', () => {
     const dir = newDir();
     dieApplying(dir, 10, 11, 14);

@@ -497,7 +497,11 @@ const keyLoopBytesMax = 24;
  * and `count` after. Decodes to what `frameRangeAnswer` gives for the same answer.
  */
 export class RangeFrameWriter implements RangeKvSink {
-  private readonly w = new Writer(streamedInitialBytes(), streamedFrontBytes);
+  /**
+   * Made at the first write, not with the writer: a linearizable range waits for its read barrier
+   * between the two, and a hundred ranges waiting must not hold a buffer each.
+   */
+  private buffer: Writer | null = null;
   private sent = 0;
   /** Where the message ends once `more` and `count` are written. */
   private tailEnd: number | null = null;
@@ -507,6 +511,10 @@ export class RangeFrameWriter implements RangeKvSink {
   /** How many kvs were written. */
   get kvs(): number {
     return this.sent;
+  }
+
+  private get w(): Writer {
+    return (this.buffer ??= new Writer(streamedInitialBytes(), streamedFrontBytes));
   }
 
   kv(r: LiveRecordView): void {

@@ -103,6 +103,20 @@ describe('ranges encoded as the store reads them', () => {
     expect(streamed!.equals(built)).toBe(true);
   });
 
+  it('takes no buffer until its first kv: ranges waiting for their read barrier hold none', () => {
+    const store = openStore();
+    for (let i = 0; i < 20; i++) store.put({ key: Buffer.from(`m${String(i).padStart(2, '0')}`), value: Buffer.alloc(50_000, i) });
+    // A 1 MB answer: the next writers' first buffer is sized from it.
+    expect(bothAnswers(store, { key: Buffer.from('m'), rangeEnd: Buffer.from('n') }).streamed!.length).toBeGreaterThan(1_000_000);
+    const before = process.memoryUsage().arrayBuffers;
+    const waiting = Array.from({ length: 50 }, () => new RangeFrameWriter(false));
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(10 * 1024 * 1024);
+    // Each still writes a whole answer once it is given kvs.
+    const summary = store.rangeInto({ key: Buffer.from('m0'), rangeEnd: Buffer.from('m02') }, waiting[0]!)!;
+    expect(summary.sent).toBe(2);
+    expect(waiting[0]!.frame(info, summary)!.equals(frameRangeAnswer(info, store.range({ key: Buffer.from('m0'), rangeEnd: Buffer.from('m02') }))!)).toBe(true);
+  });
+
   it('hands back a range holding a long key, and the other path answers it', () => {
     const store = openStore();
     store.put({ key: Buffer.from('k1'), value: Buffer.from('one') });

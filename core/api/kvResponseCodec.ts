@@ -11,7 +11,7 @@
 // canonical decimal string or safe integer where a 64-bit field belongs makes the encoder give up
 // (`null`), and the caller uses the reflective encoder.
 import type * as pb from './proto/messages.js';
-import { assert } from '../raft/assert.js';
+import { assert, fail } from '../raft/assert.js';
 import type { HeaderInfo } from './backend.js';
 import type { Event, KeyValue, PutResponse, RangeKvSink, RangeResponse, RangeSummary } from '../mvcc/types.js';
 import type { LiveRecordView } from '../mvcc/encoding.js';
@@ -313,7 +313,7 @@ const grpcFrameHeaderBytes = 5;
 function frameOf(parsed: Parsed): Buffer {
   const w = new Writer(parsed.bytes, grpcFrameHeaderBytes);
   parsed.write(w);
-  assert(w.at === grpcFrameHeaderBytes + parsed.bytes, `encoded ${w.at - grpcFrameHeaderBytes} bytes where ${parsed.bytes} were sized`);
+  if (w.at !== grpcFrameHeaderBytes + parsed.bytes) fail(`encoded ${w.at - grpcFrameHeaderBytes} bytes where ${parsed.bytes} were sized`);
   w.out[0] = 0;
   w.out.writeUInt32BE(parsed.bytes, 1);
   return w.out;
@@ -452,7 +452,7 @@ export function encodeEventField(event: Event): Buffer | null {
   const w = new Writer(messageFieldBytes(parsed.bytes));
   w.lengthOf(11, parsed.bytes);
   parsed.write(w);
-  assert(w.at === w.out.length, `encoded ${w.at} bytes where ${w.out.length} were sized`);
+  if (w.at !== w.out.length) fail(`encoded ${w.at} bytes where ${w.out.length} were sized`);
   return w.out;
 }
 
@@ -568,7 +568,7 @@ export class RangeFrameWriter implements RangeKvSink {
    * `more` and `count`. Null when a header value is out of the encoder's reach (see `body`).
    */
   frame(info: HeaderInfo, summary: RangeSummary): Buffer | null {
-    assert(summary.sent === this.sent, `the store sent ${summary.sent} kvs, the writer took ${this.sent}`);
+    if (summary.sent !== this.sent) fail(`the store sent ${summary.sent} kvs, the writer took ${this.sent}`);
     let h: Header;
     try {
       h = infoHeader(info, summary.revision);
@@ -605,7 +605,7 @@ export class RangeFrameWriter implements RangeKvSink {
 
 /** A revision, version or count from the store: a safe non-negative integer by the store's invariant. */
 function storeNumber(n: number): number {
-  assert(Number.isSafeInteger(n) && n >= 0, `a store number is a safe non-negative integer, not ${n}`);
+  if (!(Number.isSafeInteger(n) && n >= 0)) fail(`a store number is a safe non-negative integer, not ${n}`);
   return n;
 }
 
@@ -670,7 +670,7 @@ export function encodeWatchResponseHead(message: WatchResponseHead, room = 0): B
       w.at += w.out.write(reason, w.at, 'utf8');
     }
     w.boolField(7, message.fragment === true);
-    assert(w.at === bytes, `encoded ${w.at} bytes where ${bytes} were sized`);
+    if (w.at !== bytes) fail(`encoded ${w.at} bytes where ${bytes} were sized`);
     return w.out;
   } catch (error) {
     if (error instanceof Unencodable) return null;

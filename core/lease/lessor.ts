@@ -4,7 +4,7 @@
 // (the leader) tracks expiry; it reports expired ids through `expired()` and the server proposes
 // their revokes. Persisted per lease: id, granted TTL and the last checkpointed remaining TTL.
 // Which keys a lease holds is not stored twice: it is rebuilt from the store's live keys at open.
-import { assert } from '../raft/assert.js';
+import { assert, fail } from '../raft/assert.js';
 import { decodeInt64Key, encodeInt64Key, frame, unframe } from '../mvcc/encoding.js';
 import {
   LeaseExistsError,
@@ -113,7 +113,7 @@ export class Lessor implements LeaseAttachments {
     for (const kv of this.leases.size === 0 ? [] : this.store.liveKeyValues()) {
       if (kv.lease === 0n) continue;
       const lease = this.leases.get(kv.lease);
-      assert(lease !== undefined, `key attached to missing lease ${kv.lease}`);
+      if (lease === undefined) fail(`key attached to missing lease ${kv.lease}`);
       const key = Buffer.from(kv.key);
       lease.keys.set(key.toString('latin1'), key);
     }

@@ -3,9 +3,9 @@
 // and a CRC32 of its payload, checked on read; a mismatch is corruption and crashes loudly.
 // What the tables mean is the store's business (see mvccStore.ts); this module only encodes.
 import { createHash } from 'node:crypto';
-import { crc32 } from 'node:zlib';
-import { assert } from '../raft/assert.js';
+import { assert, fail } from '../raft/assert.js';
 import type { KeyValue, Revision } from './types.js';
+import { crc32 } from '../util/crc32.js';
 
 /**
  * The longest user key the store accepts: etcd's default request limit (1.5 MiB), since a key
@@ -47,7 +47,7 @@ export const revisionBytes = 16;
 const twoTo32 = 0x1_0000_0000;
 
 function writeUint53(out: Buffer, offset: number, n: number): void {
-  assert(Number.isSafeInteger(n) && n >= 0, `revision part ${n} is not a safe non-negative integer`);
+  if (!(Number.isSafeInteger(n) && n >= 0)) fail(`revision part ${n} is not a safe non-negative integer`);
   out.writeUInt32BE(Math.floor(n / twoTo32), offset);
   out.writeUInt32BE(n % twoTo32, offset + 4);
 }
@@ -155,7 +155,7 @@ export function unframe(bytes: Uint8Array): Buffer {
   const buffer = asBuffer(bytes);
   assert(buffer.length >= 8, 'record shorter than its frame');
   const length = buffer.readUInt32BE(0);
-  assert(length === buffer.length - 8, `record length ${length} does not match ${buffer.length - 8}`);
+  if (length !== buffer.length - 8) fail(`record length ${length} does not match ${buffer.length - 8}`);
   const payload = buffer.subarray(8);
   assert(crc32(payload) === buffer.readUInt32BE(4), 'record checksum mismatch: store is corrupt');
   return payload;
@@ -189,7 +189,7 @@ export function encodeKvRecord(kind: RecordKind, kv: KeyValue): Buffer {
   payload.set(kv.key, kvHeaderBytes);
   payload.set(kv.value, kvHeaderBytes + kv.key.length);
   out.writeUInt32BE(payloadBytes, 0);
-  out.writeUInt32BE(crc32(payload), 4);
+  out.writeUInt32BE(crc32(out, frameHeaderBytes, out.length), 4);
   return out;
 }
 
@@ -200,14 +200,14 @@ export function encodeKvRecord(kind: RecordKind, kv: KeyValue): Buffer {
 export function decodeKvRecord(bytes: Uint8Array): KvRecord {
   const payload = unframe(bytes);
   const kindByte = payload.readUInt8(0);
-  assert(kindByte === 1 || kindByte === 2, `unknown record kind ${kindByte}`);
+  if (!(kindByte === 1 || kindByte === 2)) fail(`unknown record kind ${kindByte}`);
   return { kind: kindByte === 1 ? 'put' : 'delete', kv: payloadKv(payload) };
 }
 
 /** Decodes a live table value (a record of kind 'put'), as `decodeKvRecord` does, to its kv alone. */
 export function decodeLiveKv(bytes: Uint8Array): KeyValue {
   const payload = unframe(bytes);
-  assert(payload[0] === 1, `a live record is a put (kind ${payload[0]})`);
+  if (payload[0] !== 1) fail(`a live record is a put (kind ${payload[0]})`);
   return payloadKv(payload);
 }
 
@@ -220,9 +220,9 @@ export function decodeLiveKv(bytes: Uint8Array): KeyValue {
 export function copyLiveKv(bytes: Buffer, size?: unknown): KeyValue {
   const end = typeof size === 'number' ? size : bytes.length;
   assert(end >= frameHeaderBytes && bytes.readUInt32BE(0) === end - frameHeaderBytes, 'record length does not match its frame');
+  assert(crc32(bytes, frameHeaderBytes, end) === bytes.readUInt32BE(4), 'record checksum mismatch: store is corrupt');
   const payload = bytes.subarray(frameHeaderBytes, end);
-  assert(crc32(payload) === bytes.readUInt32BE(4), 'record checksum mismatch: store is corrupt');
-  assert(payload[0] === 1, `a live record is a put (kind ${payload[0]})`);
+  if (payload[0] !== 1) fail(`a live record is a put (kind ${payload[0]})`);
   const keyLength = payload.readUInt32BE(33);
   const valueStart = kvHeaderBytes + keyLength;
   assert(valueStart <= payload.length, 'record key overruns its payload');
@@ -268,9 +268,9 @@ export function newLiveRecordView(): LiveRecordView {
  */
 export function viewLiveRecord(bytes: Buffer, size: number, view: LiveRecordView): void {
   assert(size >= frameHeaderBytes + kvHeaderBytes && bytes.readUInt32BE(0) === size - frameHeaderBytes, 'record length does not match its frame');
-  assert(crc32(bytes.subarray(frameHeaderBytes, size)) === bytes.readUInt32BE(4), 'record checksum mismatch: store is corrupt');
+  assert(crc32(bytes, frameHeaderBytes, size) === bytes.readUInt32BE(4), 'record checksum mismatch: store is corrupt');
   const at = frameHeaderBytes;
-  assert(bytes[at] === 1, `a live record is a put (kind ${bytes[at]})`);
+  if (bytes[at] !== 1) fail(`a live record is a put (kind ${bytes[at]})`);
   const keyStart = at + kvHeaderBytes;
   const keyEnd = keyStart + bytes.readUInt32BE(at + 33);
   assert(keyEnd <= size, 'record key overruns its payload');

@@ -11,7 +11,7 @@
 import { crc32 } from 'node:zlib';
 import fs from 'node:fs';
 import path from 'node:path';
-import { assert } from '../raft/assert.js';
+import { assert, fail } from '../raft/assert.js';
 import { AlarmRegistry } from './alarms.js';
 import { Backend, databaseFileName, syncFile } from './backend.js';
 import type { GroupCommitOptions, Table, TableName } from './backend.js';
@@ -314,7 +314,7 @@ export class MvccStore {
 
   private saveApplied(applied: AppliedPosition): void {
     const previous = this.appliedPosition();
-    assert(applied.index >= previous.index, `applied index ${applied.index} goes back from ${previous.index}`);
+    if (applied.index < previous.index) fail(`applied index ${applied.index} goes back from ${previous.index}`);
     const meta = this.backend.table('meta');
     meta.putSync(metaKeys.appliedIndex, encodeNumberRecord(applied.index));
     meta.putSync(metaKeys.appliedTerm, encodeNumberRecord(applied.term));

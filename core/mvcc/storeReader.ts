@@ -2,7 +2,7 @@
 // touching history), the history index for reads at a past revision, and the revisions table for
 // watch replay. Reads inside a write transaction see that transaction's writes. Deciding which
 // revision is readable (compaction, future) is the store's business.
-import { assert } from '../raft/assert.js';
+import { assert, fail } from '../raft/assert.js';
 import type { Backend } from './backend.js';
 import {
   decodeKvRecord,
@@ -271,7 +271,7 @@ export class StoreReader {
   /** The kv written at (main, sub). The record must exist. */
   revisionKv(main: Revision, sub: number): KeyValue {
     const bytes = this.backend.table('revisions').get(encodeRevision(main, sub));
-    assert(bytes !== undefined, `history points at missing revision ${main}.${sub}`);
+    if (bytes === undefined) fail(`history points at missing revision ${main}.${sub}`);
     return decodeKvRecord(bytes).kv;
   }
 

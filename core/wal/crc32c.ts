@@ -2,28 +2,12 @@
 // record. Table-driven slicing-by-8: eight 256-entry tables let the inner loop consume eight bytes
 // per step. This module owns only the arithmetic; framing and what is covered live in record.ts.
 
+import { crcBitwise, crcSlicing8, slicingTables } from '../util/crcTables.js';
+
 const polynomialReflected = 0x82f63b78;
-const tableCount = 8;
 
 /** tables[k * 256 + b]: the CRC contribution of byte b followed by k zero bytes. */
-const tables = buildTables();
-
-function buildTables(): Uint32Array {
-  const t = new Uint32Array(tableCount * 256);
-  for (let b = 0; b < 256; b++) {
-    let c = b;
-    for (let bit = 0; bit < 8; bit++) c = c & 1 ? (c >>> 1) ^ polynomialReflected : c >>> 1;
-    t[b] = c >>> 0;
-  }
-  for (let b = 0; b < 256; b++) {
-    let c = t[b]!;
-    for (let k = 1; k < tableCount; k++) {
-      c = (c >>> 8) ^ t[c & 0xff]!;
-      t[k * 256 + b] = c >>> 0;
-    }
-  }
-  return t;
-}
+const tables = slicingTables(polynomialReflected, 8);
 
 /**
  * Returns the CRC32C of `bytes[start, end)` as an unsigned 32-bit number. Pass a previous result
@@ -31,23 +15,7 @@ function buildTables(): Uint32Array {
  * of `a` followed by `b`.
  */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0): number {
-  let c = ~crc >>> 0;
-  let i = start;
-  const t = tables;
-  for (; i + 8 <= end; i += 8) {
-    const lo = (c ^ (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24))) >>> 0;
-    c =
-      t[1792 + (lo & 0xff)]! ^
-      t[1536 + ((lo >>> 8) & 0xff)]! ^
-      t[1280 + ((lo >>> 16) & 0xff)]! ^
-      t[1024 + (lo >>> 24)]! ^
-      t[768 + bytes[i + 4]!]! ^
-      t[512 + bytes[i + 5]!]! ^
-      t[256 + bytes[i + 6]!]! ^
-      t[bytes[i + 7]!]!;
-  }
-  for (; i < end; i++) c = (c >>> 8) ^ t[(c ^ bytes[i]!) & 0xff]!;
-  return ~c >>> 0;
+  return crcSlicing8(tables, bytes, start, end, crc);
 }
 
 /**
@@ -55,10 +23,5 @@ export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length, crc = 0
  * Far too slow for production paths.
  */
 export function crc32cBitwise(bytes: Uint8Array, crc = 0): number {
-  let c = ~crc >>> 0;
-  for (const byte of bytes) {
-    c ^= byte;
-    for (let bit = 0; bit < 8; bit++) c = c & 1 ? (c >>> 1) ^ polynomialReflected : c >>> 1;
-  }
-  return ~c >>> 0;
+  return crcBitwise(polynomialReflected, bytes, crc);
 }

@@ -6,7 +6,7 @@ import fsSync from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { FileHandle } from 'node:fs/promises';
-import { assert } from '../raft/assert.js';
+import { fail } from '../raft/assert.js';
 import type { Entry, HardState, Index } from '../raft/types.js';
 import { index as toIndex, term as toTerm } from '../raft/types.js';
 import { ChunkPool, CommitBatch } from './commitBatch.js';
@@ -266,8 +266,8 @@ export class Wal {
     if (refusal !== null) return Promise.reject(refusal);
     let expected = entries[0]?.index;
     for (const entry of entries) {
-      assert(entry.index === expected, `entries not contiguous: ${entry.index} where ${expected} was expected`);
-      assert(Number.isSafeInteger(entry.term) && entry.term >= 0, `entry ${entry.index} has term ${entry.term}`);
+      if (entry.index !== expected) fail(`entries not contiguous: ${entry.index} where ${expected} was expected`);
+      if (!(Number.isSafeInteger(entry.term) && entry.term >= 0)) fail(`entry ${entry.index} has term ${entry.term}`);
       expected = toIndex(entry.index + 1);
       if (!entryFits(entry.data.length)) {
         return Promise.reject(
@@ -279,9 +279,9 @@ export class Wal {
     }
     const first = entries[0];
     if (first !== undefined) {
-      assert(Number.isSafeInteger(first.index) && first.index >= 1, `entry index ${first.index}`);
-      assert(first.index <= this.savedLastIndex + 1, `entry ${first.index} leaves a gap after ${this.savedLastIndex}`);
-      assert(first.index > this.savedMarkerIndex, `entry ${first.index} is covered by snapshot ${this.savedMarkerIndex}`);
+      if (!(Number.isSafeInteger(first.index) && first.index >= 1)) fail(`entry index ${first.index}`);
+      if (first.index > this.savedLastIndex + 1) fail(`entry ${first.index} leaves a gap after ${this.savedLastIndex}`);
+      if (first.index <= this.savedMarkerIndex) fail(`entry ${first.index} is covered by snapshot ${this.savedMarkerIndex}`);
     }
     if (first === undefined && hardState === null) return this.lastBatch?.done ?? Promise.resolve();
     const batch = this.openBatch();
@@ -289,7 +289,7 @@ export class Wal {
     for (const entry of entries) {
       const size = entryRecordBytes(entry.data.length);
       const { chunk, at } = batch.reserve(size);
-      assert(encodeEntry(chunk, at, entry) === at + size, `entry ${entry.index} encoded to an unexpected length`);
+      if (encodeEntry(chunk, at, entry) !== at + size) fail(`entry ${entry.index} encoded to an unexpected length`);
     }
     if (entries.length > 0) this.savedLastIndex = entries[entries.length - 1]!.index;
     if (hardState !== null) {
@@ -309,7 +309,7 @@ export class Wal {
   saveSnapshotMarker(marker: WalSnapshotMarker): Promise<void> {
     const refusal = this.refusal();
     if (refusal !== null) return Promise.reject(refusal);
-    assert(Number.isSafeInteger(marker.index) && marker.index >= 0, `snapshot index ${marker.index}`);
+    if (!(Number.isSafeInteger(marker.index) && marker.index >= 0)) fail(`snapshot index ${marker.index}`);
     const batch = this.openBatch();
     batch.syncNeeded = true;
     this.append(batch, encodeControl({ kind: 'snapshotMarker', marker }));
@@ -460,7 +460,7 @@ interface ResolvedOptions {
 
 function resolveOptions(options: WalOptions): ResolvedOptions {
   const segmentBytes = options.segmentBytes ?? segmentBytesDefault;
-  assert(Number.isSafeInteger(segmentBytes) && segmentBytes > 0, `segmentBytes ${segmentBytes}`);
+  if (!(Number.isSafeInteger(segmentBytes) && segmentBytes > 0)) fail(`segmentBytes ${segmentBytes}`);
   return {
     segmentBytes,
     policy: { unsafeNoFsync: options.unsafeNoFsync ?? false, onFsync: options.onFsync },

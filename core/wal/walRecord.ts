@@ -10,7 +10,7 @@
 //  12  u32 CRC32C of bytes 0..11 (a separate header checksum, so a damaged length field is told
 //      apart from a write cut short at the end of the file)
 //  16  payload
-import { assert } from '../raft/assert.js';
+import { fail } from '../raft/assert.js';
 import type { Entry, EntryType, HardState, Index, Term } from '../raft/types.js';
 import { index as toIndex, nodeId, term as toTerm } from '../raft/types.js';
 import { crc32c } from './crc32c.js';
@@ -87,7 +87,7 @@ function readU32(source: Uint8Array, at: number): number {
 }
 
 function writeU64(target: Uint8Array, at: number, value: number): void {
-  assert(Number.isSafeInteger(value) && value >= 0, `u64 field out of range: ${value}`);
+  if (!(Number.isSafeInteger(value) && value >= 0)) fail(`u64 field out of range: ${value}`);
   writeU32(target, at, value % u32Span);
   writeU32(target, at + 4, Math.floor(value / u32Span));
 }
@@ -101,7 +101,7 @@ function readU64(source: Uint8Array, at: number): number | null {
 
 /** Writes the frame header for a payload already in place at `at + frameHeaderBytes`. */
 function sealFrame(target: Uint8Array, at: number, type: RecordTypeCode, payloadBytes: number): number {
-  assert(payloadBytes <= recordPayloadBytesMax, `record payload of ${payloadBytes} bytes over the limit`);
+  if (payloadBytes > recordPayloadBytesMax) fail(`record payload of ${payloadBytes} bytes over the limit`);
   const payloadStart = at + frameHeaderBytes;
   writeU32(target, at, payloadBytes);
   target[at + 4] = type;
@@ -128,7 +128,7 @@ export function encodeEntry(target: Uint8Array, at: number, entry: Entry): numbe
 
 function idBytes(id: string): Uint8Array {
   const bytes = textEncoder.encode(id);
-  assert(bytes.length <= idBytesMax, `id of ${bytes.length} bytes over the ${idBytesMax}-byte limit`);
+  if (bytes.length > idBytesMax) fail(`id of ${bytes.length} bytes over the ${idBytesMax}-byte limit`);
   return bytes;
 }
 

@@ -281,13 +281,42 @@ export function encodeRequest(envelope: RequestEnvelope): Uint8Array {
       break;
     case 'auth': writeAuth(w, q.auth); break;
   }
+  // Entries stay in memory until the log is compacted. A large entry's writer has a buffer of its
+  // own, kept when little of it is wasted; a small one's is a slice of Node's shared pool, and its
+  // bytes are copied out to where they pin nothing else.
   const encoded = w.finish();
-  // Entries stay in memory until the log is compacted: keep a view only when little is wasted.
-  return encoded.buffer.byteLength - encoded.length <= encodedSlackBytesMax ? encoded : encoded.slice();
+  return encoded.buffer.byteLength - encoded.length <= encodedSlackBytesMax ? encoded : entryArena.keep(encoded);
 }
 
-/** Bytes beyond the encoding that encodeRequest lets an entry's buffer hold rather than copy it. */
+/** Bytes beyond the encoding that encodeRequest lets an entry's own buffer hold rather than copy it. */
 const encodedSlackBytesMax = 128;
+
+/**
+ * Where encoded entries are kept: packed one after another into slabs of their own, since a typed
+ * array of its own per entry costs about 0.7 µs to make (over 64 bytes) and one more backing store
+ * for the collector. Entries leave the log in the order they came, so a slab is freed soon after
+ * its last entry is; an entry over a sixteenth of a slab gets a buffer of its own.
+ */
+class EntryArena {
+  private slab = new Uint8Array(entrySlabBytes);
+  private at = 0;
+
+  keep(bytes: Uint8Array): Uint8Array {
+    const length = bytes.length;
+    if (length > entrySlabBytes >>> 4) return Uint8Array.prototype.slice.call(bytes);
+    if (this.at + length > entrySlabBytes) {
+      this.slab = new Uint8Array(entrySlabBytes);
+      this.at = 0;
+    }
+    const kept = this.slab.subarray(this.at, this.at + length);
+    kept.set(bytes);
+    this.at += length;
+    return kept;
+  }
+}
+
+const entrySlabBytes = 64 * 1024;
+const entryArena = new EntryArena();
 
 /**
  * A buffer size that holds a put's encoding with room for the writer's headroom checks (so the

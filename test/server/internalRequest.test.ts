@@ -89,6 +89,30 @@ describe('internal request encoding', () => {
     );
   });
 
+  it('keeps every encoded entry whole while many more are encoded after it, small and large', () => {
+    // Small entries are packed into shared slabs, large ones keep buffers of their own: none may
+    // overlap another or pin a buffer far larger than itself.
+    const sizes = [0, 1, 63, 64, 65, 300, 1000, 4095, 4096, 4097, 5000, 70_000];
+    const kept: { data: Uint8Array; copy: Buffer; key: string; value: Buffer }[] = [];
+    for (let i = 0; i < 6000; i++) {
+      // Mostly small entries of every length up to 300 (many slab ends fall inside one), and now and then each size above.
+      const size = i % 10 === 0 ? sizes[(i / 10) % sizes.length]! : (i * 37) % 301;
+      const key = `k${i}`;
+      const value = Buffer.alloc(size, i & 0xff);
+      const data = encodeRequest({ id: BigInt(i), request: { kind: 'put', put: { key: Buffer.from(key), value } } });
+      kept.push({ data, copy: Buffer.from(data), key, value });
+      // Small ones share 64 KB slabs of entries only; large ones have about their own size.
+      if (data.length <= 4096) expect(data.buffer.byteLength).toBe(64 * 1024);
+      else expect(data.buffer.byteLength).toBeLessThanOrEqual(data.length + 256);
+    }
+    for (const { data, copy, key, value } of kept) {
+      expect(Buffer.from(data).equals(copy)).toBe(true);
+      const decoded = decodeRequest(data);
+      expect(decoded.request.kind === 'put' && Buffer.from(decoded.request.put.key).toString()).toBe(key);
+      expect(decoded.request.kind === 'put' && Buffer.from(decoded.request.put.value ?? []).equals(value)).toBe(true);
+    }
+  });
+
   it('carries the caller of a client request, and none for the member\'s own', () => {
     fc.assert(
       fc.property(fc.option(fc.record({ user: name, revision: fc.nat() }), { nil: null }), request, (caller, q) => {

@@ -177,10 +177,24 @@ export class WatchHub {
     if (watcher === undefined) return;
     watcher.congested = false;
     while (watcher.pending.length > 0 && !watcher.congested) {
-      const response = watcher.pending.shift()!;
-      watcher.congested = !watcher.sink.send(response);
+      watcher.congested = !watcher.sink.send(this.takeHeld(watcher));
     }
     if (!watcher.synced) this.scheduleCatchUp();
+  }
+
+  /**
+   * The oldest held responses of `watcher` as one: the events of up to a catch-up chunk of
+   * revisions, stamped with the last one's revision, as a catch-up response would be. A consumer
+   * that fell behind gets what it missed in a few responses rather than one per revision (its
+   * stream, congested, would otherwise take one response per watcher each time it drained).
+   */
+  private takeHeld(watcher: Watcher): WatchResponse {
+    const pending = watcher.pending;
+    if (pending.length === 1) return pending.pop()!;
+    const taken = pending.splice(0, Math.min(pending.length, this.chunkMax));
+    const events: Event[] = [];
+    for (const response of taken) for (const event of response.events) events.push(event);
+    return { watchId: watcher.id, revision: taken[taken.length - 1]!.revision, events };
   }
 
   /**

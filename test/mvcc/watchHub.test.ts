@@ -282,6 +282,45 @@ describe('WatchHub', () => {
     expect(fast.revisions()).toEqual(expected);
   });
 
+  it('gives a congested watcher what it held back in responses of up to a catch-up chunk of revisions each', () => {
+    const store = openStore();
+    const hub = newHub(store, { watcherPendingResponsesMax: 64, catchUpRevisionsMax: 5 });
+    const slow = new RecordingSink();
+    const slowId = hub.watch({ key: b('k'), rangeEnd: b('l'), prevKv: true }, slow);
+    slow.accept = false;
+    for (let i = 1; i <= 13; i++) store.put({ key: b(`k${i % 2}`), value: b(`${i}`) });
+    // Revision 2 went out and congested the watcher; 3..14 were held, one response each.
+    expect(slow.responses.map((r) => r.revision)).toEqual([2]);
+    slow.accept = true;
+    hub.ready(slowId);
+    const after = slow.responses.slice(1);
+    // 12 held revisions in chunks of at most 5, each stamped with its last revision, events in order.
+    expect(after.map((r) => r.revision)).toEqual([7, 12, 14]);
+    expect(after.map((r) => r.events.map((e) => e.kv.modRevision))).toEqual([[3, 4, 5, 6, 7], [8, 9, 10, 11, 12], [13, 14]]);
+    expect(after.every((r) => r.watchId === slowId)).toBe(true);
+    // Each event is the one delivered live, with its previous kv.
+    expect(after[0]!.events[2]!.prevKv?.value.toString()).toBe('2');
+    // Live again: the next revision comes on its own.
+    store.put({ key: b('k1'), value: b('live') });
+    expect(slow.responses.at(-1)!.events.map((e) => e.kv.modRevision)).toEqual([15]);
+  });
+
+  it('stops merging held responses when the consumer congests again, and goes on at the next ready', () => {
+    const store = openStore();
+    const hub = newHub(store, { watcherPendingResponsesMax: 64, catchUpRevisionsMax: 3 });
+    const slow = new RecordingSink();
+    const slowId = hub.watch({ key: b('k'), rangeEnd: b('l') }, slow);
+    slow.accept = false;
+    for (let i = 1; i <= 10; i++) store.put({ key: b('k'), value: b(`${i}`) });
+    hub.ready(slowId);
+    // Still congested: one merged response went, the rest stays held.
+    expect(slow.responses.map((r) => r.revision)).toEqual([2, 5]);
+    slow.accept = true;
+    hub.ready(slowId);
+    expect(slow.revisions()).toEqual(Array.from({ length: 10 }, (_, i) => i + 2));
+    expect(slow.responses.map((r) => r.revision)).toEqual([2, 5, 8, 11]);
+  });
+
   it('keeps revision order with no gap or duplicate under interleaved batches, congestion and catch-up', async () => {
     const store = openStore();
     const hub = newHub(store, { watcherPendingResponsesMax: 2, catchUpRevisionsMax: 2 });

@@ -207,6 +207,7 @@ export class Member implements EtcdBackend {
       hooks: {
         persistSnapshot: (snapshot) => this.persistSnapshot(snapshot),
         persist: (ready) => this.persist(ready),
+        callersWaiting: () => this.waiters.size > 0,
         send: (messages) => this.send(messages),
         applySnapshot: (snapshot) => this.applySnapshotState(snapshot),
         applyEntries: (entries) => this.apply(entries),

@@ -27,6 +27,12 @@ export interface DriverHooks {
   /** Applies a snapshot's state (membership) and then committed entries. */
   applySnapshot(snapshot: Snapshot): void;
   applyEntries(entries: readonly Entry[]): void;
+  /**
+   * Whether callers on this member wait for writes to apply (they are answered when theirs
+   * does). A leader with none, all of whose writes came through followers, sends the commit index
+   * at once: those followers answer their callers only once they apply.
+   */
+  callersWaiting?(): boolean;
   softStateChanged(soft: SoftState, term: number): void;
   /** Called after each Ready: a chance to take a snapshot. */
   afterReady(appliedIndex: Index): Promise<void>;
@@ -266,7 +272,7 @@ export class RaftDriver {
     }
     const isLeader = soft.role === 'leader';
     if (isLeader) {
-      if (ready.committedEntries.length > 0 && ready.messages.some(commitOnly)) {
+      if (ready.committedEntries.length > 0 && this.hooks.callersWaiting?.() === true && ready.messages.some(commitOnly)) {
         this.send(ready.messages.filter((message) => !commitOnly(message)));
         this.sendAfterAnswers(ready.messages.filter(commitOnly));
       } else {

@@ -22,6 +22,8 @@ interface Harness {
   readonly sent: Message[];
   /** Called with each applied entry's data, in the turn that applies it. */
   onApply: (data: string) => void;
+  /** Whether callers wait on this member (the driver asks at each Ready). */
+  callersWaiting: boolean;
 }
 
 function reply(to: Message, type: Message['type'], fields: Partial<Message> = {}): Message {
@@ -35,6 +37,7 @@ function harness(ack: (message: Message) => boolean): Harness {
     log: (lastLog = []),
     sent: [],
     onApply: () => undefined,
+    callersWaiting: true,
   };
   const answer = (message: Message): void => {
     if (message.type === 'preVote') h.driver.step(reply(message, 'preVoteResp'));
@@ -67,6 +70,7 @@ function harness(ack: (message: Message) => boolean): Harness {
         // The peers answer in a later turn, as over a network.
         setImmediate(() => messages.forEach(answer));
       },
+      callersWaiting: () => h.callersWaiting,
       applySnapshot: () => undefined,
       applyEntries: (entries) => {
         for (const entry of entries) {
@@ -164,5 +168,20 @@ describe('commit-only appends from the leader', () => {
       const w1Index = h.sent.slice(from).find((message) => message.entries.some((entry) => Buffer.from(entry.data).toString() === 'w1'))!.entries[0]!.index;
       expect(toPeer.slice(0, w2Append).some((message) => message.commit >= w1Index)).toBe(true);
     }
+  });
+
+  it('are sent at once when no caller waits on the leader (its writes came through followers)', async () => {
+    const h = harness(() => true);
+    h.callersWaiting = false;
+    await elected(h);
+    h.onApply = (data) => setImmediate(() => h.log.push(`answer ${data}`));
+    const from = h.log.length;
+    propose(h, 'w1');
+    await until(() => h.log.includes('answer w1'), 'the answer');
+    const round = h.log.slice(from);
+    const applied = round.indexOf('apply w1');
+    // Both peers are told the commit in the Ready that applies w1, before its apply.
+    expect(round.slice(0, applied).filter(commitOnly), round.join('\n')).toHaveLength(2);
+    expect(round.slice(applied).filter(commitOnly), round.join('\n')).toHaveLength(0);
   });
 });

@@ -18,8 +18,9 @@ interface Harness {
   readonly driver: RaftDriver;
   /** What happened, in order: sends (`send <type> <to> <entries>`), applies and answers. */
   readonly log: string[];
-  /** Every message the leader sent, in order. */
+  /** Every message the leader sent, in order, and where in `log` each was sent. */
   readonly sent: Message[];
+  readonly sentAt: number[];
   /** Called with each applied entry's data, in the turn that applies it. */
   onApply: (data: string) => void;
   /** Whether callers wait on this member (the driver asks at each Ready). */
@@ -36,6 +37,7 @@ function harness(ack: (message: Message) => boolean): Harness {
     driver: undefined as unknown as RaftDriver,
     log: (lastLog = []),
     sent: [],
+    sentAt: [],
     onApply: () => undefined,
     callersWaiting: true,
   };
@@ -65,6 +67,7 @@ function harness(ack: (message: Message) => boolean): Harness {
       send: (messages) => {
         for (const message of messages) {
           h.sent.push(message);
+          h.sentAt.push(h.log.length);
           h.log.push(`send ${message.type} ${message.to} ${message.entries.length}`);
         }
         // The peers answer in a later turn, as over a network.
@@ -175,13 +178,17 @@ describe('commit-only appends from the leader', () => {
     h.callersWaiting = false;
     await elected(h);
     h.onApply = (data) => setImmediate(() => h.log.push(`answer ${data}`));
-    const from = h.log.length;
+    const from = h.sent.length;
     propose(h, 'w1');
-    await until(() => h.log.includes('answer w1'), 'the answer');
-    const round = h.log.slice(from);
-    const applied = round.indexOf('apply w1');
-    // Both peers are told the commit in the Ready that applies w1, before its apply.
-    expect(round.slice(0, applied).filter(commitOnly), round.join('\n')).toHaveLength(2);
-    expect(round.slice(applied).filter(commitOnly), round.join('\n')).toHaveLength(0);
+    const w1Index = (): number | undefined => h.sent.slice(from).find((message) => message.entries.some((entry) => Buffer.from(entry.data).toString() === 'w1'))?.entries[0]?.index;
+    const toldW1 = (): number[] =>
+      h.sent.flatMap((message, i) => (i >= from && message.type === 'app' && message.entries.length === 0 && message.commit >= (w1Index() ?? Infinity) ? [i] : []));
+    await until(() => h.log.includes('answer w1') && new Set(toldW1().map((i) => h.sent[i]!.to)).size === 2, 'the answer and both peers told the commit');
+    const applied = h.log.indexOf('apply w1');
+    // Both peers are told w1's commit in the Ready that applies it, before the apply.
+    for (const peer of peers) {
+      const first = toldW1().find((i) => h.sent[i]!.to === peer)!;
+      expect(h.sentAt[first], h.log.join('\n')).toBeLessThanOrEqual(applied);
+    }
   });
 });

@@ -77,3 +77,25 @@ export async function runLoad(binary: string | undefined, endpoints: readonly st
     : await run(binary, common, process.env, timeoutMs);
   return JSON.parse(stdout) as LoadResult;
 }
+
+/** Where a workload's clients go: the leader, or one follower (see endpointsFor). */
+export type Target = 'leader' | 'follower';
+
+/** Whether the member serving `endpoint` says it leads: `etcd_server_is_leader 1` in its /metrics, as etcd's. */
+async function isLeader(endpoint: string): Promise<boolean> {
+  const response = await fetch(`http://${endpoint}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  if (!response.ok) throw new Error(`${endpoint}/metrics answered ${response.status}`);
+  return /^etcd_server_is_leader 1$/m.test(await response.text());
+}
+
+/**
+ * The endpoints a workload's clients use (host:port, plaintext): all of them when `target` is
+ * undefined or there is one member, else the leader's, or the first follower's. Works on Rafter
+ * and on etcd alike; throws unless exactly one member says it leads.
+ */
+export async function endpointsFor(endpoints: readonly string[], target: Target | undefined): Promise<readonly string[]> {
+  if (target === undefined || endpoints.length < 2) return endpoints;
+  const leading = await Promise.all(endpoints.map(isLeader));
+  if (leading.filter(Boolean).length !== 1) throw new Error(`not exactly one leader among ${endpoints.join(', ')}`);
+  return [endpoints[leading.indexOf(target === 'leader')]!];
+}

@@ -272,20 +272,47 @@ async function bigStore(bench: Bench, keys: number): Promise<string[]> {
   return rows;
 }
 
+/** A no-op server's process and its port, once it prints the port it listens on. */
+async function startStub(command: string, args: readonly string[]): Promise<{ pid: number; port: string; stop: () => void }> {
+  const stub = spawn(command, args, { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<string>((resolve) => stub.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+  return { pid: stub.pid!, port, stop: () => stub.kill('SIGTERM') };
+}
+
+/** Puts at 100 clients against a no-op server: the generator's figures and the server's CPU. */
+async function loadStub(bench: Bench, stub: { pid: number; port: string }): Promise<{ load: LoadResult; stubCpu: number }> {
+  const before = await totalCpuSeconds([stub.pid]);
+  const load = await runLoad(bench.binary, [`127.0.0.1:${stub.port}`], ['--op', 'put', '--clients', '100', '--conns', '10', '--seconds', String(bench.options.seconds), '--warmup', String(bench.options.warmupSeconds)], (bench.options.seconds + 120) * 1000);
+  return { load, stubCpu: (await totalCpuSeconds([stub.pid])) - before };
+}
+
 /** The load generator against a gRPC server that does no work. */
 async function ceiling(bench: Bench): Promise<string> {
   const stub = bench.binary === undefined
-    ? spawn(process.execPath, ['--import', 'tsx', path.join(root, 'bench/stubServer.ts'), '0'], { cwd: root, stdio: ['ignore', 'pipe', 'inherit'] })
-    : spawn(bench.binary, ['--stub', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<string>((resolve) => stub.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+    ? await startStub(process.execPath, ['--import', 'tsx', path.join(root, 'bench/stubServer.ts'), '0'])
+    : await startStub(bench.binary, ['--stub', '127.0.0.1:0']);
   try {
-    const before = await totalCpuSeconds([stub.pid!]);
-    const load = await runLoad(bench.binary, [`127.0.0.1:${port}`], ['--op', 'put', '--clients', '100', '--conns', '10', '--seconds', String(bench.options.seconds), '--warmup', String(bench.options.warmupSeconds)], (bench.options.seconds + 120) * 1000);
-    const stubCpu = (await totalCpuSeconds([stub.pid!])) - before;
+    const { load, stubCpu } = await loadStub(bench, stub);
     const own = load.cpuSeconds !== undefined && load.opsAll !== undefined ? `; the generator's own CPU ${cell((load.cpuSeconds / load.opsAll) * 1e6)} µs/op, the no-op server's ${cell((stubCpu / load.opsAll) * 1e6)} µs/op` : '';
     return `load generator ceiling (put, 100 clients, no-op server): ${cell(load.opsPerSecond)} ops/s, p50 ${cell(load.p50Ms, 2)} ms, p99 ${cell(load.p99Ms, 2)} ms${own}`;
   } finally {
-    stub.kill('SIGTERM');
+    stub.stop();
+  }
+}
+
+/**
+ * The same load against a no-op server on node:http2 (bench/http2Stub.ts): the CPU a unary call
+ * costs in Node's HTTP/2 layer with nothing behind it, the floor under every Rafter call.
+ */
+async function http2Floor(bench: Bench): Promise<string> {
+  if (bench.binary === undefined) return 'node:http2 floor: not measured (it needs the Go load generator)';
+  const stub = await startStub(process.execPath, ['--import', 'tsx', path.join(root, 'bench/http2Stub.ts'), '0']);
+  try {
+    const { load, stubCpu } = await loadStub(bench, stub);
+    const ops = load.opsAll ?? load.ops;
+    return `node:http2 floor (the same load, a no-op server on node:http2): ${cell(load.opsPerSecond)} calls/s, ${cell((stubCpu / ops) * 1e6, 1)} µs of the server's CPU per call`;
+  } finally {
+    stub.stop();
   }
 }
 
@@ -313,6 +340,10 @@ async function main(): Promise<void> {
     const notes = [`${new Date().toISOString().slice(0, 10)}, ${what}; load average at start ${loadAverage()}`];
     notes.push(await ceiling(bench));
     process.stdout.write(`${notes.at(-1)!}\n`);
+    if (options.big === 0) {
+      notes.push(await http2Floor(bench));
+      process.stdout.write(`${notes.at(-1)!}\n`);
+    }
     const out: string[] = [];
     if (options.big > 0) {
       process.stdout.write(`\n1 member, ${cell(options.big)} keys\n${bigHeader.join('\n')}\n`);

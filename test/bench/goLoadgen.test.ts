@@ -61,6 +61,20 @@ describe.skipIf(goMissing !== undefined)('the Go load generator', () => {
     expect(result.eventsDelivered).toBe(result.eventsExpected);
   });
 
+  it('gets an answer to every put from the no-op node:http2 server the bench measures', async () => {
+    const stub = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'bench/http2Stub.ts'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<string>((resolve) => stub.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
+      const puts = await runLoad(binary, [`127.0.0.1:${port}`], ['--op', 'put', '--total', '50', '--clients', '5', '--conns', '2'], runTimeoutMs);
+      expect({ ops: puts.ops, errors: puts.errors, firstError: puts.firstError }).toEqual({ ops: 50, errors: 0, firstError: '' });
+      const txns = await runLoad(binary, [`127.0.0.1:${port}`], ['--op', 'txn', '--total', '3', '--clients', '1'], runTimeoutMs);
+      expect(txns.errors).toBe(3);
+      expect(txns.firstError).toContain('Unimplemented');
+    } finally {
+      stub.kill('SIGTERM');
+    }
+  });
+
   it('serves a no-op KV to measure its own ceiling', async () => {
     const stub = spawn(binary, ['--stub', '127.0.0.1:0'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {

@@ -301,19 +301,29 @@ async function ceiling(bench: Bench): Promise<string> {
 }
 
 /**
- * The same load against a no-op server on node:http2 (bench/http2Stub.ts): the CPU a unary call
- * costs in Node's HTTP/2 layer with nothing behind it, the floor under every Rafter call.
+ * The same load against two no-op servers: one on node:http2 (bench/http2Stub.ts), whose CPU per
+ * call is what a unary call costs in Node's HTTP/2 layer with nothing behind it, the floor under
+ * every Rafter call today; and one with HTTP/2 framed by hand over the socket
+ * (bench/framedStub.ts), a lower bound on what that layer could cost.
  */
-async function http2Floor(bench: Bench): Promise<string> {
-  if (bench.binary === undefined) return 'node:http2 floor: not measured (it needs the Go load generator)';
-  const stub = await startStub(process.execPath, ['--import', 'tsx', path.join(root, 'bench/http2Stub.ts'), '0']);
-  try {
-    const { load, stubCpu } = await loadStub(bench, stub);
-    const ops = load.opsAll ?? load.ops;
-    return `node:http2 floor (the same load, a no-op server on node:http2): ${cell(load.opsPerSecond)} calls/s, ${cell((stubCpu / ops) * 1e6, 1)} µs of the server's CPU per call`;
-  } finally {
-    stub.stop();
+async function http2Floors(bench: Bench): Promise<string[]> {
+  if (bench.binary === undefined) return ['HTTP/2 floors: not measured (they need the Go load generator)'];
+  const stubs = [
+    { file: 'bench/http2Stub.ts', what: 'node:http2 floor (the same load, a no-op server on node:http2)' },
+    { file: 'bench/framedStub.ts', what: 'HTTP/2 framed by hand (the same load, a no-op server framing over the socket)' },
+  ];
+  const lines: string[] = [];
+  for (const { file, what } of stubs) {
+    const stub = await startStub(process.execPath, ['--import', 'tsx', path.join(root, file), '0']);
+    try {
+      const { load, stubCpu } = await loadStub(bench, stub);
+      const ops = load.opsAll ?? load.ops;
+      lines.push(`${what}: ${cell(load.opsPerSecond)} calls/s, ${cell((stubCpu / ops) * 1e6, 1)} µs of the server's CPU per call${load.errors > 0 ? `, ${load.errors} errors` : ''}`);
+    } finally {
+      stub.stop();
+    }
   }
+  return lines;
 }
 
 const bigHeader = [
@@ -341,8 +351,10 @@ async function main(): Promise<void> {
     notes.push(await ceiling(bench));
     process.stdout.write(`${notes.at(-1)!}\n`);
     if (options.big === 0) {
-      notes.push(await http2Floor(bench));
-      process.stdout.write(`${notes.at(-1)!}\n`);
+      for (const line of await http2Floors(bench)) {
+        notes.push(line);
+        process.stdout.write(`${line}\n`);
+      }
     }
     const out: string[] = [];
     if (options.big > 0) {

@@ -61,8 +61,8 @@ describe.skipIf(goMissing !== undefined)('the Go load generator', () => {
     expect(result.eventsDelivered).toBe(result.eventsExpected);
   });
 
-  it('gets an answer to every put from the no-op node:http2 server the bench measures', async () => {
-    const stub = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), 'bench/http2Stub.ts'), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  it.each(['bench/http2Stub.ts', 'bench/framedStub.ts'])('gets an answer to every put from the no-op server the bench measures in %s', async (file) => {
+    const stub = spawn(process.execPath, ['--import', 'tsx', path.join(process.cwd(), file), '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       const port = await new Promise<string>((resolve) => stub.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString().trim())));
       const puts = await runLoad(binary, [`127.0.0.1:${port}`], ['--op', 'put', '--total', '50', '--clients', '5', '--conns', '2'], runTimeoutMs);

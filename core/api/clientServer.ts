@@ -1,15 +1,15 @@
 // The client port: gRPC (etcd's v3 services) and HTTP/1.1 (the JSON gateway, /health, /version,
 // /metrics and Rafter's read-only inspection endpoints) on the same listener, as etcd serves them.
 // Each accepted connection is routed by its first bytes: the HTTP/2 connection preface goes to
-// grpc-js, anything else to the HTTP/1.1 server. On an https:// listener TLS comes first and the
-// decrypted connection is routed by its ALPN protocol (h2 to grpc-js, as the TLS socket itself,
-// so a call's auth context holds the verified client certificate: clientIdentity.ts), or by its
-// first bytes when the client named none. A connection that fails the handshake (plaintext, no or
-// a wrongly signed client certificate) is closed at once.
+// Rafter's own HTTP/2 server side (framedHttp2.ts), whose streams are served by the fast unary path
+// (fastUnary.ts) or else by grpc-js's call layer; anything else goes to the HTTP/1.1 server. On an
+// https:// listener TLS comes first and the decrypted connection is routed by its ALPN protocol
+// (h2 to the HTTP/2 side, over the TLS socket itself, so a call knows the verified client
+// certificate: clientIdentity.ts), or by its first bytes when the client named none. A connection
+// that fails the handshake (plaintext, no or a wrongly signed client certificate) is closed at once.
 import http from 'node:http';
 import net from 'node:net';
 import tls from 'node:tls';
-import { Duplex } from 'node:stream';
 import { Server, ServerCredentials, type UntypedServiceImplementation } from '@grpc/grpc-js';
 import type { EtcdBackend } from './backend.js';
 import type { PutResponse } from '../mvcc/types.js';
@@ -17,9 +17,8 @@ import { clusterHandlers, maintenanceHandlers, snapshotStream } from './clusterS
 import { Gateway, type StreamHandler, type UnaryHandler, type ServerStreamHandler } from './gateway.js';
 import { serverStream, unary, type CallContext } from './handlers.js';
 import { authHandlers } from './authService.js';
-import { AuthorityRewriter } from './authorityRewriter.js';
-import { PrefaceProbe, serverPrefaceSettings } from './prefaceProbe.js';
-import { serveFastUnary, takeStreamsFirst, type FastMethod } from './fastUnary.js';
+import { serveFastUnary, takeStreamsFirst, type FastMethod, type StreamDispatch } from './fastUnary.js';
+import { FramedHttp2Session } from './framedHttp2.js';
 import { assert } from '../raft/assert.js';
 import { frameRangeAnswerOf, kvHandlers, kvStoreHandlers, rangeAnswerToWire, streamedRangeHandler, type StoreAnswer } from './kvService.js';
 import { framePutAnswer, kvResponseFrameEncoders } from './kvResponseCodec.js';
@@ -49,10 +48,6 @@ const http2Preface = Buffer.from('PRI * HTTP/2.0');
 const rafterBodyBytesMax = 64 * 1024;
 /** What a --listen-metrics-urls listener serves. */
 const metricsPaths = new Set(['/metrics', '/health', '/livez', '/readyz']);
-/** Client bytes held while looking for a plaintext gRPC connection's first header block. */
-const probeBytesMax = 512 * 1024;
-/** How long a plaintext gRPC connection may stay silent before it is served without the probe's verdict. */
-const probeTimeoutMs = 1_000;
 /** How long a connection may take to finish its TLS handshake. */
 const tlsHandshakeTimeoutMs = 10_000;
 
@@ -71,7 +66,10 @@ export class ClientServer {
   private readonly listeners: net.Server[] = [];
   private readonly metricsServers: http.Server[] = [];
   private readonly sockets = new Set<net.Socket>();
+  /** Made only so grpc-js makes its HTTP/2 server, whose stream listener `dispatch` hands streams to. */
   private injector: ReturnType<Server['createConnectionInjector']> | null = null;
+  private readonly dispatch: StreamDispatch;
+  private readonly sessions = new Set<FramedHttp2Session>();
 
   constructor(backend: EtcdBackend, private readonly endpoints: HttpEndpoints) {
     const requestBytesMax = backend.maxRequestBytes + grpcOverheadBytes;
@@ -88,7 +86,7 @@ export class ClientServer {
     });
     const fastMethods = new Map<string, FastMethod>();
     const fastTable = { methods: fastMethods, receiveBytesMax: Math.max(requestBytesMax, grpcReceiveBytesCeiling), sendBytesMax: -1, intercepted: true };
-    takeStreamsFirst(this.grpc, (stream, headers) => serveFastUnary(fastTable, stream, headers));
+    this.dispatch = takeStreamsFirst(this.grpc, (stream, headers) => serveFastUnary(fastTable, stream, headers));
     const unaryMap = new Map<string, UnaryHandler>();
     const duplexMap = new Map<string, StreamHandler>();
     const streamMap = new Map<string, ServerStreamHandler>();
@@ -230,14 +228,12 @@ export class ClientServer {
   }
 
   /**
-   * A decrypted connection, by the protocol its client chose. etcdctl and the other gRPC clients
-   * send a valid :authority over TLS, so h2 needs no AuthorityRewriter here and grpc-js gets the
-   * TLS socket unread.
+   * A decrypted connection, by the protocol its client chose.
    */
   private routeTls(socket: tls.TLSSocket): void {
     if (socket.alpnProtocol === 'h2') {
       this.track(socket);
-      this.injector?.injectConnection(socket);
+      this.serveFramed(socket, null);
     } else if (socket.alpnProtocol === 'http/1.1') {
       this.track(socket);
       this.http.emit('connection', socket);
@@ -253,7 +249,7 @@ export class ClientServer {
       socket.pause();
       const probe = chunk.subarray(0, http2Preface.length);
       if (http2Preface.subarray(0, probe.length).equals(probe)) {
-        this.routeHttp2(socket, chunk);
+        this.serveFramed(socket, chunk);
       } else {
         socket.unshift(chunk);
         this.http.emit('connection', socket);
@@ -263,60 +259,16 @@ export class ClientServer {
   }
 
   /**
-   * A plaintext HTTP/2 connection: answers its preface and holds its bytes until its first header
-   * block (prefaceProbe.ts). A valid authority hands the socket itself to grpc-js, with the held
-   * bytes put back (Node's HTTP/2 reads them first, then the native handle); anything else, or a
-   * client still silent after probeTimeoutMs, goes through a stream that repairs what it sends.
+   * An HTTP/2 connection served by framedHttp2.ts, starting with `first` (bytes already read from
+   * it, when it was routed by them). Its HPACK decoder takes any :authority, so no connection
+   * needs the repair Node's HTTP/2 once needed (docs/compatibility.md).
    */
-  private routeHttp2(socket: net.Socket, first: Buffer): void {
-    const probe = new PrefaceProbe();
-    const held: Buffer[] = [];
-    let heldBytes = 0;
-    let settled = false;
-    const settle = (): void => {
-      settled = true;
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('close', onClose);
-      socket.pause();
-      const bytes = Buffer.concat(held);
-      const rewriter = new AuthorityRewriter();
-      let parts: Buffer[];
-      try {
-        parts = rewriter.transform(bytes);
-      } catch {
-        socket.destroy();
-        return;
-      }
-      if (probe.done && rewriter.passingThrough) {
-        socket.unshift(bytes);
-        this.injector?.injectConnection(socket);
-      } else {
-        this.injector?.injectConnection(replayingThrough(socket, probe, rewriter, parts));
-        socket.resume();
-      }
-    };
-    const onData = (chunk: Buffer): void => {
-      try {
-        for (const part of probe.filter(chunk)) {
-          held.push(part);
-          heldBytes += part.length;
-        }
-      } catch {
-        settled = true;
-        clearTimeout(timer);
-        socket.destroy();
-        return;
-      }
-      if (probe.done || heldBytes > probeBytesMax) settle();
-    };
-    const onClose = (): void => clearTimeout(timer);
-    const timer = setTimeout(settle, probeTimeoutMs);
-    socket.on('close', onClose);
-    socket.write(serverPrefaceSettings);
-    socket.on('data', onData);
-    onData(first);
-    if (!settled) socket.resume();
+  private serveFramed(socket: net.Socket, first: Buffer | null): void {
+    const session = new FramedHttp2Session(socket, this.dispatch);
+    this.sessions.add(session);
+    socket.on('close', () => this.sessions.delete(session));
+    if (first !== null) session.onData(first);
+    socket.resume();
   }
 
   private serveHttp(request: http.IncomingMessage, response: http.ServerResponse): void {
@@ -352,68 +304,13 @@ export class ClientServer {
     for (const listener of this.listeners) listener.close();
     for (const server of this.metricsServers) server.close();
     for (const server of this.metricsServers) server.closeAllConnections();
+    for (const session of this.sessions) session.destroy();
     this.injector?.destroy();
     this.grpc.forceShutdown();
     for (const socket of this.sockets) socket.destroy();
     this.http.close();
     await Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => (l.listening ? l.close(() => resolve()) : resolve()))));
   }
-}
-
-/**
- * A duplex over `socket` whose client bytes all pass through an AuthorityRewriter, starting with
- * `head` (bytes already read from it). For connections routed by their first bytes elsewhere (the
- * grpc-proxy's listener), where no server preface was sent ahead.
- */
-export function replaying(socket: net.Socket, head: Buffer): Duplex {
-  const rewriter = new AuthorityRewriter();
-  return replayingThrough(socket, null, rewriter, rewriter.transform(head));
-}
-
-/**
- * A duplex over `socket` that first yields `head` (bytes already read from it and rewritten),
- * passing what the client sends next through the probe, when there is one (it removes the
- * acknowledgement of the server preface if it has not come yet), and the AuthorityRewriter.
- */
-function replayingThrough(socket: net.Socket, probe: PrefaceProbe | null, rewriter: AuthorityRewriter, head: readonly Buffer[]): Duplex {
-  const feed = (chunk: Buffer): boolean => {
-    let flowing = true;
-    try {
-      for (const filtered of probe === null ? [chunk] : probe.filter(chunk)) for (const part of rewriter.transform(filtered)) flowing = duplex.push(part);
-    } catch {
-      socket.destroy();
-    }
-    return flowing;
-  };
-  const duplex = new Duplex({
-    read() {
-      socket.resume();
-    },
-    write(chunk: Buffer, _encoding, callback) {
-      socket.write(chunk, callback);
-    },
-    writev(chunks, callback) {
-      socket.cork();
-      for (const { chunk } of chunks) socket.write(chunk as Buffer);
-      socket.uncork();
-      callback();
-    },
-    final(callback) {
-      socket.end(callback);
-    },
-    destroy(error, callback) {
-      socket.destroy(error ?? undefined);
-      callback(error);
-    },
-  });
-  for (const part of head) duplex.push(part);
-  socket.on('data', (chunk: Buffer) => {
-    if (!feed(chunk)) socket.pause();
-  });
-  socket.on('end', () => duplex.push(null));
-  socket.on('close', () => duplex.destroy());
-  socket.on('error', (error) => duplex.destroy(error));
-  return duplex;
 }
 
 function readJson(request: http.IncomingMessage): Promise<unknown> {

@@ -67,10 +67,28 @@ const okTrailers: http2.OutgoingHttpHeaders = { 'grpc-status': status.OK, 'grpc-
 const respondOptions = { waitForTrailers: true };
 const trailersOnlyOptions = { endStream: true };
 
-/** The verified client certificate's common name per HTTP/2 session (it cannot change within one). */
-const sessionNames = new WeakMap<http2.Http2Session, string | null>();
+/** A request's headers, as Node's HTTP/2 and framedHttp2.ts give them. */
+export type CallHeaders = Readonly<Record<string, string | string[] | undefined>>;
 
-function commonNameOf(stream: http2.ServerHttp2Stream): string | null {
+/**
+ * The part of an HTTP/2 server stream a fast call uses: Node's ServerHttp2Stream has it, and so
+ * has framedHttp2.ts's FramedStream.
+ */
+export interface CallStream {
+  readonly session?: { readonly socket: unknown } | undefined;
+  on(event: 'data', listener: (chunk: Buffer) => void): unknown;
+  on(event: 'error' | 'close' | 'end' | 'wantTrailers', listener: () => void): unknown;
+  once(event: 'wantTrailers', listener: () => void): unknown;
+  respond(headers: http2.OutgoingHttpHeaders, options?: { endStream?: boolean; waitForTrailers?: boolean }): void;
+  end(data?: Buffer): unknown;
+  sendTrailers(headers: http2.OutgoingHttpHeaders): void;
+  resume(): unknown;
+}
+
+/** The verified client certificate's common name per HTTP/2 session (it cannot change within one). */
+const sessionNames = new WeakMap<object, string | null>();
+
+function commonNameOf(stream: CallStream): string | null {
   const session = stream.session;
   if (!session) return null;
   let name = sessionNames.get(session);
@@ -97,9 +115,9 @@ function firstHeader(value: string | string[] | undefined): string | null {
  * Serves `stream` if it is a unary call in `methods` that this path takes (see the header), and
  * says whether it did; when it did not, nothing of the stream was read or answered.
  */
-export function serveFastUnary(table: FastUnaryTable, stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): boolean {
+export function serveFastUnary(table: FastUnaryTable, stream: CallStream, headers: CallHeaders): boolean {
   const path = headers[':path'];
-  const method = path === undefined ? undefined : table.methods.get(path);
+  const method = typeof path === 'string' ? table.methods.get(path) : undefined;
   if (method === undefined) return false;
   const contentType = headers['content-type'];
   if (typeof contentType !== 'string' || !contentType.startsWith('application/grpc')) return false;
@@ -112,14 +130,14 @@ export function serveFastUnary(table: FastUnaryTable, stream: http2.ServerHttp2S
     if (match === null) return false;
     timeoutMs = (Number(match[1]) * (deadlineUnitMs[match[2] ?? ''] ?? 0)) | 0;
   }
-  new FastCall(method, table, stream, headers, path ?? '', timeoutMs);
+  new FastCall(method, table, stream, headers, path as string, timeoutMs);
   return true;
 }
 
 /** Where a stream on the fast path holds its call. */
 const callOf = Symbol('fast unary call');
 
-type CallCarrier = http2.ServerHttp2Stream & { [callOf]: FastCall };
+type CallCarrier = CallStream & { [callOf]: FastCall };
 
 // An error always comes with a close, which is what ends the call.
 function ignoreError(): void {}
@@ -136,7 +154,7 @@ function onEnd(this: CallCarrier): void {
   this[callOf].halfClosed();
 }
 
-function sendOkTrailers(this: http2.ServerHttp2Stream): void {
+function sendOkTrailers(this: CallStream): void {
   this.sendTrailers(okTrailers);
 }
 
@@ -169,8 +187,8 @@ class FastCall {
   constructor(
     private readonly method: FastMethod,
     private readonly table: FastUnaryTable,
-    private readonly stream: http2.ServerHttp2Stream,
-    private readonly headers: http2.IncomingHttpHeaders,
+    private readonly stream: CallStream,
+    private readonly headers: CallHeaders,
     private readonly path: string,
     timeoutMs: number,
   ) {
@@ -350,16 +368,24 @@ class FastCall {
 
 type StreamListener = (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => void;
 
+/** Serves one HTTP/2 stream: `take` first, grpc-js's own call layer when `take` declines it. */
+export type StreamDispatch = (stream: CallStream, headers: CallHeaders) => void;
+
 /**
  * Puts `take` in front of every HTTP/2 server `server` makes (the connection injector's among
  * them): each new stream goes to `take` first, and to grpc-js only when `take` declines it. This
  * reaches into grpc-js (its `createHttp2Server`, and the one 'stream' listener it installs), which
  * is pinned to an exact version; if either changes shape the member fails at start, loudly.
+ *
+ * Returns the same dispatch for streams that did not come through Node's HTTP/2 (framedHttp2.ts's):
+ * grpc-js's stream listener reads of a stream only what FramedStream provides (see there). It can
+ * serve once grpc-js has made an HTTP/2 server, which createConnectionInjector() does.
  */
-export function takeStreamsFirst(server: Server, take: (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders) => boolean): void {
+export function takeStreamsFirst(server: Server, take: (stream: CallStream, headers: CallHeaders) => boolean): StreamDispatch {
   const internals = server as unknown as { createHttp2Server?: unknown };
   const create = internals.createHttp2Server;
   assert(typeof create === 'function', 'grpc-js servers make their HTTP/2 servers with createHttp2Server');
+  let grpcServe: StreamListener | null = null;
   internals.createHttp2Server = (credentials: unknown): http2.Http2Server => {
     const made: unknown = create.call(server, credentials);
     assert(made instanceof EventEmitter, 'grpc-js createHttp2Server returns an HTTP/2 server');
@@ -367,10 +393,16 @@ export function takeStreamsFirst(server: Server, take: (stream: http2.ServerHttp
     const listeners = http2Server.listeners('stream');
     assert(listeners.length === 1, `grpc-js installs one stream listener (found ${listeners.length})`);
     const grpcListener = listeners[0] as StreamListener;
+    grpcServe ??= (stream, headers, flags, rawHeaders) => grpcListener.call(http2Server, stream, headers, flags, rawHeaders);
     http2Server.removeAllListeners('stream');
     http2Server.on('stream', (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, flags: number, rawHeaders: string[]) => {
       if (!take(stream, headers)) grpcListener.call(http2Server, stream, headers, flags, rawHeaders);
     });
     return http2Server;
+  };
+  return (stream, headers) => {
+    if (take(stream, headers)) return;
+    assert(grpcServe !== null, 'grpc-js made its HTTP/2 server before the first stream');
+    grpcServe(stream as unknown as http2.ServerHttp2Stream, headers, 0, []);
   };
 }

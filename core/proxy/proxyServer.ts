@@ -9,10 +9,10 @@ import net from 'node:net';
 import tls from 'node:tls';
 import type { Duplex } from 'node:stream';
 import { Server, ServerCredentials, type MethodDefinition, type ServiceDefinition, type ServerUnaryCall, type ServerWritableStream, type ServiceError, type UntypedServiceImplementation, type sendUnaryData } from '@grpc/grpc-js';
-import { replaying } from '../api/clientServer.js';
+import { FramedHttp2Session } from '../api/framedHttp2.js';
 import { Gateway, type ServerStreamHandler, type StreamHandler, type UnaryHandler } from '../api/gateway.js';
 import { serviceError } from '../api/handlers.js';
-import { serveFastUnary, takeStreamsFirst, type FastCallContext, type FastMethod } from '../api/fastUnary.js';
+import { serveFastUnary, takeStreamsFirst, type FastCallContext, type FastMethod, type StreamDispatch } from '../api/fastUnary.js';
 import { etcdServiceNames, serviceDefinition, type EtcdServiceName } from '../api/proto/load.js';
 import { withoutDefaults } from './wireDefaults.js';
 import { KeepAlives, keepAliveProxyHandler } from './keepAliveProxy.js';
@@ -67,7 +67,9 @@ export class ProxyServer {
   private readonly keepAlives: KeepAlives;
   private readonly broadcasts: WatchBroadcasts;
   private readonly registration: Registration;
+  /** Made only so grpc-js makes its HTTP/2 server, whose stream listener `dispatch` hands streams to. */
   private injector: ReturnType<Server['createConnectionInjector']> | null = null;
+  private readonly dispatch: StreamDispatch;
   private lastHealth: boolean | null = null;
 
   constructor(private readonly config: ProxyConfig, log: (message: string) => void) {
@@ -99,7 +101,7 @@ export class ProxyServer {
     });
     const fastMethods = new Map<string, FastMethod>();
     const fastTable = { methods: fastMethods, receiveBytesMax: config.maxRecvBytes, sendBytesMax: config.maxSendBytes, intercepted: false };
-    takeStreamsFirst(this.grpc, (stream, headers) => serveFastUnary(fastTable, stream, headers));
+    this.dispatch = takeStreamsFirst(this.grpc, (stream, headers) => serveFastUnary(fastTable, stream, headers));
     for (const service of etcdServiceNames) {
       const implementation: UntypedServiceImplementation = {};
       const definition = service === 'etcdserverpb.Watch' ? watchServiceTakingBytes() : service === 'etcdserverpb.KV' ? kvServiceEncodingOnce() : serviceDefinition(service);
@@ -188,8 +190,10 @@ export class ProxyServer {
     socket.once('data', (chunk: Buffer) => {
       socket.pause();
       const probe = chunk.subarray(0, http2Preface.length);
-      if (http2Preface.subarray(0, probe.length).equals(probe)) this.injector?.injectConnection(replaying(socket, chunk));
-      else {
+      if (http2Preface.subarray(0, probe.length).equals(probe)) {
+        const session = new FramedHttp2Session(socket, this.dispatch);
+        session.onData(chunk);
+      } else {
         socket.unshift(chunk);
         this.http.emit('connection', socket);
       }

@@ -56,14 +56,14 @@ const deadlinePattern = /(\d{1,8})\s*([HMSmun])/;
 const deadlineUnitMs: Readonly<Record<string, number>> = { H: 3_600_000, M: 60_000, S: 1_000, m: 1, u: 0.001, n: 0.000001 };
 const frameHeaderBytes = 5;
 
-/** What grpc-js sends ahead of a response message. */
-const responseHeaders: http2.OutgoingHttpHeaders = {
+/** What grpc-js sends ahead of a response message (frozen: framedHttp2.ts then encodes it once). */
+const responseHeaders: http2.OutgoingHttpHeaders = Object.freeze({
   ':status': 200,
   'content-type': 'application/grpc+proto',
   'grpc-accept-encoding': 'identity,deflate,gzip',
   'grpc-encoding': 'identity',
-};
-const okTrailers: http2.OutgoingHttpHeaders = { 'grpc-status': status.OK, 'grpc-message': 'OK' };
+});
+const okTrailers: http2.OutgoingHttpHeaders = Object.freeze({ 'grpc-status': status.OK, 'grpc-message': 'OK' });
 const respondOptions = { waitForTrailers: true };
 const trailersOnlyOptions = { endStream: true };
 

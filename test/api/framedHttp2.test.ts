@@ -114,6 +114,25 @@ describe('framedHttp2', () => {
     expect(answer.body.equals(body)).toBe(true);
   });
 
+  it('sends messages written one callback at a time, as grpc-js writes a stream, in order past any window', async () => {
+    const body = pattern(1 << 20, 19);
+    const { port } = await serve((stream) => {
+      stream.on('data', () => {});
+      stream.on('end', () => {
+        stream.respond({ ':status': 200 }, { waitForTrailers: true });
+        stream.once('wantTrailers', () => stream.sendTrailers({ 'grpc-status': 0 }));
+        const next = (at: number): void => {
+          if (at >= body.length) stream.end();
+          else stream.write(body.subarray(at, at + 1_000), () => next(at + 1_000));
+        };
+        next(0);
+      });
+    });
+    const answer = await request(connect(port, { initialWindowSize: 5_000 }), {}, [Buffer.from('go')]);
+    expect(answer.body.equals(body)).toBe(true);
+    expect(answer.trailers['grpc-status']).toBe('0');
+  });
+
   it('sends DATA frames as large as the client allows', async () => {
     const { port } = await serve(echo);
     const body = pattern(1 << 20, 13);

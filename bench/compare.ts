@@ -301,16 +301,16 @@ async function ceiling(bench: Bench): Promise<string> {
 }
 
 /**
- * The same load against two no-op servers: one on node:http2 (bench/http2Stub.ts), whose CPU per
- * call is what a unary call costs in Node's HTTP/2 layer with nothing behind it, the floor under
- * every Rafter call today; and one with HTTP/2 framed by hand over the socket
- * (bench/framedStub.ts), a lower bound on what that layer could cost.
+ * The same load against two no-op servers: one on Rafter's own call path (bench/framedStub.ts:
+ * framedHttp2.ts and the fast unary path, with the real codecs), whose CPU per call is the floor
+ * under every Rafter unary call; and one on node:http2 (bench/http2Stub.ts), what that layer cost
+ * before Rafter framed HTTP/2 itself.
  */
 async function http2Floors(bench: Bench): Promise<string[]> {
   if (bench.binary === undefined) return ['HTTP/2 floors: not measured (they need the Go load generator)'];
   const stubs = [
-    { file: 'bench/http2Stub.ts', what: 'node:http2 floor (the same load, a no-op server on node:http2)' },
-    { file: 'bench/framedStub.ts', what: 'HTTP/2 framed by hand (the same load, a no-op server framing over the socket)' },
+    { file: 'bench/framedStub.ts', what: "Rafter's call path floor (the same load, a no-op server on framedHttp2.ts and the fast unary path)" },
+    { file: 'bench/http2Stub.ts', what: 'node:http2 floor (the same load, a no-op server on node:http2, as the client port was before)' },
   ];
   const lines: string[] = [];
   for (const { file, what } of stubs) {
